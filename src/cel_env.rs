@@ -1,0 +1,724 @@
+//! The one CEL environment every rule is compiled against: the standard library, the strings,
+//! lists and math extensions, and isms-lint's helper functions for what CEL lacks.
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+use std::sync::{Arc, OnceLock};
+
+use cel::common::ast::{EntryExpr, Expr, IdedExpr};
+use cel::common::types::{
+    CelBool, CelDouble, CelInt, CelList, CelNull, CelString, CelUInt, Kind as CelKind, DYN_TYPE,
+};
+use cel::common::value::{CowVal, Val};
+use cel::{extensions, Context, Env, ExecutionError};
+
+use crate::doc::{ListNode, MapBuilder, MapNode, Node, Span, Value};
+
+/// Variables a rule expression may use.
+pub const VARIABLES: &[&str] = &["doc", "item", "file", "repo", "key"];
+
+/// Type names CEL lets an expression mention as identifiers (`type(x) == string`).
+const TYPE_NAMES: &[&str] = &[
+    "int",
+    "uint",
+    "double",
+    "bool",
+    "string",
+    "bytes",
+    "list",
+    "map",
+    "null_type",
+    "type",
+    "dyn",
+];
+
+/// One helper registered in the environment, documented for `isms-lint rules` and rule authors.
+pub struct Helper {
+    /// Name as called from CEL.
+    pub name: &'static str,
+    /// Signature as shown to authors.
+    pub signature: &'static str,
+    /// What it returns.
+    pub doc: &'static str,
+}
+
+/// The helper functions isms-lint adds to CEL.
+pub const HELPERS: &[Helper] = &[
+    Helper { name: "podSpecs", signature: "podSpecs(doc) -> list<map>", doc: "The pod spec of a Kubernetes workload (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob) as a list of zero or one map." },
+    Helper { name: "containers", signature: "containers(doc) -> list<map>", doc: "Every container of a Kubernetes workload: containers, initContainers and ephemeralContainers." },
+    Helper { name: "values", signature: "values(map) -> list", doc: "The values of a map, in source order (keeps their source locations)." },
+    Helper { name: "jobs", signature: "jobs(doc) -> list<map>", doc: "The jobs of a GitHub workflow." },
+    Helper { name: "steps", signature: "steps(doc) -> list<map>", doc: "Every step of every job of a GitHub workflow, or of a composite action." },
+    Helper { name: "services", signature: "services(doc) -> list<map>", doc: "The services of a Compose file." },
+    Helper { name: "resources", signature: "resources(doc, type) -> list<map>", doc: "CloudFormation resources whose `Type` equals `type` ('*' for all)." },
+    Helper { name: "globMatch", signature: "globMatch(text, pattern) -> bool", doc: "Shell-style glob match (`*`, `**`, `?`, `[abc]`, `{a,b}`)." },
+    Helper { name: "cidrIsWorld", signature: "cidrIsWorld(cidr) -> bool", doc: "True for `0.0.0.0/0` and `::/0`: open to the whole internet." },
+    Helper { name: "cidrContains", signature: "cidrContains(cidr, ip) -> bool", doc: "Whether the CIDR block contains the IP address." },
+    Helper { name: "cidrIsPrivate", signature: "cidrIsPrivate(cidr) -> bool", doc: "Whether the whole block lies in private, loopback or link-local ranges." },
+    Helper { name: "parseImage", signature: "parseImage(ref) -> map", doc: "Splits an OCI image reference into `registry`, `repository`, `tag` and `digest` (empty strings when absent)." },
+    Helper { name: "semverCompare", signature: "semverCompare(a, b) -> int", doc: "Compares two versions (leading `v` allowed): -1, 0 or 1." },
+    Helper { name: "actionRef", signature: "actionRef(uses) -> map", doc: "Splits a workflow `uses:` value into `kind` (local, docker, remote), `owner`, `repo`, `path`, `ref` and `pinned` (ref is a full commit SHA)." },
+    Helper { name: "isSecretName", signature: "isSecretName(name) -> bool", doc: "Whether a variable or key name suggests a secret (password, token, api key, private key…)." },
+    Helper { name: "looksLikeSecret", signature: "looksLikeSecret(value) -> bool", doc: "Whether a literal value looks like a credential (cloud keys, tokens, private keys)." },
+];
+
+/// The shared environment.
+pub fn env() -> &'static Arc<Env> {
+    static ENV: OnceLock<Arc<Env>> = OnceLock::new();
+    ENV.get_or_init(|| Arc::new(build_env()))
+}
+
+fn build_env() -> Env {
+    let mut env = Env::stdlib();
+    env.add_extension(extensions::strings)
+        .expect("strings extension registers once");
+    env.add_extension(extensions::lists)
+        .expect("lists extension registers once");
+    env.add_extension(extensions::math)
+        .expect("math extension registers once");
+    let one = || vec![DYN_TYPE];
+    let two = || vec![DYN_TYPE, DYN_TYPE];
+    let helpers: [(&str, Vec<_>, cel::common::functions::Function); 16] = [
+        ("podSpecs", one(), pod_specs),
+        ("containers", one(), containers),
+        ("values", one(), values),
+        ("jobs", one(), jobs),
+        ("steps", one(), steps),
+        ("services", one(), services),
+        ("resources", two(), resources),
+        ("globMatch", two(), glob_match),
+        ("cidrIsWorld", one(), cidr_is_world),
+        ("cidrContains", two(), cidr_contains),
+        ("cidrIsPrivate", one(), cidr_is_private),
+        ("parseImage", one(), parse_image),
+        ("semverCompare", two(), semver_compare),
+        ("actionRef", one(), action_ref),
+        ("isSecretName", one(), is_secret_name),
+        ("looksLikeSecret", one(), looks_like_secret),
+    ];
+    for (name, args, f) in helpers {
+        env.add_overload(name, &format!("{name}_isms"), args, f)
+            .expect("helper names are unique");
+    }
+    env
+}
+
+/// A root context over the shared environment; evaluations open child scopes on it.
+pub fn root_context() -> Context<'static, 'static> {
+    Context::with_env(env().clone())
+}
+
+/// Whether `name` is a function of the environment (standard, extension or helper).
+pub fn is_known_function(name: &str) -> bool {
+    static CACHE: OnceLock<std::sync::Mutex<std::collections::HashMap<String, bool>>> =
+        OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(known) = cache.lock().ok().and_then(|c| c.get(name).copied()) {
+        return known;
+    }
+    // The environment does not list its functions; adding a context function of the same
+    // name is refused exactly when the environment already declares it.
+    fn probe() -> bool {
+        true
+    }
+    let mut ctx = root_context();
+    let known = ctx.add_function(name, probe).is_err();
+    if let Ok(mut c) = cache.lock() {
+        c.insert(name.to_string(), known);
+    }
+    known
+}
+
+/// Identifiers and functions an expression uses that the environment does not know.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct UnknownNames {
+    /// Variables that are not declared.
+    pub variables: BTreeSet<String>,
+    /// Functions that are not declared.
+    pub functions: BTreeSet<String>,
+}
+
+/// Walks a compiled expression for names that are neither declared variables, variables bound
+/// by a comprehension, type names, nor known functions.
+pub fn unknown_names(expr: &IdedExpr, allowed_vars: &[&str]) -> UnknownNames {
+    let mut out = UnknownNames::default();
+    let mut bound: Vec<String> = Vec::new();
+    walk(expr, allowed_vars, &mut bound, &mut out);
+    out
+}
+
+fn walk(e: &IdedExpr, allowed: &[&str], bound: &mut Vec<String>, out: &mut UnknownNames) {
+    match &e.expr {
+        Expr::Ident(name) => {
+            if !allowed.contains(&name.as_str())
+                && !bound.iter().any(|b| b == name)
+                && !TYPE_NAMES.contains(&name.as_str())
+            {
+                out.variables.insert(name.clone());
+            }
+        }
+        Expr::Call(call) => {
+            let name = call.func_name.as_str();
+            let operator = name.starts_with('_') || name.starts_with('@') || name.starts_with('!');
+            let namespaced = match call.target.as_deref().map(|t| &t.expr) {
+                Some(Expr::Ident(ns)) if !bound.contains(ns) && !allowed.contains(&ns.as_str()) => {
+                    is_known_function(&format!("{ns}.{name}"))
+                }
+                _ => false,
+            };
+            if !operator && !namespaced && !is_known_function(name) {
+                out.functions.insert(name.to_string());
+            }
+            if !namespaced {
+                if let Some(t) = &call.target {
+                    walk(t, allowed, bound, out);
+                }
+            }
+            for a in &call.args {
+                walk(a, allowed, bound, out);
+            }
+        }
+        Expr::Comprehension(c) => {
+            walk(&c.iter_range, allowed, bound, out);
+            walk(&c.accu_init, allowed, bound, out);
+            let n = bound.len();
+            bound.push(c.iter_var.clone());
+            if let Some(v2) = &c.iter_var2 {
+                bound.push(v2.clone());
+            }
+            bound.push(c.accu_var.clone());
+            walk(&c.loop_cond, allowed, bound, out);
+            walk(&c.loop_step, allowed, bound, out);
+            walk(&c.result, allowed, bound, out);
+            bound.truncate(n);
+        }
+        Expr::List(l) => {
+            for x in &l.elements {
+                walk(x, allowed, bound, out);
+            }
+        }
+        Expr::Map(m) => {
+            for entry in &m.entries {
+                if let EntryExpr::MapEntry(me) = &entry.expr {
+                    walk(&me.key, allowed, bound, out);
+                    walk(&me.value, allowed, bound, out);
+                }
+            }
+        }
+        Expr::Struct(s) => {
+            for entry in &s.entries {
+                match &entry.expr {
+                    EntryExpr::StructField(f) => walk(&f.value, allowed, bound, out),
+                    EntryExpr::MapEntry(me) => walk(&me.value, allowed, bound, out),
+                }
+            }
+        }
+        Expr::Select(s) => walk(&s.operand, allowed, bound, out),
+        Expr::Literal(_) | Expr::Unspecified => {}
+    }
+}
+
+/// Renders a CEL value for a message: strings as they are, everything else as compact JSON.
+pub fn display(v: &dyn Val) -> String {
+    match to_json(v) {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    }
+}
+
+/// Converts a CEL value to JSON (maps keep their order when they come from a document).
+pub fn to_json(v: &dyn Val) -> serde_json::Value {
+    use serde_json::Value as J;
+    if let Some(s) = v.downcast_ref::<CelString>() {
+        return J::String(s.inner().to_string());
+    }
+    if let Some(i) = v.downcast_ref::<CelInt>() {
+        return J::from(**i);
+    }
+    if let Some(u) = v.downcast_ref::<CelUInt>() {
+        return J::from(**u);
+    }
+    if let Some(b) = v.downcast_ref::<CelBool>() {
+        return J::Bool(**b);
+    }
+    if let Some(d) = v.downcast_ref::<CelDouble>() {
+        return serde_json::Number::from_f64(**d).map_or(J::Null, J::Number);
+    }
+    if v.downcast_ref::<CelNull>().is_some() {
+        return J::Null;
+    }
+    if let Some(m) = v.downcast_ref::<MapNode>() {
+        return J::Object(
+            m.iter()
+                .map(|(k, e)| (k.to_string(), e.value.to_json()))
+                .collect(),
+        );
+    }
+    if let Some(l) = v.downcast_ref::<ListNode>() {
+        return J::Array(l.items().iter().map(Node::to_json).collect());
+    }
+    match v.get_type().kind() {
+        CelKind::List => {
+            let mut out = Vec::new();
+            if let Some(it) = v.as_iterable() {
+                let mut it = it.iter();
+                while let Some(x) = it.next() {
+                    out.push(to_json(x));
+                }
+            }
+            J::Array(out)
+        }
+        CelKind::Map => {
+            let mut out = serde_json::Map::new();
+            if let (Some(it), Some(ix)) = (v.as_iterable(), v.as_indexer()) {
+                let mut it = it.iter();
+                while let Some(k) = it.next() {
+                    let value = ix.get(k).map(|x| to_json(x.as_ref())).unwrap_or(J::Null);
+                    out.insert(display(k), value);
+                }
+            }
+            J::Object(out)
+        }
+        _ => J::String(format!("{v:?}")),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helper functions. Each receives its arguments as CEL values and returns one.
+
+type Args<'b, 'v> = Vec<CowVal<'b, 'v>>;
+type Ret<'b, 'v> = Result<CowVal<'b, 'v>, ExecutionError>;
+
+fn arg_map<'a>(args: &'a [CowVal<'_, '_>], i: usize, f: &str) -> Result<Option<&'a MapNode>, ExecutionError> {
+    let v = args
+        .get(i)
+        .ok_or_else(|| ExecutionError::function_error(f, "missing argument"))?;
+    Ok(v.downcast_ref::<MapNode>())
+}
+
+fn arg_str<'a>(args: &'a [CowVal<'_, '_>], i: usize, f: &str) -> Result<&'a str, ExecutionError> {
+    let v = args
+        .get(i)
+        .ok_or_else(|| ExecutionError::function_error(f, "missing argument"))?;
+    v.downcast_ref::<CelString>()
+        .map(|s| s.inner())
+        .ok_or_else(|| {
+            ExecutionError::function_error(f, format!("expected a string, got {}", v.get_type().name()))
+        })
+}
+
+fn list_of<'b, 'v>(nodes: Vec<Node>) -> Ret<'b, 'v> {
+    let items: Vec<Box<dyn Val + 'v>> = nodes.iter().map(|n| n.as_val().clone_as_boxed()).collect();
+    Ok(CowVal::owned(CelList::from(items)))
+}
+
+fn bool_ret<'b, 'v>(b: bool) -> Ret<'b, 'v> {
+    Ok(CowVal::owned(CelBool::from(b)))
+}
+
+/// The pod spec node of a Kubernetes workload, if it has one.
+pub fn pod_spec_of(doc: &MapNode) -> Option<&Node> {
+    let kind = doc.get("kind").and_then(Node::as_str)?;
+    let spec = doc.get("spec")?;
+    match kind {
+        "Pod" => Some(spec),
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "ReplicationController"
+        | "Job" => spec.get("template")?.get("spec"),
+        "CronJob" => spec.get("jobTemplate")?.get("spec")?.get("template")?.get("spec"),
+        _ => None,
+    }
+}
+
+fn pod_specs<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
+    let specs = arg_map(&args, 0, "podSpecs")?
+        .and_then(pod_spec_of)
+        .filter(|s| s.as_map().is_some())
+        .cloned()
+        .into_iter()
+        .collect();
+    list_of(specs)
+}
+
+fn containers<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
+    let mut out = Vec::new();
+    if let Some(spec) = arg_map(&args, 0, "containers")?.and_then(pod_spec_of) {
+        for field in ["initContainers", "containers", "ephemeralContainers"] {
+            if let Some(list) = spec.get(field).and_then(Node::as_list) {
+                out.extend(list.items().iter().filter(|n| n.as_map().is_some()).cloned());
+            }
+        }
+    }
+    list_of(out)
+}
+
+fn map_values(m: Option<&Node>) -> Vec<Node> {
+    m.and_then(Node::as_map)
+        .map(|m| m.iter().map(|(_, e)| e.value.clone()).collect())
+        .unwrap_or_default()
+}
+
+fn values<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
+    let m = arg_map(&args, 0, "values")?;
+    list_of(m.map(|m| m.iter().map(|(_, e)| e.value.clone()).collect()).unwrap_or_default())
+}
+
+fn jobs<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
+    let doc = arg_map(&args, 0, "jobs")?;
+    let jobs = map_values(doc.and_then(|d| d.get("jobs")));
+    list_of(jobs.into_iter().filter(|j| j.as_map().is_some()).collect())
+}
+
+fn steps<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
+    let doc = arg_map(&args, 0, "steps")?;
+    let mut out = Vec::new();
+    let mut push_steps = |holder: Option<&Node>| {
+        if let Some(list) = holder.and_then(|h| h.get("steps")).and_then(Node::as_list) {
+            out.extend(list.items().iter().filter(|n| n.as_map().is_some()).cloned());
+        }
+    };
+    if let Some(doc) = doc {
+        for job in map_values(doc.get("jobs")) {
+            push_steps(Some(&job));
+        }
+        push_steps(doc.get("runs"));
+    }
+    list_of(out)
+}
+
+fn services<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
+    let doc = arg_map(&args, 0, "services")?;
+    let s = map_values(doc.and_then(|d| d.get("services")));
+    list_of(s.into_iter().filter(|j| j.as_map().is_some()).collect())
+}
+
+fn resources<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
+    let doc = arg_map(&args, 0, "resources")?;
+    let wanted = arg_str(&args, 1, "resources")?;
+    let all = map_values(doc.and_then(|d| d.get("Resources")));
+    list_of(
+        all.into_iter()
+            .filter(|r| {
+                r.as_map().is_some()
+                    && (wanted == "*" || r.get("Type").and_then(Node::as_str) == Some(wanted))
+            })
+            .collect(),
+    )
+}
+
+fn glob_match<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
+    let text = arg_str(&args, 0, "globMatch")?;
+    let pattern = arg_str(&args, 1, "globMatch")?;
+    let glob = globset::GlobBuilder::new(pattern)
+        .literal_separator(false)
+        .build()
+        .map_err(|e| ExecutionError::function_error("globMatch", e))?;
+    bool_ret(glob.compile_matcher().is_match(text))
+}
+
+fn parse_cidr(s: &str) -> Option<(IpAddr, u8)> {
+    let s = s.trim();
+    let (ip, len) = match s.split_once('/') {
+        Some((ip, len)) => (ip, len.parse::<u8>().ok()?),
+        None => (s, if s.contains(':') { 128 } else { 32 }),
+    };
+    let ip: IpAddr = ip.parse().ok()?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    (len <= max).then_some((ip, len))
+}
+
+fn cidr_is_world<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
+    let s = arg_str(&args, 0, "cidrIsWorld")?;
+    bool_ret(parse_cidr(s).is_some_and(|(_, len)| len == 0))
+}
+
+fn ip_bits(ip: IpAddr) -> (u128, u8) {
+    match ip {
+        IpAddr::V4(v4) => (u128::from(u32::from(v4)), 32),
+        IpAddr::V6(v6) => (u128::from(v6), 128),
+    }
+}
+
+fn contains(cidr: (IpAddr, u8), ip: IpAddr) -> bool {
+    let (net, width) = ip_bits(cidr.0);
+    let (addr, w2) = ip_bits(ip);
+    if width != w2 {
+        return false;
+    }
+    let shift = u32::from(width - cidr.1);
+    shift >= 128 || (net >> shift) == (addr >> shift)
+}
+
+fn cidr_contains<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
+    let cidr = parse_cidr(arg_str(&args, 0, "cidrContains")?);
+    let ip = parse_cidr(arg_str(&args, 1, "cidrContains")?);
+    bool_ret(match (cidr, ip) {
+        (Some(c), Some((ip, len))) => len >= c.1 && contains(c, ip),
+        _ => false,
+    })
+}
+
+fn cidr_is_private<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
+    let Some(block) = parse_cidr(arg_str(&args, 0, "cidrIsPrivate")?) else {
+        return bool_ret(false);
+    };
+    const PRIVATE: &[&str] = &[
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "100.64.0.0/10",
+        "fc00::/7",
+        "fe80::/10",
+        "::1/128",
+    ];
+    bool_ret(PRIVATE.iter().filter_map(|p| parse_cidr(p)).any(|p| {
+        block.1 >= p.1 && contains(p, block.0)
+    }))
+}
+
+fn map_of<'b, 'v>(fields: &[(&str, Node)]) -> Ret<'b, 'v> {
+    let mut b = MapBuilder::new();
+    for (k, v) in fields {
+        b.insert((*k).to_string(), Span::default(), v.clone());
+    }
+    Ok(CowVal::owned(b.finish(Span::default())))
+}
+
+fn s(text: &str) -> Node {
+    Node::string(text, Span::default())
+}
+
+/// The parts of an OCI image reference.
+#[derive(Debug, PartialEq, Eq, Default)]
+pub struct ImageRef {
+    /// Registry host, empty for Docker Hub.
+    pub registry: String,
+    /// Repository path.
+    pub repository: String,
+    /// Tag, empty when absent.
+    pub tag: String,
+    /// Digest (`sha256:…`), empty when absent.
+    pub digest: String,
+}
+
+/// Splits an image reference such as `ghcr.io/org/app:1.2@sha256:…`.
+pub fn split_image(reference: &str) -> ImageRef {
+    let reference = reference.trim();
+    let (rest, digest) = match reference.split_once('@') {
+        Some((r, d)) => (r, d.to_string()),
+        None => (reference, String::new()),
+    };
+    let (registry, path) = match rest.split_once('/') {
+        Some((first, path))
+            if first.contains('.') || first.contains(':') || first == "localhost" =>
+        {
+            (first.to_string(), path)
+        }
+        _ => (String::new(), rest),
+    };
+    let (repository, tag) = match path.rsplit_once(':') {
+        Some((repo, tag)) if !tag.contains('/') => (repo.to_string(), tag.to_string()),
+        _ => (path.to_string(), String::new()),
+    };
+    ImageRef {
+        registry,
+        repository,
+        tag,
+        digest,
+    }
+}
+
+fn parse_image<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
+    let r = split_image(arg_str(&args, 0, "parseImage")?);
+    map_of(&[
+        ("registry", s(&r.registry)),
+        ("repository", s(&r.repository)),
+        ("tag", s(&r.tag)),
+        ("digest", s(&r.digest)),
+    ])
+}
+
+fn version_parts(v: &str) -> Vec<u64> {
+    let v = v.trim().trim_start_matches(['v', 'V', '=', '~', '^', '>', '<', ' ']);
+    let core = v.split(['-', '+']).next().unwrap_or("");
+    core.split('.')
+        .map(|p| p.trim().parse::<u64>().unwrap_or(0))
+        .collect()
+}
+
+fn semver_compare<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
+    let mut a = version_parts(arg_str(&args, 0, "semverCompare")?);
+    let mut b = version_parts(arg_str(&args, 1, "semverCompare")?);
+    let n = a.len().max(b.len());
+    a.resize(n, 0);
+    b.resize(n, 0);
+    let ord = a.cmp(&b) as i64;
+    Ok(CowVal::owned(CelInt::from(ord)))
+}
+
+fn is_full_sha(r: &str) -> bool {
+    r.len() == 40 && r.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn action_ref<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
+    let uses = arg_str(&args, 0, "actionRef")?.trim();
+    let pinned = |b: bool| Node::new(Value::Bool(CelBool::from(b)), Span::default());
+    if uses.starts_with("./") || uses.starts_with("../") {
+        return map_of(&[("kind", s("local")), ("path", s(uses)), ("pinned", pinned(true))]);
+    }
+    if let Some(image) = uses.strip_prefix("docker://") {
+        let r = split_image(image);
+        return map_of(&[
+            ("kind", s("docker")),
+            ("ref", s(if r.digest.is_empty() { &r.tag } else { &r.digest })),
+            ("pinned", pinned(!r.digest.is_empty())),
+        ]);
+    }
+    let (path, reference) = uses.split_once('@').unwrap_or((uses, ""));
+    let mut parts = path.splitn(3, '/');
+    let owner = parts.next().unwrap_or("");
+    let repo = parts.next().unwrap_or("");
+    let sub = parts.next().unwrap_or("");
+    map_of(&[
+        ("kind", s("remote")),
+        ("owner", s(owner)),
+        ("repo", s(repo)),
+        ("path", s(sub)),
+        ("ref", s(reference)),
+        ("pinned", pinned(is_full_sha(reference))),
+    ])
+}
+
+/// Whether a name suggests it holds a secret.
+pub fn secret_name(name: &str) -> bool {
+    let n = name.to_ascii_lowercase().replace(['-', '.'], "_");
+    const WORDS: &[&str] = &[
+        "password",
+        "passwd",
+        "secret",
+        "token",
+        "api_key",
+        "apikey",
+        "private_key",
+        "privatekey",
+        "access_key",
+        "accesskey",
+        "credential",
+        "client_secret",
+        "auth_key",
+        "connection_string",
+        "conn_str",
+    ];
+    const NOT: &[&str] = &["_file", "_path", "_ref", "_name", "_arn", "_id", "_length", "_ttl"];
+    WORDS.iter().any(|w| n.contains(w)) && !NOT.iter().any(|x| n.ends_with(x))
+}
+
+fn is_secret_name<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
+    bool_ret(secret_name(arg_str(&args, 0, "isSecretName")?))
+}
+
+/// Whether a literal value looks like a credential.
+pub fn secret_value(v: &str) -> bool {
+    static RE: OnceLock<regex::Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(concat!(
+            r"(?:^|[^A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?:$|[^A-Z0-9])",
+            r"|gh[pousr]_[A-Za-z0-9]{36,}",
+            r"|github_pat_[A-Za-z0-9_]{40,}",
+            r"|xox[abpr]-[A-Za-z0-9-]{10,}",
+            r"|-----BEGIN (?:RSA |EC |OPENSSH |DSA |PGP )?PRIVATE KEY",
+            r"|sk_live_[A-Za-z0-9]{16,}",
+            r"|AIza[0-9A-Za-z_-]{35}",
+            r"|glpat-[A-Za-z0-9_-]{20,}",
+        ))
+        .expect("secret patterns compile")
+    });
+    re.is_match(v)
+}
+
+fn looks_like_secret<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
+    bool_ret(secret_value(arg_str(&args, 0, "looksLikeSecret")?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eval(expr: &str) -> cel::Value {
+        let program = env().compile(expr).unwrap();
+        let ctx = root_context();
+        program.execute(&ctx).unwrap()
+    }
+
+    #[test]
+    fn helpers_are_known_and_typos_are_not() {
+        assert!(is_known_function("containers"));
+        assert!(is_known_function("startsWith"));
+        assert!(is_known_function("lowerAscii"));
+        assert!(is_known_function("orValue"));
+        assert!(!is_known_function("containerz"));
+    }
+
+    #[test]
+    fn unknown_names_skip_comprehension_variables() {
+        let p = env()
+            .compile("item.ports.all(p, p.x > 1) && nope.y && frob(item) && optional.none() == optional.none()")
+            .unwrap();
+        let u = unknown_names(p.expression(), VARIABLES);
+        assert_eq!(u.variables.into_iter().collect::<Vec<_>>(), ["nope"]);
+        assert_eq!(u.functions.into_iter().collect::<Vec<_>>(), ["frob"]);
+    }
+
+    #[test]
+    fn cidr_helpers() {
+        assert_eq!(eval("cidrIsWorld('0.0.0.0/0')"), cel::Value::Bool(true));
+        assert_eq!(eval("cidrIsWorld('::/0')"), cel::Value::Bool(true));
+        assert_eq!(eval("cidrIsWorld('10.0.0.0/8')"), cel::Value::Bool(false));
+        assert_eq!(eval("cidrContains('10.0.0.0/8', '10.1.2.3')"), cel::Value::Bool(true));
+        assert_eq!(eval("cidrIsPrivate('192.168.1.0/24')"), cel::Value::Bool(true));
+        assert_eq!(eval("cidrIsPrivate('8.8.8.0/24')"), cel::Value::Bool(false));
+    }
+
+    #[test]
+    fn image_and_action_refs() {
+        assert_eq!(
+            split_image("ghcr.io/org/app:1.2@sha256:abc"),
+            ImageRef {
+                registry: "ghcr.io".into(),
+                repository: "org/app".into(),
+                tag: "1.2".into(),
+                digest: "sha256:abc".into()
+            }
+        );
+        assert_eq!(split_image("localhost:5000/x").registry, "localhost:5000");
+        assert_eq!(split_image("nginx").tag, "");
+        assert_eq!(eval("parseImage('nginx:1.25').tag"), cel::Value::from("1.25"));
+        assert_eq!(
+            eval("actionRef('actions/checkout@v4').pinned"),
+            cel::Value::Bool(false)
+        );
+        assert_eq!(
+            eval("actionRef('actions/checkout@0123456789abcdef0123456789abcdef01234567').pinned"),
+            cel::Value::Bool(true)
+        );
+        assert_eq!(eval("actionRef('./local').kind"), cel::Value::from("local"));
+    }
+
+    #[test]
+    fn semver_and_glob() {
+        assert_eq!(eval("semverCompare('v1.10.0', '1.9')"), cel::Value::Int(1));
+        assert_eq!(eval("semverCompare('1.2', '1.2.0')"), cel::Value::Int(0));
+        assert_eq!(eval("globMatch('a/b/c.pem', '**/*.pem')"), cel::Value::Bool(true));
+    }
+
+    #[test]
+    fn secrets() {
+        assert!(secret_name("DB_PASSWORD"));
+        assert!(secret_name("githubToken"));
+        assert!(!secret_name("PASSWORD_FILE"));
+        assert!(!secret_name("LOG_LEVEL"));
+        assert!(secret_value("AKIAIOSFODNN7EXAMPLE"));
+        assert!(!secret_value("hello"));
+    }
+}

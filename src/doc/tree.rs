@@ -1,0 +1,612 @@
+//! The spanned document tree that rules read: every node remembers where it came from, and maps
+//! and lists are CEL values themselves, so evaluation borrows the tree instead of copying it.
+
+use std::any::Any;
+use std::fmt;
+use std::sync::Arc;
+
+use cel::common::traits::{Container, Indexer, Iterable, Iterator as CelIterator, Sizer, Zeroer};
+use cel::common::types::{
+    CelBool, CelDouble, CelInt, CelNull, CelString, CelUInt, Kind, Type, LIST_TYPE, MAP_TYPE,
+};
+use cel::common::value::{CowVal, StaticVal, Val};
+use cel::ExecutionError;
+use indexmap::{Equivalent, IndexMap};
+
+/// A 1-based line and column (columns count characters, as editors and SARIF do).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Pos {
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column, in characters.
+    pub col: u32,
+}
+
+impl Pos {
+    /// A position from 1-based line and column.
+    pub fn new(line: u32, col: u32) -> Pos {
+        Pos { line, col }
+    }
+}
+
+/// Where a node was written: the file (index into the document's file list) and its extent.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Span {
+    /// Index of the source file within the document (0 for single-file documents).
+    pub file: u32,
+    /// First character.
+    pub start: Pos,
+    /// Just past the last character.
+    pub end: Pos,
+}
+
+impl Span {
+    /// A span in file 0.
+    pub fn new(start: Pos, end: Pos) -> Span {
+        Span {
+            file: 0,
+            start,
+            end,
+        }
+    }
+
+    /// The same extent in another file of the document.
+    pub fn in_file(mut self, file: u32) -> Span {
+        self.file = file;
+        self
+    }
+}
+
+static MAP_T: Type = MAP_TYPE;
+static LIST_T: Type = LIST_TYPE;
+
+/// A value of the document tree together with its source span.
+#[derive(Clone, Debug)]
+pub struct Node {
+    /// The value.
+    pub value: Value,
+    /// Where the value was written.
+    pub span: Span,
+}
+
+/// The values a document holds. Scalars are CEL's own types, so every CEL function accepts them.
+#[derive(Clone, Debug)]
+pub enum Value {
+    /// `null`, `~` or an empty YAML value.
+    Null,
+    /// `true` / `false`.
+    Bool(CelBool),
+    /// An integer.
+    Int(CelInt),
+    /// A floating point number.
+    Float(CelDouble),
+    /// A string.
+    Str(CelString<'static>),
+    /// A mapping, in source order.
+    Map(MapNode),
+    /// A sequence.
+    List(ListNode),
+}
+
+static NULL: CelNull = CelNull;
+
+impl Node {
+    /// A node of `value` written at `span`.
+    pub fn new(value: Value, span: Span) -> Node {
+        Node { value, span }
+    }
+
+    /// A string node.
+    pub fn string(s: impl Into<String>, span: Span) -> Node {
+        Node::new(Value::Str(CelString::from(s.into())), span)
+    }
+
+    /// The node as a CEL value, borrowed.
+    pub fn as_val(&self) -> &(dyn Val + 'static) {
+        match &self.value {
+            Value::Null => &NULL,
+            Value::Bool(b) => b,
+            Value::Int(i) => i,
+            Value::Float(f) => f,
+            Value::Str(s) => s,
+            Value::Map(m) => m,
+            Value::List(l) => l,
+        }
+    }
+
+    /// The mapping, if this node is one.
+    pub fn as_map(&self) -> Option<&MapNode> {
+        match &self.value {
+            Value::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The sequence, if this node is one.
+    pub fn as_list(&self) -> Option<&ListNode> {
+        match &self.value {
+            Value::List(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// The string, if this node is one.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::Str(s) => Some(s.inner()),
+            _ => None,
+        }
+    }
+
+    /// The member `key` of a mapping node.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.as_map().and_then(|m| m.get(key))
+    }
+
+    /// A plain-text rendering for messages: strings as they are, other values as compact JSON.
+    pub fn to_display(&self) -> String {
+        match &self.value {
+            Value::Str(s) => s.inner().to_string(),
+            _ => self.to_json().to_string(),
+        }
+    }
+
+    /// The node as JSON (spans dropped).
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match &self.value {
+            Value::Null => J::Null,
+            Value::Bool(b) => J::Bool(**b),
+            Value::Int(i) => J::from(**i),
+            Value::Float(f) => serde_json::Number::from_f64(**f).map_or(J::Null, J::Number),
+            Value::Str(s) => J::String(s.inner().to_string()),
+            Value::Map(m) => J::Object(
+                m.iter()
+                    .map(|(k, e)| (k.to_string(), e.value.to_json()))
+                    .collect(),
+            ),
+            Value::List(l) => J::Array(l.items().iter().map(Node::to_json).collect()),
+        }
+    }
+}
+
+/// One member of a mapping: where its key was written, and its value.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    /// Span of the key.
+    pub key_span: Span,
+    /// The value.
+    pub value: Node,
+}
+
+#[derive(Debug)]
+struct MapData {
+    entries: IndexMap<CelString<'static>, Entry>,
+    span: Span,
+}
+
+/// A mapping of the document tree; cheap to clone (shared), a CEL `map` value.
+#[derive(Clone)]
+pub struct MapNode(Arc<MapData>);
+
+impl fmt::Debug for MapNode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.0.entries.iter().map(|(k, v)| (k.inner(), &v.value)))
+            .finish()
+    }
+}
+
+/// Looks a `CelString` key up by `&str` without allocating.
+#[derive(Hash)]
+struct KeyRef<'a>(&'a str);
+
+impl Equivalent<CelString<'static>> for KeyRef<'_> {
+    fn equivalent(&self, key: &CelString<'static>) -> bool {
+        self.0 == key.inner()
+    }
+}
+
+/// Builds a [`MapNode`]; later duplicates of a key replace earlier ones, as YAML loaders do.
+#[derive(Default)]
+pub struct MapBuilder {
+    entries: IndexMap<CelString<'static>, Entry>,
+}
+
+impl MapBuilder {
+    /// An empty builder.
+    pub fn new() -> MapBuilder {
+        MapBuilder::default()
+    }
+
+    /// Adds a member; returns true when the key was already present.
+    pub fn insert(&mut self, key: String, key_span: Span, value: Node) -> bool {
+        self.entries
+            .insert(CelString::from(key), Entry { key_span, value })
+            .is_some()
+    }
+
+    /// Adds a member only when the key is absent (YAML merge keys: explicit keys win).
+    pub fn insert_if_absent(&mut self, key: &str, entry: &Entry) {
+        if !self.entries.contains_key(&KeyRef(key)) {
+            self.entries
+                .insert(CelString::from(key.to_string()), entry.clone());
+        }
+    }
+
+    /// Whether the key is present.
+    pub fn contains(&self, key: &str) -> bool {
+        self.entries.contains_key(&KeyRef(key))
+    }
+
+    /// The finished mapping, written at `span`.
+    pub fn finish(self, span: Span) -> MapNode {
+        MapNode(Arc::new(MapData {
+            entries: self.entries,
+            span,
+        }))
+    }
+}
+
+impl MapNode {
+    /// The member `key`.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.0.entries.get(&KeyRef(key)).map(|e| &e.value)
+    }
+
+    /// The member `key` with its key span.
+    pub fn entry(&self, key: &str) -> Option<&Entry> {
+        self.0.entries.get(&KeyRef(key))
+    }
+
+    /// Members in source order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &Entry)> {
+        self.0.entries.iter().map(|(k, e)| (k.inner(), e))
+    }
+
+    /// Number of members.
+    pub fn len(&self) -> usize {
+        self.0.entries.len()
+    }
+
+    /// Whether the mapping has no members.
+    pub fn is_empty(&self) -> bool {
+        self.0.entries.is_empty()
+    }
+
+    /// Where the mapping was written.
+    pub fn span(&self) -> Span {
+        self.0.span
+    }
+
+    /// Whether two handles share the same mapping.
+    pub fn same(&self, other: &MapNode) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+#[derive(Debug)]
+struct ListData {
+    items: Vec<Node>,
+    span: Span,
+}
+
+/// A sequence of the document tree; cheap to clone (shared), a CEL `list` value.
+#[derive(Clone)]
+pub struct ListNode(Arc<ListData>);
+
+impl fmt::Debug for ListNode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.0.items.iter().map(|n| &n.value))
+            .finish()
+    }
+}
+
+impl ListNode {
+    /// A list of `items` written at `span`.
+    pub fn new(items: Vec<Node>, span: Span) -> ListNode {
+        ListNode(Arc::new(ListData { items, span }))
+    }
+
+    /// The items.
+    pub fn items(&self) -> &[Node] {
+        &self.0.items
+    }
+
+    /// Where the list was written.
+    pub fn span(&self) -> Span {
+        self.0.span
+    }
+}
+
+fn key_of(idx: &dyn Val) -> Option<&str> {
+    idx.downcast_ref::<CelString>().map(|s| s.inner())
+}
+
+fn no_such_key(idx: &dyn Val) -> ExecutionError {
+    match key_of(idx) {
+        Some(k) => ExecutionError::no_such_key(k),
+        None => ExecutionError::UnexpectedType {
+            got: idx.get_type().name().to_owned(),
+            want: "string map key".to_owned(),
+        },
+    }
+}
+
+/// Structural equality between a tree value and any CEL value.
+fn equal_lists(items: &[Node], other: &dyn Val) -> bool {
+    if other.get_type().kind() != Kind::List {
+        return false;
+    }
+    let (Some(sizer), Some(iterable)) = (other.as_sizer(), other.as_iterable()) else {
+        return false;
+    };
+    if *sizer.size() != items.len() as i64 {
+        return false;
+    }
+    let mut it = iterable.iter();
+    items.iter().all(|n| it.next().is_some_and(|o| n.as_val().equals(o)))
+}
+
+impl Val for MapNode {
+    fn get_type(&self) -> &Type {
+        &MAP_T
+    }
+    fn cel_type() -> &'static Type {
+        &MAP_T
+    }
+    fn as_container(&self) -> Option<&dyn Container> {
+        Some(self)
+    }
+    fn as_indexer<'b, 'v>(&'b self) -> Option<&'b (dyn Indexer + 'v)>
+    where
+        Self: 'v,
+    {
+        Some(self)
+    }
+    fn as_iterable<'b, 'v>(&'b self) -> Option<&'b (dyn Iterable + 'v)>
+    where
+        Self: 'v,
+    {
+        Some(self)
+    }
+    fn as_sizer(&self) -> Option<&dyn Sizer> {
+        Some(self)
+    }
+    fn as_zeroer(&self) -> Option<&dyn Zeroer> {
+        Some(self)
+    }
+    fn equals(&self, other: &dyn Val) -> bool {
+        if let Some(o) = other.downcast_ref::<MapNode>() {
+            if self.same(o) {
+                return true;
+            }
+        }
+        if other.get_type().kind() != Kind::Map {
+            return false;
+        }
+        let (Some(sizer), Some(indexer)) = (other.as_sizer(), other.as_indexer()) else {
+            return false;
+        };
+        *sizer.size() == self.len() as i64
+            && self.0.entries.iter().all(|(k, e)| {
+                indexer
+                    .get(k)
+                    .is_ok_and(|v| e.value.as_val().equals(v.as_ref()))
+            })
+    }
+    fn clone_as_boxed<'v>(&self) -> Box<dyn Val + 'v>
+    where
+        Self: 'v,
+    {
+        Box::new(self.clone())
+    }
+    fn as_any(&self) -> Option<&dyn Any> {
+        Some(self)
+    }
+}
+
+impl StaticVal for MapNode {}
+
+impl Container for MapNode {
+    fn contains(&self, value: &dyn Val) -> Result<bool, ExecutionError> {
+        Ok(key_of(value).is_some_and(|k| self.get(k).is_some()))
+    }
+}
+
+impl Indexer for MapNode {
+    fn get<'b, 'v>(&'b self, idx: &dyn Val) -> Result<CowVal<'b, 'v>, ExecutionError>
+    where
+        Self: 'v,
+    {
+        match key_of(idx).and_then(|k| MapNode::get(self, k)) {
+            Some(n) => Ok(CowVal::Borrowed(n.as_val())),
+            None => Err(no_such_key(idx)),
+        }
+    }
+
+    fn steal<'v>(self: Box<Self>, idx: &dyn Val) -> Result<Box<dyn Val + 'v>, ExecutionError>
+    where
+        Self: 'v,
+    {
+        match key_of(idx).and_then(|k| MapNode::get(&self, k)) {
+            Some(n) => Ok(n.as_val().clone_as_boxed()),
+            None => Err(no_such_key(idx)),
+        }
+    }
+}
+
+struct KeyIter<'b> {
+    inner: indexmap::map::Keys<'b, CelString<'static>, Entry>,
+}
+
+impl<'b, 'v> CelIterator<'b, 'v> for KeyIter<'b> {
+    fn next(&mut self) -> Option<&'b (dyn Val + 'v)> {
+        self.inner.next().map(|k| k as &(dyn Val + 'v))
+    }
+}
+
+impl Iterable for MapNode {
+    fn iter<'b, 'v>(&'b self) -> Box<dyn CelIterator<'b, 'v> + 'b>
+    where
+        Self: 'v,
+    {
+        Box::new(KeyIter {
+            inner: self.0.entries.keys(),
+        })
+    }
+}
+
+impl Sizer for MapNode {
+    fn size(&self) -> CelInt {
+        CelInt::from(self.len() as i64)
+    }
+}
+
+impl Zeroer for MapNode {
+    fn is_zero_value(&self) -> bool {
+        self.is_empty()
+    }
+}
+
+impl Val for ListNode {
+    fn get_type(&self) -> &Type {
+        &LIST_T
+    }
+    fn cel_type() -> &'static Type {
+        &LIST_T
+    }
+    fn as_container(&self) -> Option<&dyn Container> {
+        Some(self)
+    }
+    fn as_indexer<'b, 'v>(&'b self) -> Option<&'b (dyn Indexer + 'v)>
+    where
+        Self: 'v,
+    {
+        Some(self)
+    }
+    fn as_iterable<'b, 'v>(&'b self) -> Option<&'b (dyn Iterable + 'v)>
+    where
+        Self: 'v,
+    {
+        Some(self)
+    }
+    fn as_sizer(&self) -> Option<&dyn Sizer> {
+        Some(self)
+    }
+    fn as_zeroer(&self) -> Option<&dyn Zeroer> {
+        Some(self)
+    }
+    fn equals(&self, other: &dyn Val) -> bool {
+        if let Some(o) = other.downcast_ref::<ListNode>() {
+            if Arc::ptr_eq(&self.0, &o.0) {
+                return true;
+            }
+        }
+        equal_lists(self.items(), other)
+    }
+    fn clone_as_boxed<'v>(&self) -> Box<dyn Val + 'v>
+    where
+        Self: 'v,
+    {
+        Box::new(self.clone())
+    }
+    fn as_any(&self) -> Option<&dyn Any> {
+        Some(self)
+    }
+}
+
+impl StaticVal for ListNode {}
+
+impl Container for ListNode {
+    fn contains(&self, value: &dyn Val) -> Result<bool, ExecutionError> {
+        Ok(self.items().iter().any(|n| n.as_val().equals(value)))
+    }
+}
+
+fn list_index(idx: &dyn Val, len: usize) -> Result<usize, ExecutionError> {
+    let i = if let Some(i) = idx.downcast_ref::<CelInt>() {
+        **i
+    } else if let Some(u) = idx.downcast_ref::<CelUInt>() {
+        i64::try_from(**u).unwrap_or(i64::MAX)
+    } else {
+        return Err(ExecutionError::UnexpectedType {
+            got: idx.get_type().name().to_owned(),
+            want: "int list index".to_owned(),
+        });
+    };
+    usize::try_from(i)
+        .ok()
+        .filter(|i| *i < len)
+        .ok_or_else(|| ExecutionError::IndexOutOfBounds(cel::Value::Int(i)))
+}
+
+impl Indexer for ListNode {
+    fn get<'b, 'v>(&'b self, idx: &dyn Val) -> Result<CowVal<'b, 'v>, ExecutionError>
+    where
+        Self: 'v,
+    {
+        let i = list_index(idx, self.items().len())?;
+        Ok(CowVal::Borrowed(self.items()[i].as_val()))
+    }
+
+    fn steal<'v>(self: Box<Self>, idx: &dyn Val) -> Result<Box<dyn Val + 'v>, ExecutionError>
+    where
+        Self: 'v,
+    {
+        let i = list_index(idx, self.items().len())?;
+        Ok(self.items()[i].as_val().clone_as_boxed())
+    }
+}
+
+struct ItemIter<'b> {
+    inner: std::slice::Iter<'b, Node>,
+}
+
+impl<'b, 'v> CelIterator<'b, 'v> for ItemIter<'b> {
+    fn next(&mut self) -> Option<&'b (dyn Val + 'v)> {
+        self.inner.next().map(|n| n.as_val() as &(dyn Val + 'v))
+    }
+}
+
+impl Iterable for ListNode {
+    fn iter<'b, 'v>(&'b self) -> Box<dyn CelIterator<'b, 'v> + 'b>
+    where
+        Self: 'v,
+    {
+        Box::new(ItemIter {
+            inner: self.items().iter(),
+        })
+    }
+}
+
+impl Sizer for ListNode {
+    fn size(&self) -> CelInt {
+        CelInt::from(self.items().len() as i64)
+    }
+}
+
+impl Zeroer for ListNode {
+    fn is_zero_value(&self) -> bool {
+        self.items().is_empty()
+    }
+}
+
+/// Identity of a map or list for locating it again: the address of its shared data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(usize);
+
+impl MapNode {
+    /// Stable identity of this mapping while the tree lives.
+    pub fn id(&self) -> NodeId {
+        NodeId(Arc::as_ptr(&self.0) as usize)
+    }
+}
+
+impl ListNode {
+    /// Stable identity of this list while the tree lives.
+    pub fn id(&self) -> NodeId {
+        NodeId(Arc::as_ptr(&self.0) as usize)
+    }
+}
