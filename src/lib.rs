@@ -6,3 +6,6 @@
 pub mod catalog;
 pub mod doc;
 pub mod cel_env;
+pub mod diagnostic;
+pub mod paths;
+pub mod rules;

@@ -1,0 +1,54 @@
+//! Display paths: relative to the working directory when possible, always with `/`.
+
+use std::path::{Component, Path, PathBuf};
+
+/// The path as shown in reports: relative to the current directory when it lies below it,
+/// `./` and `..` folded, separators normalised to `/`.
+pub fn display(path: &Path) -> String {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let absolute = if path.is_absolute() {
+        normalize(path)
+    } else {
+        normalize(&cwd.join(path))
+    };
+    let shown = absolute
+        .strip_prefix(normalize(&cwd))
+        .map(Path::to_path_buf)
+        .unwrap_or(absolute);
+    let s = shown.to_string_lossy().replace('\\', "/");
+    if s.is_empty() {
+        ".".to_string()
+    } else {
+        s
+    }
+}
+
+/// Folds `.` and `..` without touching the file system.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_stay_relative() {
+        assert_eq!(display(Path::new("./a/b/../c.yaml")), "a/c.yaml");
+        assert_eq!(display(Path::new("x.yaml")), "x.yaml");
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(display(&cwd.join("q/r.yml")), "q/r.yml");
+    }
+}

@@ -1,0 +1,323 @@
+//! Rules: YAML files checked and compiled once into CEL programs, indexed by document kind.
+
+mod load;
+pub mod path;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use globset::GlobSet;
+
+pub use load::{builtin_sources, load_dir_sources, RuleSourceFile};
+
+use crate::diagnostic::FileDiagnostic;
+use crate::doc::Kind;
+
+/// How serious a finding is; ordered from least to most serious.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing; never fails a run unless `--fail-on info`.
+    Info,
+    /// Low.
+    Low,
+    /// Medium.
+    Medium,
+    /// High.
+    High,
+    /// Critical.
+    Critical,
+}
+
+impl Severity {
+    /// All severities, most serious first.
+    pub const ALL: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ];
+
+    /// Lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    /// GitHub's `security-severity` score for the level.
+    pub fn score(self) -> &'static str {
+        match self {
+            Severity::Critical => "9.5",
+            Severity::High => "8.0",
+            Severity::Medium => "5.5",
+            Severity::Low => "3.0",
+            Severity::Info => "0.0",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Severity, String> {
+        Severity::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| {
+                format!("unknown severity '{s}' (expected critical, high, medium, low or info)")
+            })
+    }
+}
+
+/// How strongly a rule evidences a control.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Relation {
+    /// Passing the rule demonstrates the control's technical requirement on its own.
+    Full,
+    /// The rule evidences part of the control.
+    Partial,
+    /// The rule supports the control without demonstrating it.
+    Supports,
+}
+
+impl Relation {
+    /// Lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Relation::Full => "full",
+            Relation::Partial => "partial",
+            Relation::Supports => "supports",
+        }
+    }
+}
+
+impl FromStr for Relation {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Relation, String> {
+        match s {
+            "full" => Ok(Relation::Full),
+            "partial" => Ok(Relation::Partial),
+            "supports" => Ok(Relation::Supports),
+            _ => Err(format!(
+                "unknown relation '{s}' (expected full, partial or supports)"
+            )),
+        }
+    }
+}
+
+/// A rule's link to one Annex A control, with its argument.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ControlLink {
+    /// Bare control id, e.g. `8.24`.
+    pub id: String,
+    /// How strongly the rule evidences it.
+    pub relation: Relation,
+    /// Why this configuration is evidence for the control, in plain words.
+    pub rationale: String,
+}
+
+/// A compiled CEL expression with its source text.
+pub struct Expr {
+    /// The expression as written.
+    pub source: String,
+    /// The compiled program.
+    pub program: cel::Program,
+}
+
+impl fmt::Debug for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.source)
+    }
+}
+
+/// A message with `{{ expr }}` holes.
+#[derive(Debug)]
+pub enum TemplatePart {
+    /// Text as written.
+    Text(String),
+    /// A CEL expression whose value is inserted.
+    Expr(Expr),
+}
+
+/// Where a rule came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleOrigin {
+    /// Display path of the rule file (`rules/kubernetes/x.yaml` for built-in rules).
+    pub path: String,
+    /// Whether it is embedded in the binary.
+    pub builtin: bool,
+}
+
+/// A checked, compiled rule.
+#[derive(Debug)]
+pub struct Rule {
+    /// Unique kebab-case id (the file stem).
+    pub id: String,
+    /// One-line summary.
+    pub title: String,
+    /// What the rule checks, in a few sentences.
+    pub description: String,
+    /// Severity of its findings.
+    pub severity: Severity,
+    /// Document kinds it judges.
+    pub kinds: Vec<Kind>,
+    /// File globs a document's path must match (required for generic kinds).
+    pub files: Option<(Vec<String>, GlobSet)>,
+    /// Annex A controls it evidences.
+    pub controls: Vec<ControlLink>,
+    /// Elements to judge (default: the document).
+    pub select: Option<Expr>,
+    /// Filter on each element.
+    pub when: Option<Expr>,
+    /// True when the element is compliant.
+    pub assert: Expr,
+    /// Path inside the element to point at.
+    pub at: Option<path::KeyPath>,
+    /// Message template.
+    pub message: Vec<TemplatePart>,
+    /// How to fix a finding.
+    pub remediation: String,
+    /// Further reading.
+    pub references: Vec<String>,
+    /// Extra tags for SARIF.
+    pub tags: Vec<String>,
+    /// Where the rule file is.
+    pub origin: RuleOrigin,
+}
+
+impl Rule {
+    /// Whether the rule judges documents of `kind` at `path`.
+    pub fn applies_to(&self, kind: Kind, path: &str) -> bool {
+        self.kinds.contains(&kind)
+            && match &self.files {
+                Some((_, set)) => set.is_match(path),
+                None => !kind.is_generic(),
+            }
+    }
+}
+
+/// A rule that isms-lint itself reports (parse failures and the like); not loaded from YAML.
+#[derive(Debug, Clone)]
+pub struct BuiltinCheck {
+    /// Rule id.
+    pub id: &'static str,
+    /// One-line summary.
+    pub title: &'static str,
+    /// Longer description.
+    pub description: &'static str,
+    /// Severity.
+    pub severity: Severity,
+    /// Controls.
+    pub controls: &'static [(&'static str, Relation, &'static str)],
+    /// How to fix.
+    pub remediation: &'static str,
+}
+
+/// Reported for every file that cannot be parsed.
+pub const PARSE_ERROR: BuiltinCheck = BuiltinCheck {
+    id: "parse-error",
+    title: "Configuration file cannot be parsed",
+    description: "The file is not valid for its format, so no other rule could judge it. A configuration that does not parse is not under configuration management: tools that deploy it will fail or, worse, read it differently.",
+    severity: Severity::High,
+    controls: &[(
+        "8.9",
+        Relation::Supports,
+        "Configuration must be well-formed to be reviewed, deployed and audited as the baseline it claims to be.",
+    )],
+    remediation: "Fix the syntax error at the reported position; the file is then scanned normally.",
+};
+
+/// Reported for a key written twice in one YAML/JSON mapping.
+pub const DUPLICATE_KEY: BuiltinCheck = BuiltinCheck {
+    id: "duplicate-key",
+    title: "Mapping repeats a key",
+    description: "A key appears twice in the same mapping. Parsers disagree on which value wins (most keep the last, some refuse the file), so reviewers may approve a value that is not the one deployed.",
+    severity: Severity::Medium,
+    controls: &[(
+        "8.9",
+        Relation::Supports,
+        "A configuration whose effective value depends on the parser is not a reviewable baseline.",
+    )],
+    remediation: "Remove one of the two entries so the file says one thing.",
+};
+
+/// The rules isms-lint reports by itself.
+pub const BUILTIN_CHECKS: [&BuiltinCheck; 2] = [&PARSE_ERROR, &DUPLICATE_KEY];
+
+/// Every rule of a run, plus the errors found while loading them.
+#[derive(Debug, Default)]
+pub struct RuleSet {
+    /// Compiled rules, sorted by id.
+    pub rules: Vec<Rule>,
+    /// Indices into `rules`, by kind.
+    by_kind: BTreeMap<Kind, Vec<usize>>,
+    /// Rule file problems, each at its own line.
+    pub errors: Vec<FileDiagnostic>,
+}
+
+impl RuleSet {
+    /// Loads, checks and compiles every rule file; errors are collected, never fatal.
+    pub fn load(sources: Vec<RuleSourceFile>) -> RuleSet {
+        let (mut rules, errors) = load::compile_all(sources);
+        rules.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut set = RuleSet {
+            rules,
+            by_kind: BTreeMap::new(),
+            errors,
+        };
+        set.reindex();
+        set
+    }
+
+    /// Keeps only the rules for which `keep` is true.
+    pub fn retain(&mut self, keep: impl Fn(&Rule) -> bool) {
+        self.rules.retain(|r| keep(r));
+        self.reindex();
+    }
+
+    fn reindex(&mut self) {
+        self.by_kind.clear();
+        for (i, r) in self.rules.iter().enumerate() {
+            for k in &r.kinds {
+                self.by_kind.entry(*k).or_default().push(i);
+            }
+        }
+    }
+
+    /// Rules that judge documents of `kind`.
+    pub fn for_kind(&self, kind: Kind) -> impl Iterator<Item = &Rule> {
+        self.by_kind
+            .get(&kind)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.rules[i])
+    }
+
+    /// The rule with this id.
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.rules
+            .binary_search_by(|r| r.id.as_str().cmp(id))
+            .ok()
+            .map(|i| &self.rules[i])
+    }
+
+    /// Whether any rule judges this kind.
+    pub fn has_kind(&self, kind: Kind) -> bool {
+        self.by_kind.contains_key(&kind)
+    }
+}

@@ -1,0 +1,155 @@
+//! `at:` paths inside an element (`securityContext.privileged`, `ports[0]`, `"a.b".c`), and how
+//! they find the most precise span that exists.
+
+use crate::doc::{Node, Span};
+
+/// One step of a path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Segment {
+    /// A mapping key.
+    Key(String),
+    /// A list index.
+    Index(usize),
+}
+
+/// A parsed `at:` path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyPath {
+    /// The path as written.
+    pub text: String,
+    /// Its steps.
+    pub segments: Vec<Segment>,
+}
+
+impl KeyPath {
+    /// Parses `a.b[0]."c.d"`; keys with dots or brackets are quoted.
+    pub fn parse(text: &str) -> Result<KeyPath, String> {
+        let mut segments = Vec::new();
+        let mut chars = text.chars().peekable();
+        let mut current = String::new();
+        let mut expect_segment = true;
+        while let Some(c) = chars.next() {
+            match c {
+                '"' | '\'' => {
+                    let mut quoted = String::new();
+                    loop {
+                        match chars.next() {
+                            Some(q) if q == c => break,
+                            Some(other) => quoted.push(other),
+                            None => return Err(format!("unterminated quote in path '{text}'")),
+                        }
+                    }
+                    segments.push(Segment::Key(quoted));
+                    expect_segment = false;
+                }
+                '.' => {
+                    if !current.is_empty() {
+                        segments.push(Segment::Key(std::mem::take(&mut current)));
+                    } else if expect_segment {
+                        return Err(format!("empty key in path '{text}'"));
+                    }
+                    expect_segment = true;
+                }
+                '[' => {
+                    if !current.is_empty() {
+                        segments.push(Segment::Key(std::mem::take(&mut current)));
+                    }
+                    let mut num = String::new();
+                    loop {
+                        match chars.next() {
+                            Some(']') => break,
+                            Some(d) => num.push(d),
+                            None => return Err(format!("unterminated '[' in path '{text}'")),
+                        }
+                    }
+                    let i = num
+                        .trim()
+                        .parse::<usize>()
+                        .map_err(|_| format!("'[{num}]' is not a list index in path '{text}'"))?;
+                    segments.push(Segment::Index(i));
+                    expect_segment = false;
+                }
+                c => {
+                    current.push(c);
+                    expect_segment = false;
+                }
+            }
+        }
+        if !current.is_empty() {
+            segments.push(Segment::Key(current));
+        }
+        if segments.is_empty() || expect_segment {
+            return Err(format!("path '{text}' is empty or ends with '.'"));
+        }
+        Ok(KeyPath {
+            text: text.to_string(),
+            segments,
+        })
+    }
+
+    /// The span of the deepest part of the path present in `element`: the key of the last
+    /// member found (or the item of the last index), and how many segments matched.
+    pub fn locate(&self, element: &Node) -> (Span, usize) {
+        let mut node = element;
+        let mut span = element.span;
+        let mut depth = 0;
+        for seg in &self.segments {
+            match seg {
+                Segment::Key(k) => match node.as_map().and_then(|m| m.entry(k)) {
+                    Some(entry) => {
+                        span = entry.key_span;
+                        node = &entry.value;
+                    }
+                    None => break,
+                },
+                Segment::Index(i) => match node.as_list().and_then(|l| l.items().get(*i)) {
+                    Some(item) => {
+                        span = item.span;
+                        node = item;
+                    }
+                    None => break,
+                },
+            }
+            depth += 1;
+        }
+        (span, depth)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doc::yaml;
+
+    #[test]
+    fn parses_paths() {
+        let p = KeyPath::parse("a.b[2].\"c.d\"").unwrap();
+        assert_eq!(
+            p.segments,
+            vec![
+                Segment::Key("a".into()),
+                Segment::Key("b".into()),
+                Segment::Index(2),
+                Segment::Key("c.d".into())
+            ]
+        );
+        assert!(KeyPath::parse("a..b").is_err());
+        assert!(KeyPath::parse("a.").is_err());
+        assert!(KeyPath::parse("a[x]").is_err());
+    }
+
+    #[test]
+    fn locates_deepest_present_key() {
+        let doc = yaml::parse("name: x\nsecurityContext:\n  runAsUser: 0\n")
+            .unwrap()
+            .documents
+            .remove(0);
+        let full = KeyPath::parse("securityContext.runAsUser").unwrap();
+        assert_eq!(full.locate(&doc).0.start.line, 3);
+        let partial = KeyPath::parse("securityContext.privileged").unwrap();
+        let (span, depth) = partial.locate(&doc);
+        assert_eq!((span.start.line, depth), (2, 1));
+        let missing = KeyPath::parse("resources.limits").unwrap();
+        assert_eq!(missing.locate(&doc), (doc.span, 0));
+    }
+}
