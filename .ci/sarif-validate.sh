@@ -11,6 +11,7 @@
 #
 # Env: ISMS_TOOLS                 tool cache (default /tmp/isms-lint-tools), auto-installed
 #      SARIF_VALIDATE_RULE_KIND   default "Sarif;Gh"
+#      SARIF_VALIDATE_CONFIG=FILE multitool policy XML (default: generated, enables GH1001-GH1007)
 #      SARIF_VALIDATE_KEEP=DIR    keep the multitool's report(s) in DIR
 #      SARIF_VALIDATE_QUIET_WARNINGS=1  don't list warnings/notes
 set -uo pipefail
@@ -38,6 +39,26 @@ fi
 work="$(mktemp -d "${TMPDIR:-/tmp}/sarif-validate.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
+# The classic GitHub-upload rules GH1001-GH1007 are *disabled by default* even with
+# --rule-kind Gh (multitool 5.7.0); only GH1011-GH2012 run. Turn them on via a policy file.
+# GH1004 (array sizes over GitHub's display limits) stays a warning: GitHub truncates.
+config="${SARIF_VALIDATE_CONFIG:-$work/gh-rules.xml}"
+if [[ -z "${SARIF_VALIDATE_CONFIG:-}" ]]; then
+  {
+    echo '<?xml version="1.0" encoding="utf-8"?>'
+    echo '<Properties>'
+    for r in GH1001.ProvideRequiredLocationProperties:Error GH1002.InlineThreadFlowLocations:Error \
+             GH1003.ProvideRequiredRegionProperties:Error GH1004.ReviewArraysThatExceedConfigurableDefaults:Warning \
+             GH1005.LocationsMustBeRelativeUrisOrFilePaths:Error GH1006.ProvideCheckoutPath:Error \
+             GH1007.ProvideFullyFormattedMessageStrings:Error; do
+      echo "  <Properties Key=\"${r%%:*}.Options\">"
+      echo "    <Property Key=\"RuleEnabled\" Value=\"${r##*:}\" Type=\"Driver.RuleEnabledState\" />"
+      echo '  </Properties>'
+    done
+    echo '</Properties>'
+  } >"$config"
+fi
+
 status=0
 n=0
 for input in "$@"; do
@@ -49,7 +70,8 @@ for input in "$@"; do
   fi
   abs="$(cd "$(dirname "$input")" && pwd)/$(basename "$input")"
   out="$work/$n.out.sarif"
-  if ! "$MT_BIN" validate --rule-kind "$RULE_KIND" --log ForceOverwrite -o "$out" "$abs" \
+  if ! "$MT_BIN" validate --rule-kind "$RULE_KIND" -c "$config" --max-file-size-in-kb 4194304 \
+      --log ForceOverwrite -o "$out" "$abs" \
       >"$work/$n.log" 2>&1 || [[ ! -s "$out" ]]; then
     echo "sarif-validate: $input: the multitool failed:" >&2
     cat "$work/$n.log" >&2

@@ -9,3 +9,5 @@ pub mod cel_env;
 pub mod diagnostic;
 pub mod paths;
 pub mod rules;
+pub mod eval;
+pub mod finding;

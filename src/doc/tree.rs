@@ -14,7 +14,7 @@ use cel::ExecutionError;
 use indexmap::{Equivalent, IndexMap};
 
 /// A 1-based line and column (columns count characters, as editors and SARIF do).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct Pos {
     /// 1-based line.
     pub line: u32,
@@ -260,7 +260,7 @@ impl MapNode {
     }
 
     /// Members in source order.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &Entry)> {
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&str, &Entry)> + ExactSizeIterator {
         self.0.entries.iter().map(|(k, e)| (k.inner(), e))
     }
 

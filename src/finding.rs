@@ -1,0 +1,106 @@
+//! Findings: what a rule reported, where, and a fingerprint that survives moved lines.
+
+use sha2::{Digest, Sha256};
+
+use crate::doc::Pos;
+use crate::rules::Severity;
+
+/// Why a finding does not count against the run.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Suppression {
+    /// `inSource` (a comment next to the code) or `external` (a config waiver).
+    pub kind: SuppressionKind,
+    /// The reason given.
+    pub justification: String,
+    /// Who owns the decision, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// Until when it holds (`YYYY-MM-DD`), when limited.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+}
+
+/// Where a suppression was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SuppressionKind {
+    /// An inline comment.
+    InSource,
+    /// A waiver in the config file.
+    External,
+}
+
+/// One finding.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Finding {
+    /// Rule that fired.
+    pub rule_id: String,
+    /// Its severity (after config overrides).
+    pub severity: Severity,
+    /// Annex A ids it evidences, e.g. `["8.2", "8.9"]`.
+    pub controls: Vec<String>,
+    /// What is wrong, for this element.
+    pub message: String,
+    /// Display path of the file.
+    pub path: String,
+    /// First character.
+    pub start: Pos,
+    /// Just past the last character.
+    pub end: Pos,
+    /// Logical location: document name, element path and `at` path; no line numbers.
+    pub logical_path: String,
+    /// Stable identity across line moves: hash of rule, file and logical path.
+    pub fingerprint: String,
+    /// Set when a reasoned suppression or waiver applies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppression: Option<Suppression>,
+}
+
+impl Finding {
+    /// Whether the finding counts (not suppressed or waived).
+    pub fn is_open(&self) -> bool {
+        self.suppression.is_none()
+    }
+
+    /// Sort key: path, line, column, rule, message.
+    pub fn sort_key(&self) -> (&str, Pos, &str, &str) {
+        (&self.path, self.start, &self.rule_id, &self.message)
+    }
+}
+
+/// The fingerprint of a finding: rule, file and logical path, never the line.
+pub fn fingerprint(rule_id: &str, path: &str, logical_path: &str) -> String {
+    let mut h = Sha256::new();
+    for part in [rule_id, path, logical_path] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    let digest = h.finalize();
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Sorts findings deterministically and makes repeated fingerprints unique (`…:2`, `…:3`).
+pub fn finalize(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    let mut seen = std::collections::HashMap::<String, usize>::new();
+    for f in findings.iter_mut() {
+        let n = seen.entry(f.fingerprint.clone()).or_insert(0);
+        *n += 1;
+        if *n > 1 {
+            f.fingerprint = format!("{}:{}", f.fingerprint, n);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_ignore_lines_but_not_files() {
+        let a = fingerprint("r", "a.yaml", "Pod/x/containers[name=web]");
+        assert_eq!(a, fingerprint("r", "a.yaml", "Pod/x/containers[name=web]"));
+        assert_ne!(a, fingerprint("r", "b.yaml", "Pod/x/containers[name=web]"));
+        assert_eq!(a.len(), 32);
+    }
+}
