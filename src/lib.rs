@@ -11,3 +11,5 @@ pub mod paths;
 pub mod rules;
 pub mod eval;
 pub mod finding;
+pub mod discover;
+pub mod scan;

@@ -1,0 +1,245 @@
+//! A scan: discover files, then parse and evaluate each one in parallel, catching panics per
+//! file, and gather the results in a deterministic order.
+
+use std::collections::BTreeMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+
+use crate::discover::{self, Candidate, DiscoverOptions, Notice, NoticeLevel};
+use crate::doc::{self, Kind, Pos};
+use crate::eval::{self, RuleRunError};
+use crate::finding::{self, fingerprint, Finding};
+use crate::rules::{BuiltinCheck, RuleSet, DUPLICATE_KEY, PARSE_ERROR};
+
+/// What to scan and how.
+#[derive(Clone, Debug, Default)]
+pub struct ScanOptions {
+    /// Files and directories; empty means `.`.
+    pub paths: Vec<PathBuf>,
+    /// Discovery settings.
+    pub discover: DiscoverOptions,
+    /// Worker threads; `None` uses every core.
+    pub jobs: Option<usize>,
+}
+
+/// Time spent in each phase.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Timings {
+    /// Walking the file system.
+    pub discover: Duration,
+    /// Reading and parsing, summed over threads.
+    pub parse: Duration,
+    /// Evaluating rules, summed over threads.
+    pub evaluate: Duration,
+    /// Wall time of the parallel phase.
+    pub files_wall: Duration,
+}
+
+/// Everything a scan found.
+#[derive(Debug, Default)]
+pub struct ScanResult {
+    /// Findings, sorted by path, line, column and rule.
+    pub findings: Vec<Finding>,
+    /// Rules that failed at run time.
+    pub rule_errors: Vec<RuleRunError>,
+    /// Files skipped or not handled.
+    pub notices: Vec<Notice>,
+    /// Files read.
+    pub files_scanned: usize,
+    /// Documents judged, by kind.
+    pub documents_by_kind: BTreeMap<Kind, usize>,
+    /// How many documents each rule was evaluated on.
+    pub rule_evaluations: BTreeMap<String, usize>,
+    /// Phase timings.
+    pub timings: Timings,
+}
+
+#[derive(Default)]
+struct FileResult {
+    findings: Vec<Finding>,
+    errors: Vec<RuleRunError>,
+    notices: Vec<Notice>,
+    kinds: Vec<Kind>,
+    evaluated: Vec<String>,
+    parse: Duration,
+    evaluate: Duration,
+    scanned: bool,
+}
+
+/// Runs a scan with `rules`.
+pub fn scan(rules: &RuleSet, opts: &ScanOptions) -> Result<ScanResult, String> {
+    let started = Instant::now();
+    let roots = if opts.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        opts.paths.clone()
+    };
+    let (candidates, notices) = discover::discover(&roots, &opts.discover)?;
+    let discover_time = started.elapsed();
+    let files_started = Instant::now();
+    let run = || -> Vec<FileResult> {
+        candidates
+            .par_iter()
+            .map(|c| scan_file_guarded(rules, c))
+            .collect()
+    };
+    let results = match opts.jobs {
+        Some(n) => rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build()
+            .map_err(|e| format!("cannot start {n} worker threads: {e}"))?
+            .install(run),
+        None => run(),
+    };
+    let mut out = ScanResult {
+        notices,
+        ..ScanResult::default()
+    };
+    out.timings.discover = discover_time;
+    out.timings.files_wall = files_started.elapsed();
+    for r in results {
+        out.findings.extend(r.findings);
+        out.rule_errors.extend(r.errors);
+        out.notices.extend(r.notices);
+        out.files_scanned += usize::from(r.scanned);
+        for k in r.kinds {
+            *out.documents_by_kind.entry(k).or_default() += 1;
+        }
+        for id in r.evaluated {
+            *out.rule_evaluations.entry(id).or_default() += 1;
+        }
+        out.timings.parse += r.parse;
+        out.timings.evaluate += r.evaluate;
+    }
+    finding::finalize(&mut out.findings);
+    out.rule_errors.sort_by(|a, b| {
+        (&a.path, a.line, &a.rule_id, &a.message).cmp(&(&b.path, b.line, &b.rule_id, &b.message))
+    });
+    out.notices.sort();
+    Ok(out)
+}
+
+fn scan_file_guarded(rules: &RuleSet, c: &Candidate) -> FileResult {
+    match catch_unwind(AssertUnwindSafe(|| scan_file(rules, c))) {
+        Ok(r) => r,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            FileResult {
+                notices: vec![Notice {
+                    level: NoticeLevel::Error,
+                    path: c.display.clone(),
+                    message: format!("internal error while scanning this file: {what} (please report it)"),
+                }],
+                scanned: true,
+                ..FileResult::default()
+            }
+        }
+    }
+}
+
+/// A finding of one of isms-lint's own checks.
+pub fn builtin_finding(check: &BuiltinCheck, path: &str, start: Pos, end: Pos, message: String, logical: &str) -> Finding {
+    Finding {
+        rule_id: check.id.to_string(),
+        severity: check.severity,
+        controls: check.controls.iter().map(|c| c.0.to_string()).collect(),
+        message,
+        path: path.to_string(),
+        start,
+        end,
+        logical_path: logical.to_string(),
+        fingerprint: fingerprint(check.id, path, logical),
+        suppression: None,
+    }
+}
+
+fn scan_file(rules: &RuleSet, c: &Candidate) -> FileResult {
+    let mut r = FileResult {
+        scanned: true,
+        ..FileResult::default()
+    };
+    let t = Instant::now();
+    let bytes = match std::fs::read(&c.path) {
+        Ok(b) => b,
+        Err(e) => {
+            r.notices.push(Notice {
+                level: NoticeLevel::Error,
+                path: c.display.clone(),
+                message: format!("cannot read: {e}"),
+            });
+            return r;
+        }
+    };
+    if bytes[..bytes.len().min(8192)].contains(&0) {
+        r.notices.push(Notice {
+            level: NoticeLevel::Note,
+            path: c.display.clone(),
+            message: "binary file (contains NUL bytes); skipped".into(),
+        });
+        r.scanned = false;
+        return r;
+    }
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let prefix = String::from_utf8_lossy(&e.as_bytes()[..valid]);
+            let (line, col) = crate::diagnostic::line_col(&prefix, prefix.len());
+            let at = Pos::new(line, col);
+            r.findings.push(builtin_finding(
+                &PARSE_ERROR,
+                &c.display,
+                at,
+                at,
+                format!("file is not valid UTF-8 (invalid byte at offset {valid})"),
+                "",
+            ));
+            return r;
+        }
+    };
+    let parsed = doc::parse_file(&c.path, &c.display, &text);
+    r.parse = t.elapsed();
+    let parsed = match parsed {
+        Ok(p) => p,
+        Err(e) => {
+            r.findings.push(builtin_finding(
+                &PARSE_ERROR,
+                &c.display,
+                e.pos,
+                e.pos,
+                format!("cannot parse: {}", e.message),
+                "",
+            ));
+            return r;
+        }
+    };
+    for w in parsed.warnings {
+        // A repeated key has no stable element path of its own; its message names the key.
+        let logical = w.message.clone();
+        r.findings.push(builtin_finding(
+            &DUPLICATE_KEY,
+            &w.path,
+            w.span.start,
+            w.span.end,
+            w.message,
+            &logical,
+        ));
+    }
+    let t = Instant::now();
+    for d in &parsed.documents {
+        r.kinds.push(d.kind);
+        let outcome = eval::evaluate(rules, d, &c.display, None);
+        r.findings.extend(outcome.findings);
+        r.errors.extend(outcome.errors);
+        r.evaluated.extend(outcome.evaluated);
+    }
+    r.evaluate = t.elapsed();
+    r
+}
