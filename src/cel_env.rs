@@ -289,7 +289,11 @@ pub fn to_json(v: &dyn Val) -> serde_json::Value {
 type Args<'b, 'v> = Vec<CowVal<'b, 'v>>;
 type Ret<'b, 'v> = Result<CowVal<'b, 'v>, ExecutionError>;
 
-fn arg_map<'a>(args: &'a [CowVal<'_, '_>], i: usize, f: &str) -> Result<Option<&'a MapNode>, ExecutionError> {
+fn arg_map<'a>(
+    args: &'a [CowVal<'_, '_>],
+    i: usize,
+    f: &str,
+) -> Result<Option<&'a MapNode>, ExecutionError> {
     let v = args
         .get(i)
         .ok_or_else(|| ExecutionError::function_error(f, "missing argument"))?;
@@ -303,7 +307,10 @@ fn arg_str<'a>(args: &'a [CowVal<'_, '_>], i: usize, f: &str) -> Result<&'a str,
     v.downcast_ref::<CelString>()
         .map(|s| s.inner())
         .ok_or_else(|| {
-            ExecutionError::function_error(f, format!("expected a string, got {}", v.get_type().name()))
+            ExecutionError::function_error(
+                f,
+                format!("expected a string, got {}", v.get_type().name()),
+            )
         })
 }
 
@@ -322,9 +329,17 @@ pub fn pod_spec_of(doc: &MapNode) -> Option<&Node> {
     let spec = doc.get("spec")?;
     match kind {
         "Pod" => Some(spec),
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "ReplicationController"
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "ReplicationController"
         | "Job" => spec.get("template")?.get("spec"),
-        "CronJob" => spec.get("jobTemplate")?.get("spec")?.get("template")?.get("spec"),
+        "CronJob" => spec
+            .get("jobTemplate")?
+            .get("spec")?
+            .get("template")?
+            .get("spec"),
         _ => None,
     }
 }
@@ -344,7 +359,12 @@ fn containers<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
     if let Some(spec) = arg_map(&args, 0, "containers")?.and_then(pod_spec_of) {
         for field in ["initContainers", "containers", "ephemeralContainers"] {
             if let Some(list) = spec.get(field).and_then(Node::as_list) {
-                out.extend(list.items().iter().filter(|n| n.as_map().is_some()).cloned());
+                out.extend(
+                    list.items()
+                        .iter()
+                        .filter(|n| n.as_map().is_some())
+                        .cloned(),
+                );
             }
         }
     }
@@ -359,7 +379,10 @@ fn map_values(m: Option<&Node>) -> Vec<Node> {
 
 fn values<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
     let m = arg_map(&args, 0, "values")?;
-    list_of(m.map(|m| m.iter().map(|(_, e)| e.value.clone()).collect()).unwrap_or_default())
+    list_of(
+        m.map(|m| m.iter().map(|(_, e)| e.value.clone()).collect())
+            .unwrap_or_default(),
+    )
 }
 
 fn jobs<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
@@ -373,7 +396,12 @@ fn steps<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
     let mut out = Vec::new();
     let mut push_steps = |holder: Option<&Node>| {
         if let Some(list) = holder.and_then(|h| h.get("steps")).and_then(Node::as_list) {
-            out.extend(list.items().iter().filter(|n| n.as_map().is_some()).cloned());
+            out.extend(
+                list.items()
+                    .iter()
+                    .filter(|n| n.as_map().is_some())
+                    .cloned(),
+            );
         }
     };
     if let Some(doc) = doc {
@@ -472,9 +500,12 @@ fn cidr_is_private<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
         "fe80::/10",
         "::1/128",
     ];
-    bool_ret(PRIVATE.iter().filter_map(|p| parse_cidr(p)).any(|p| {
-        block.1 >= p.1 && contains(p, block.0)
-    }))
+    bool_ret(
+        PRIVATE
+            .iter()
+            .filter_map(|p| parse_cidr(p))
+            .any(|p| block.1 >= p.1 && contains(p, block.0)),
+    )
 }
 
 fn map_of<'b, 'v>(fields: &[(&str, Node)]) -> Ret<'b, 'v> {
@@ -540,7 +571,9 @@ fn parse_image<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
 }
 
 fn version_parts(v: &str) -> Vec<u64> {
-    let v = v.trim().trim_start_matches(['v', 'V', '=', '~', '^', '>', '<', ' ']);
+    let v = v
+        .trim()
+        .trim_start_matches(['v', 'V', '=', '~', '^', '>', '<', ' ']);
     let core = v.split(['-', '+']).next().unwrap_or("");
     core.split('.')
         .map(|p| p.trim().parse::<u64>().unwrap_or(0))
@@ -565,13 +598,24 @@ fn action_ref<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
     let uses = arg_str(&args, 0, "actionRef")?.trim();
     let pinned = |b: bool| Node::new(Value::Bool(CelBool::from(b)), Span::default());
     if uses.starts_with("./") || uses.starts_with("../") {
-        return map_of(&[("kind", s("local")), ("path", s(uses)), ("pinned", pinned(true))]);
+        return map_of(&[
+            ("kind", s("local")),
+            ("path", s(uses)),
+            ("pinned", pinned(true)),
+        ]);
     }
     if let Some(image) = uses.strip_prefix("docker://") {
         let r = split_image(image);
         return map_of(&[
             ("kind", s("docker")),
-            ("ref", s(if r.digest.is_empty() { &r.tag } else { &r.digest })),
+            (
+                "ref",
+                s(if r.digest.is_empty() {
+                    &r.tag
+                } else {
+                    &r.digest
+                }),
+            ),
             ("pinned", pinned(!r.digest.is_empty())),
         ]);
     }
@@ -610,7 +654,9 @@ pub fn secret_name(name: &str) -> bool {
         "connection_string",
         "conn_str",
     ];
-    const NOT: &[&str] = &["_file", "_path", "_ref", "_name", "_arn", "_id", "_length", "_ttl"];
+    const NOT: &[&str] = &[
+        "_file", "_path", "_ref", "_name", "_arn", "_id", "_length", "_ttl",
+    ];
     WORDS.iter().any(|w| n.contains(w)) && !NOT.iter().any(|x| n.ends_with(x))
 }
 
@@ -675,8 +721,14 @@ mod tests {
         assert_eq!(eval("cidrIsWorld('0.0.0.0/0')"), cel::Value::Bool(true));
         assert_eq!(eval("cidrIsWorld('::/0')"), cel::Value::Bool(true));
         assert_eq!(eval("cidrIsWorld('10.0.0.0/8')"), cel::Value::Bool(false));
-        assert_eq!(eval("cidrContains('10.0.0.0/8', '10.1.2.3')"), cel::Value::Bool(true));
-        assert_eq!(eval("cidrIsPrivate('192.168.1.0/24')"), cel::Value::Bool(true));
+        assert_eq!(
+            eval("cidrContains('10.0.0.0/8', '10.1.2.3')"),
+            cel::Value::Bool(true)
+        );
+        assert_eq!(
+            eval("cidrIsPrivate('192.168.1.0/24')"),
+            cel::Value::Bool(true)
+        );
         assert_eq!(eval("cidrIsPrivate('8.8.8.0/24')"), cel::Value::Bool(false));
     }
 
@@ -693,7 +745,10 @@ mod tests {
         );
         assert_eq!(split_image("localhost:5000/x").registry, "localhost:5000");
         assert_eq!(split_image("nginx").tag, "");
-        assert_eq!(eval("parseImage('nginx:1.25').tag"), cel::Value::from("1.25"));
+        assert_eq!(
+            eval("parseImage('nginx:1.25').tag"),
+            cel::Value::from("1.25")
+        );
         assert_eq!(
             eval("actionRef('actions/checkout@v4').pinned"),
             cel::Value::Bool(false)
@@ -709,7 +764,10 @@ mod tests {
     fn semver_and_glob() {
         assert_eq!(eval("semverCompare('v1.10.0', '1.9')"), cel::Value::Int(1));
         assert_eq!(eval("semverCompare('1.2', '1.2.0')"), cel::Value::Int(0));
-        assert_eq!(eval("globMatch('a/b/c.pem', '**/*.pem')"), cel::Value::Bool(true));
+        assert_eq!(
+            eval("globMatch('a/b/c.pem', '**/*.pem')"),
+            cel::Value::Bool(true)
+        );
     }
 
     #[test]

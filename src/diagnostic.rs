@@ -140,10 +140,12 @@ impl Diagnostic for Shown<'_> {
         if self.d.source.is_empty() {
             return None;
         }
-        Some(Box::new(std::iter::once(LabeledSpan::new_primary_with_span(
-            Some(format!("line {}, column {}", self.d.line, self.d.col)),
-            (self.d.offset, self.d.len),
-        ))))
+        Some(Box::new(std::iter::once(
+            LabeledSpan::new_primary_with_span(
+                Some(format!("line {}, column {}", self.d.line, self.d.col)),
+                (self.d.offset, self.d.len),
+            ),
+        )))
     }
 }
 

@@ -67,9 +67,7 @@ pub fn exclude_set(patterns: &[String]) -> Result<GlobSet, String> {
     for p in patterns {
         let p = p.trim_end_matches('/');
         for variant in [p.to_string(), format!("{p}/**")] {
-            b.add(
-                Glob::new(&variant).map_err(|e| format!("invalid exclude pattern '{p}': {e}"))?,
-            );
+            b.add(Glob::new(&variant).map_err(|e| format!("invalid exclude pattern '{p}': {e}"))?);
         }
     }
     b.build().map_err(|e| e.to_string())
@@ -163,7 +161,9 @@ fn walk(
             }
         };
         let path = entry.path();
-        let Some(ft) = entry.file_type() else { continue };
+        let Some(ft) = entry.file_type() else {
+            continue;
+        };
         if ft.is_dir() {
             continue;
         }
@@ -250,8 +250,12 @@ mod tests {
         };
         let (files, notices) = discover(&[d.to_path_buf()], &opts).unwrap();
         assert_eq!(files.len(), 1);
-        assert!(notices.iter().any(|n| n.path.ends_with("big.yaml") && n.message.contains("limit")));
+        assert!(notices
+            .iter()
+            .any(|n| n.path.ends_with("big.yaml") && n.message.contains("limit")));
         #[cfg(unix)]
-        assert!(notices.iter().any(|n| n.path.ends_with("link.yaml") && n.message.contains("symbolic")));
+        assert!(notices
+            .iter()
+            .any(|n| n.path.ends_with("link.yaml") && n.message.contains("symbolic")));
     }
 }

@@ -46,7 +46,11 @@ fn file_value(doc: &Document, path: &str) -> MapNode {
         ("kind", doc.kind.as_str()),
         ("document", doc.name.as_str()),
     ] {
-        b.insert(k.to_string(), Span::default(), Node::string(v, Span::default()));
+        b.insert(
+            k.to_string(),
+            Span::default(),
+            Node::string(v, Span::default()),
+        );
     }
     b.finish(Span::default())
 }
@@ -75,7 +79,13 @@ pub fn evaluate(rules: &RuleSet, doc: &Document, path: &str, repo: Option<&MapNo
     out
 }
 
-fn evaluate_rule(rule: &Rule, doc: &Document, path: &str, scope: &Context<'_, 'static>, out: &mut Outcome) {
+fn evaluate_rule(
+    rule: &Rule,
+    doc: &Document,
+    path: &str,
+    scope: &Context<'_, 'static>,
+    out: &mut Outcome,
+) {
     let run_error = |line: u32, e: String| RuleRunError {
         rule_id: rule.id.clone(),
         path: path.to_string(),
@@ -86,8 +96,10 @@ fn evaluate_rule(rule: &Rule, doc: &Document, path: &str, scope: &Context<'_, 's
         None => vec![doc.root.as_val().clone_as_boxed()],
         Some(select) => match CelValue::resolve_val(select.program.expression(), scope) {
             Err(e) => {
-                out.errors
-                    .push(run_error(doc.root.span.start.line, format!("select: {}", describe(&e))));
+                out.errors.push(run_error(
+                    doc.root.span.start.line,
+                    format!("select: {}", describe(&e)),
+                ));
                 return;
             }
             Ok(v) => match elements_of(&v) {
@@ -213,7 +225,11 @@ pub fn element_path(root: &Node, target: NodeId) -> Option<(String, Option<Strin
                     if e.value.as_map().is_none() && e.value.as_list().is_none() {
                         continue;
                     }
-                    let p = if path.is_empty() { k.to_string() } else { format!("{path}.{k}") };
+                    let p = if path.is_empty() {
+                        k.to_string()
+                    } else {
+                        format!("{path}.{k}")
+                    };
                     stack.push((&e.value, p, Some(k.to_string())));
                 }
             }
@@ -252,10 +268,7 @@ fn build_finding(
         Some(at) => (at.locate(&node).0, at.text.as_str()),
         None => (node.span, ""),
     };
-    es.add_variable_as_val(
-        "key",
-        Box::new(CelString::from(key.unwrap_or_default())),
-    );
+    es.add_variable_as_val("key", Box::new(CelString::from(key.unwrap_or_default())));
     let message = render(rule, es, |e| {
         out.errors.push(RuleRunError {
             rule_id: rule.id.clone(),
@@ -366,13 +379,19 @@ spec:
         assert_eq!((f.start.line, f.start.col), (12, 9));
         assert_eq!(f.message, "container 'bad' in Pod runs privileged");
         assert_eq!(f.controls, ["8.2"]);
-        assert_eq!(f.logical_path, "Pod/web/spec.containers[name=bad]/securityContext.privileged");
+        assert_eq!(
+            f.logical_path,
+            "Pod/web/spec.containers[name=bad]/securityContext.privileged"
+        );
     }
 
     #[test]
     fn missing_at_key_points_at_the_element() {
         let rule = RULE
-            .replace("!item.?securityContext.?privileged.orValue(false)", "has(item.resources)")
+            .replace(
+                "!item.?securityContext.?privileged.orValue(false)",
+                "has(item.resources)",
+            )
             .replace("securityContext.privileged", "resources.limits");
         let out = run(&rule, POD);
         let lines: Vec<u32> = out.findings.iter().map(|f| f.start.line).collect();
@@ -389,7 +408,13 @@ spec:
         assert_eq!(out.findings.len(), 1);
         assert_eq!(out.errors.len(), 2);
         assert_eq!(out.errors[0].line, 7);
-        assert!(out.errors[0].message.contains("no such key 'securityContext'"), "{:?}", out.errors);
+        assert!(
+            out.errors[0]
+                .message
+                .contains("no such key 'securityContext'"),
+            "{:?}",
+            out.errors
+        );
     }
 
     #[test]

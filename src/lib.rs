@@ -4,12 +4,16 @@
 //! [`finding`] → [`report`]. The CLI in `main.rs` wires them together.
 
 pub mod catalog;
-pub mod doc;
 pub mod cel_env;
+pub mod cli;
+pub mod commands;
 pub mod diagnostic;
-pub mod paths;
-pub mod rules;
+pub mod discover;
+pub mod doc;
 pub mod eval;
 pub mod finding;
-pub mod discover;
+pub mod paths;
+pub mod report;
+pub mod rules;
+pub mod ruletest;
 pub mod scan;

@@ -135,7 +135,9 @@ fn scan_file_guarded(rules: &RuleSet, c: &Candidate) -> FileResult {
                 notices: vec![Notice {
                     level: NoticeLevel::Error,
                     path: c.display.clone(),
-                    message: format!("internal error while scanning this file: {what} (please report it)"),
+                    message: format!(
+                        "internal error while scanning this file: {what} (please report it)"
+                    ),
                 }],
                 scanned: true,
                 ..FileResult::default()
@@ -145,7 +147,14 @@ fn scan_file_guarded(rules: &RuleSet, c: &Candidate) -> FileResult {
 }
 
 /// A finding of one of isms-lint's own checks.
-pub fn builtin_finding(check: &BuiltinCheck, path: &str, start: Pos, end: Pos, message: String, logical: &str) -> Finding {
+pub fn builtin_finding(
+    check: &BuiltinCheck,
+    path: &str,
+    start: Pos,
+    end: Pos,
+    message: String,
+    logical: &str,
+) -> Finding {
     Finding {
         rule_id: check.id.to_string(),
         severity: check.severity,

@@ -131,7 +131,10 @@ pub fn format_of(path: &Path) -> Option<Format> {
     {
         return Some(Format::Dockerfile);
     }
-    match path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()) {
+    match path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+    {
         Some(e) if e == "yaml" || e == "yml" => Some(Format::Yaml),
         Some(e) if e == "json" => Some(Format::Json),
         Some(e) if e == "toml" => Some(Format::Toml),
@@ -216,8 +219,14 @@ mod tests {
 
     #[test]
     fn formats_by_name() {
-        assert_eq!(format_of(Path::new("a/Dockerfile")), Some(Format::Dockerfile));
-        assert_eq!(format_of(Path::new("web.dockerfile")), Some(Format::Dockerfile));
+        assert_eq!(
+            format_of(Path::new("a/Dockerfile")),
+            Some(Format::Dockerfile)
+        );
+        assert_eq!(
+            format_of(Path::new("web.dockerfile")),
+            Some(Format::Dockerfile)
+        );
         assert_eq!(format_of(Path::new("x.YML")), Some(Format::Yaml));
         assert_eq!(format_of(Path::new("main.tf")), Some(Format::Hcl));
         assert_eq!(format_of(Path::new("README.md")), None);

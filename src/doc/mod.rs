@@ -88,7 +88,11 @@ fn parse_yaml_file(
             continue;
         }
         let kind = kind::detect(path, format, &root);
-        let fallback = if multi { format!("#{i}") } else { String::new() };
+        let fallback = if multi {
+            format!("#{i}")
+        } else {
+            String::new()
+        };
         if kind == Kind::Kubernetes && is_k8s_list(&root) {
             let items = root.get("items").and_then(Node::as_list).cloned();
             for (j, item) in items.iter().flat_map(|l| l.items()).enumerate() {

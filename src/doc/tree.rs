@@ -346,7 +346,9 @@ fn equal_lists(items: &[Node], other: &dyn Val) -> bool {
         return false;
     }
     let mut it = iterable.iter();
-    items.iter().all(|n| it.next().is_some_and(|o| n.as_val().equals(o)))
+    items
+        .iter()
+        .all(|n| it.next().is_some_and(|o| n.as_val().equals(o)))
 }
 
 impl Val for MapNode {

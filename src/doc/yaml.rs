@@ -487,7 +487,9 @@ mod tests {
             err.message.contains("nesting") || err.message.contains("recursion"),
             "{err:?}"
         );
-        let block: String = (0..300).map(|i| format!("{}k{i}:\n", " ".repeat(i))).collect();
+        let block: String = (0..300)
+            .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+            .collect();
         let err = parse(&block).unwrap_err();
         assert!(err.message.contains("nesting"), "{err:?}");
         assert_eq!(err.pos.line, 201);

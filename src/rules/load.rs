@@ -62,7 +62,10 @@ fn is_rule_file(p: &Path) -> bool {
 /// The rule files under a user directory (recursively, skipping `fixtures/`), sorted by path.
 pub fn load_dir_sources(dir: &Path) -> Result<Vec<RuleSourceFile>, String> {
     if !dir.is_dir() {
-        return Err(format!("rules directory '{}' does not exist", dir.display()));
+        return Err(format!(
+            "rules directory '{}' does not exist",
+            dir.display()
+        ));
     }
     let mut out = Vec::new();
     let walker = ignore::WalkBuilder::new(dir)
@@ -172,12 +175,9 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     fn at(&mut self, loc: &Location, message: impl Into<String>, help: Option<&str>) {
         let span = loc.span();
-        let offset = span
-            .byte_offset()
-            .map(|o| o as usize)
-            .unwrap_or_else(|| {
-                crate::diagnostic::offset_of(&self.src.text, loc.line() as u32, loc.column() as u32)
-            });
+        let offset = span.byte_offset().map(|o| o as usize).unwrap_or_else(|| {
+            crate::diagnostic::offset_of(&self.src.text, loc.line() as u32, loc.column() as u32)
+        });
         let len = span.byte_len().unwrap_or(1) as usize;
         let mut d = FileDiagnostic::at_offset(&self.src.path, &self.src.text, offset, len, message);
         if let Some(h) = help {
@@ -188,7 +188,8 @@ impl Ctx<'_> {
 
     fn at_top(&mut self, message: impl Into<String>, help: &str) {
         self.errors.push(
-            FileDiagnostic::at_line_col(&self.src.path, &self.src.text, 1, 1, message).with_help(help),
+            FileDiagnostic::at_line_col(&self.src.path, &self.src.text, 1, 1, message)
+                .with_help(help),
         );
     }
 }
@@ -316,7 +317,11 @@ fn compile_one(src: &RuleSourceFile) -> Result<(Rule, usize), Vec<FileDiagnostic
                 .location()
                 .map_or((1, 1), |l| (l.line() as u32, l.column() as u32));
             let first = e.to_string();
-            let first = first.lines().next().unwrap_or("invalid rule file").to_string();
+            let first = first
+                .lines()
+                .next()
+                .unwrap_or("invalid rule file")
+                .to_string();
             ctx.errors.push(FileDiagnostic::at_line_col(
                 &src.path, &src.text, line, col, first,
             ));
@@ -355,7 +360,10 @@ fn compile_one(src: &RuleSourceFile) -> Result<(Rule, usize), Vec<FileDiagnostic
             }
         },
         None => {
-            ctx.at_top("missing field 'severity'", "add severity: critical | high | medium | low | info");
+            ctx.at_top(
+                "missing field 'severity'",
+                "add severity: critical | high | medium | low | info",
+            );
             Severity::Info
         }
     };
@@ -369,7 +377,10 @@ fn compile_one(src: &RuleSourceFile) -> Result<(Rule, usize), Vec<FileDiagnostic
                 }
             }
         }
-        _ => ctx.at_top("missing field 'kinds'", "add kinds: [kubernetes] (or another document kind)"),
+        _ => ctx.at_top(
+            "missing field 'kinds'",
+            "add kinds: [kubernetes] (or another document kind)",
+        ),
     }
     let files = match &raw.files {
         Some(globs) => {
@@ -397,26 +408,41 @@ fn compile_one(src: &RuleSourceFile) -> Result<(Rule, usize), Vec<FileDiagnostic
         }
     };
     let controls = check_controls(&mut ctx, &raw.controls);
-    let select = raw.select.as_ref().and_then(|s| compile_expr(&mut ctx, s, "select"));
-    let when = raw.when.as_ref().and_then(|s| compile_expr(&mut ctx, s, "when"));
+    let select = raw
+        .select
+        .as_ref()
+        .and_then(|s| compile_expr(&mut ctx, s, "select"));
+    let when = raw
+        .when
+        .as_ref()
+        .and_then(|s| compile_expr(&mut ctx, s, "when"));
     let assert = match &raw.assertion {
         Some(a) => compile_expr(&mut ctx, a, "assert"),
         None => {
-            ctx.at_top("missing field 'assert'", "add assert: <CEL expression, true when compliant>");
+            ctx.at_top(
+                "missing field 'assert'",
+                "add assert: <CEL expression, true when compliant>",
+            );
             None
         }
     };
-    let at = raw.at.as_ref().and_then(|a| match KeyPath::parse(&a.value) {
-        Ok(p) => Some(p),
-        Err(e) => {
-            ctx.at(&a.referenced, e, None);
-            None
-        }
-    });
+    let at = raw
+        .at
+        .as_ref()
+        .and_then(|a| match KeyPath::parse(&a.value) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                ctx.at(&a.referenced, e, None);
+                None
+            }
+        });
     let message = match &raw.message {
         Some(m) => compile_template(&mut ctx, m),
         None => {
-            ctx.at_top("missing field 'message'", "add message: \"what is wrong, with {{ item.name }}\"");
+            ctx.at_top(
+                "missing field 'message'",
+                "add message: \"what is wrong, with {{ item.name }}\"",
+            );
             Vec::new()
         }
     };
@@ -494,7 +520,11 @@ fn check_controls(ctx: &mut Ctx<'_>, raw: &Option<Vec<RawControl>>) -> Vec<Contr
                 }
             },
             None => {
-                ctx.at(&id.referenced, "control link has no 'relation'", Some("add relation: full | partial | supports"));
+                ctx.at(
+                    &id.referenced,
+                    "control link has no 'relation'",
+                    Some("add relation: full | partial | supports"),
+                );
                 None
             }
         };
@@ -522,9 +552,18 @@ fn check_controls(ctx: &mut Ctx<'_>, raw: &Option<Vec<RawControl>>) -> Vec<Contr
 
 /// Byte offset in the rule file where an expression's text starts (quotes skipped).
 fn value_start(text: &str, s: &Spanned<String>) -> usize {
-    let off = s.referenced.span().byte_offset().map(|o| o as usize).unwrap_or_else(|| {
-        crate::diagnostic::offset_of(text, s.referenced.line() as u32, s.referenced.column() as u32)
-    });
+    let off = s
+        .referenced
+        .span()
+        .byte_offset()
+        .map(|o| o as usize)
+        .unwrap_or_else(|| {
+            crate::diagnostic::offset_of(
+                text,
+                s.referenced.line() as u32,
+                s.referenced.column() as u32,
+            )
+        });
     let first_line = s.value.lines().next().unwrap_or("");
     match text.get(off..).and_then(|rest| rest.find(first_line)) {
         Some(i) if !first_line.is_empty() => off + i,
@@ -597,7 +636,8 @@ fn compile_source(
                 ok = false;
                 let off = find_word(text, start, source, v);
                 let help = if v == "key" {
-                    "'key' (the element's name in its parent map) is only available in 'message'".to_string()
+                    "'key' (the element's name in its parent map) is only available in 'message'"
+                        .to_string()
                 } else {
                     format!(
                         "variables are {}; use a comprehension (list.all(x, …)) to bind others",
@@ -621,7 +661,10 @@ fn compile_source(
                 let names: Vec<&str> = cel_env::HELPERS.iter().map(|h| h.name).collect();
                 let help = suggest(f, &names)
                     .map(|s| format!("did you mean '{s}'?"))
-                    .unwrap_or_else(|| "see `isms-lint rules --helpers` for the functions isms-lint adds to CEL".to_string());
+                    .unwrap_or_else(|| {
+                        "see `isms-lint rules --helpers` for the functions isms-lint adds to CEL"
+                            .to_string()
+                    });
                 ctx.errors.push(
                     FileDiagnostic::at_offset(
                         &ctx.src.path,
@@ -663,7 +706,11 @@ fn compile_template(ctx: &mut Ctx<'_>, m: &Spanned<String>) -> Vec<TemplatePart>
         }
         let after = &rest[open + 2..];
         let Some(close) = after.find("}}") else {
-            ctx.at(&m.referenced, "'{{' without a closing '}}' in message", None);
+            ctx.at(
+                &m.referenced,
+                "'{{' without a closing '}}' in message",
+                None,
+            );
             return parts;
         };
         let inner = &after[..close];
@@ -735,19 +782,35 @@ remediation: Do not.
         assert!(lines[1].1.contains("CEL syntax error in 'assert'"));
         assert_eq!(lines[2].0, 14);
         assert!(lines[2].1.contains("unknown field 'severty'"));
-        assert_eq!(errors.iter().find(|e| e.line == 14).unwrap().help.as_deref(), Some("did you mean 'severity'?"));
+        assert_eq!(
+            errors
+                .iter()
+                .find(|e| e.line == 14)
+                .unwrap()
+                .help
+                .as_deref(),
+            Some("did you mean 'severity'?")
+        );
     }
 
     #[test]
     fn unknown_names_point_into_the_expression() {
-        let text = GOOD.replace("containers(doc)", "containerz(doc)").replace(
-            "{{ item.name }}",
-            "{{ itm.name }}",
-        );
+        let text = GOOD
+            .replace("containers(doc)", "containerz(doc)")
+            .replace("{{ item.name }}", "{{ itm.name }}");
         let (_, errors) = compile_all(vec![src("r/demo-rule.yaml", &text)]);
-        let got: Vec<_> = errors.iter().map(|e| (e.line, e.col, e.message.as_str())).collect();
-        assert!(got.contains(&(9, 9, "unknown function 'containerz' in 'select'")), "{got:?}");
-        assert!(got.contains(&(12, 25, "unknown variable 'itm' in 'message'")), "{got:?}");
+        let got: Vec<_> = errors
+            .iter()
+            .map(|e| (e.line, e.col, e.message.as_str()))
+            .collect();
+        assert!(
+            got.contains(&(9, 9, "unknown function 'containerz' in 'select'")),
+            "{got:?}"
+        );
+        assert!(
+            got.contains(&(12, 25, "unknown variable 'itm' in 'message'")),
+            "{got:?}"
+        );
     }
 
     #[test]
@@ -775,6 +838,8 @@ remediation: Do not.
         let text = GOOD.replace("orValue(false)\"", "orValue(false) && key != ''\"");
         let (_, errors) = compile_all(vec![src("r/demo-rule.yaml", &text)]);
         assert_eq!(errors.len(), 1, "{errors:?}");
-        assert!(errors[0].message.contains("unknown variable 'key' in 'assert'"));
+        assert!(errors[0]
+            .message
+            .contains("unknown variable 'key' in 'assert'"));
     }
 }

@@ -1,0 +1,158 @@
+//! The command line: arguments only; `main.rs` wires them to the library.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::report::Format;
+
+/// Evidence ISO/IEC 27001:2022 Annex A controls from configuration files.
+#[derive(Parser, Debug)]
+#[command(name = "isms-lint", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Scan files and directories (default: `.`) and report findings.
+    Scan(ScanArgs),
+    /// List the rules, or show one with its rationale and examples.
+    Rules(RulesArgs),
+    /// List the 93 Annex A controls by theme, with the rules that evidence each.
+    Controls(ControlsArgs),
+    /// Run rule fixtures (built-in rules, or the rules in RULES_DIR…) and report Missing/Noisy/Wrong-line cases.
+    Test(TestArgs),
+}
+
+/// When to colour the terminal output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// When stdout is a terminal and NO_COLOR is unset.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// The `--fail-on` threshold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Fail on critical findings.
+    Critical,
+    /// Fail on high or critical.
+    High,
+    /// Fail on medium and above.
+    Medium,
+    /// Fail on low and above.
+    Low,
+    /// Fail on any finding.
+    Info,
+    /// Never fail on findings (errors still exit 2).
+    None,
+}
+
+/// Which rules to load.
+#[derive(Args, Debug, Clone, Default)]
+pub struct RuleSelection {
+    /// Add the rules in this directory (repeatable).
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Do not load the built-in rules.
+    #[arg(long)]
+    pub no_default_rules: bool,
+    /// Only these rule ids or Annex A control ids (comma-separated, e.g. `8.9,k8s-host-pid`).
+    #[arg(long, value_delimiter = ',', value_name = "RULE_OR_CONTROL")]
+    pub only: Vec<String>,
+    /// Skip these rule ids or Annex A control ids (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "RULE_OR_CONTROL")]
+    pub skip: Vec<String>,
+}
+
+/// `scan` arguments.
+#[derive(Args, Debug)]
+pub struct ScanArgs {
+    /// Files or directories to scan.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value = "text")]
+    pub format: Format,
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit 1 when an open finding is at or above this severity.
+    #[arg(long, value_enum, default_value = "low")]
+    pub fail_on: FailOn,
+    /// Rules to load.
+    #[command(flatten)]
+    pub selection: RuleSelection,
+    /// Leave out paths matching this glob (repeatable; relative to the scan root).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Largest file read, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = crate::discover::DEFAULT_MAX_FILE_SIZE)]
+    pub max_file_size: u64,
+    /// Worker threads (default: all cores). Output is identical for any value.
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// List suppressed and waived findings too (they are always counted).
+    #[arg(long)]
+    pub show_suppressed: bool,
+    /// Print how long each phase took, on stderr.
+    #[arg(long)]
+    pub timings: bool,
+    /// Colour the text report.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorChoice,
+}
+
+/// `rules` arguments.
+#[derive(Args, Debug)]
+pub struct RulesArgs {
+    /// `show ID` prints one rule in full.
+    #[command(subcommand)]
+    pub action: Option<RulesAction>,
+    /// Rules to load.
+    #[command(flatten)]
+    pub selection: RuleSelection,
+    /// List the helper functions isms-lint adds to CEL.
+    #[arg(long)]
+    pub helpers: bool,
+}
+
+/// `rules` sub-actions.
+#[derive(Subcommand, Debug)]
+pub enum RulesAction {
+    /// Show one rule: controls with rationale, what it checks, examples, remediation.
+    Show {
+        /// Rule id.
+        id: String,
+    },
+}
+
+/// `controls` arguments.
+#[derive(Args, Debug)]
+pub struct ControlsArgs {
+    /// Rules to load.
+    #[command(flatten)]
+    pub selection: RuleSelection,
+}
+
+/// `test` arguments.
+#[derive(Args, Debug)]
+pub struct TestArgs {
+    /// Rule directories to test (default: the built-in rules).
+    #[arg(value_name = "RULES_DIR")]
+    pub dirs: Vec<PathBuf>,
+    /// Fixtures directory (default: `fixtures/` for built-in rules, `<dir>/fixtures` or `<dir>/../fixtures` for user rules).
+    #[arg(long, value_name = "DIR")]
+    pub fixtures: Option<PathBuf>,
+    /// Only these rule ids (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<String>,
+}

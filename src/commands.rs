@@ -1,0 +1,238 @@
+//! The non-scan subcommands (`rules`, `controls`, `test`) and rule loading shared by all of them.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use crate::catalog::{self, Theme};
+use crate::cel_env;
+use crate::cli::{ControlsArgs, RuleSelection, RulesAction, RulesArgs, TestArgs};
+use crate::diagnostic::FileDiagnostic;
+use crate::report::annex;
+use crate::rules::{self, Rule, RuleSet};
+use crate::ruletest;
+
+/// Loads the built-in rules (unless disabled) and the user's rule directories, then applies
+/// `--only`/`--skip`. Returns the rules and every load error.
+pub fn load_rules(sel: &RuleSelection) -> (RuleSet, Vec<FileDiagnostic>) {
+    let mut sources = Vec::new();
+    let mut errors = Vec::new();
+    if !sel.no_default_rules {
+        sources.extend(rules::builtin_sources());
+    }
+    for dir in &sel.rules {
+        match rules::load_dir_sources(dir) {
+            Ok(s) => sources.extend(s),
+            Err(e) => errors.push(FileDiagnostic::at_offset(
+                &crate::paths::display(dir),
+                "",
+                0,
+                0,
+                e,
+            )),
+        }
+    }
+    let mut set = RuleSet::load(sources);
+    errors.append(&mut set.errors);
+    for sel_id in sel.only.iter().chain(&sel.skip) {
+        let known = catalog::find(sel_id).is_some() || set.get(sel_id).is_some();
+        if !known {
+            errors.push(FileDiagnostic::at_offset(
+                "--only/--skip",
+                "",
+                0,
+                0,
+                format!("'{sel_id}' is neither a loaded rule id nor an Annex A control id"),
+            ));
+        }
+    }
+    let matches = |r: &Rule, pat: &str| {
+        r.id == pat
+            || r.controls
+                .iter()
+                .any(|c| c.id == catalog::normalize_id(pat))
+    };
+    if !sel.only.is_empty() {
+        set.retain(|r| sel.only.iter().any(|p| matches(r, p)));
+    }
+    if !sel.skip.is_empty() {
+        set.retain(|r| !sel.skip.iter().any(|p| matches(r, p)));
+    }
+    (set, errors)
+}
+
+fn print_errors(errors: &[FileDiagnostic]) {
+    for e in errors {
+        eprint!("{}", e.render(false));
+    }
+}
+
+/// `isms-lint rules` / `rules show ID` / `rules --helpers`.
+pub fn rules(args: &RulesArgs) -> u8 {
+    let (set, errors) = load_rules(&args.selection);
+    print_errors(&errors);
+    let mut out = String::new();
+    if args.helpers {
+        for h in cel_env::HELPERS {
+            let _ = writeln!(out, "{}\n    {}\n", h.signature, h.doc);
+        }
+    } else {
+        match &args.action {
+            Some(RulesAction::Show { id }) => match set.get(id) {
+                Some(rule) => out.push_str(&show_rule(rule)),
+                None => {
+                    eprintln!("error: no rule '{id}' (see `isms-lint rules`)");
+                    return 2;
+                }
+            },
+            None => {
+                let _ = writeln!(
+                    out,
+                    "{:<44} {:<9} {:<32} CONTROLS",
+                    "ID", "SEVERITY", "KINDS"
+                );
+                for r in &set.rules {
+                    let kinds: Vec<&str> = r.kinds.iter().map(|k| k.as_str()).collect();
+                    let controls: Vec<String> = r.controls.iter().map(|c| annex(&c.id)).collect();
+                    let _ = writeln!(
+                        out,
+                        "{:<44} {:<9} {:<32} {}",
+                        r.id,
+                        r.severity.as_str(),
+                        kinds.join(","),
+                        controls.join(" ")
+                    );
+                }
+                let _ = writeln!(out, "\n{} rules", set.rules.len());
+            }
+        }
+    }
+    print!("{out}");
+    u8::from(!errors.is_empty()) * 2
+}
+
+/// A rule in full, for the terminal.
+pub fn show_rule(r: &Rule) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{} — {}", r.id, r.title);
+    let kinds: Vec<&str> = r.kinds.iter().map(|k| k.as_str()).collect();
+    let _ = writeln!(
+        out,
+        "severity: {}    kinds: {}",
+        r.severity,
+        kinds.join(", ")
+    );
+    let _ = writeln!(out, "source: {}", r.origin.path);
+    if !r.description.is_empty() {
+        let _ = writeln!(out, "\n{}", r.description);
+    }
+    let _ = writeln!(out, "\nISO/IEC 27001:2022 Annex A:");
+    for c in &r.controls {
+        let _ = writeln!(
+            out,
+            "  {} ({}): {}",
+            crate::report::annex_with_title(&c.id),
+            c.relation.as_str(),
+            c.rationale
+        );
+    }
+    let _ = writeln!(out, "\nChecks: {}", r.assert.source.trim());
+    if let Some(s) = &r.select {
+        let _ = writeln!(out, "  on each of: {}", s.source.trim());
+    }
+    if let Some(w) = &r.when {
+        let _ = writeln!(out, "  when: {}", w.source.trim());
+    }
+    let _ = writeln!(out, "\nRemediation: {}", r.remediation);
+    for reference in &r.references {
+        let _ = writeln!(out, "See: {reference}");
+    }
+    out
+}
+
+/// `isms-lint controls`.
+pub fn controls(args: &ControlsArgs) -> u8 {
+    let (set, errors) = load_rules(&args.selection);
+    print_errors(&errors);
+    let mut by_control: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for r in &set.rules {
+        for c in &r.controls {
+            by_control.entry(c.id.as_str()).or_default().push(&r.id);
+        }
+    }
+    let mut out = String::new();
+    let mut covered = 0;
+    for theme in Theme::ALL {
+        let controls: Vec<_> = catalog::controls()
+            .iter()
+            .filter(|c| c.theme == theme)
+            .collect();
+        let _ = writeln!(out, "{} ({} controls)", theme.heading(), controls.len());
+        for c in controls {
+            let n = by_control.get(c.id.as_str()).map_or(0, Vec::len);
+            covered += usize::from(n > 0);
+            let new = if c.new_in_2022 { " [new in 2022]" } else { "" };
+            let rules = if n == 0 {
+                "—".to_string()
+            } else {
+                format!("{n} rule{}", if n == 1 { "" } else { "s" })
+            };
+            let _ = writeln!(out, "  {:<7} {:<62} {rules}{new}", c.annex_id(), c.title);
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(
+        out,
+        "{covered} of {} controls are evidenced by at least one of {} rules.",
+        catalog::controls().len(),
+        set.rules.len()
+    );
+    print!("{out}");
+    u8::from(!errors.is_empty()) * 2
+}
+
+/// `isms-lint test [RULES_DIR…]`.
+pub fn test(args: &TestArgs) -> u8 {
+    let builtin = args.dirs.is_empty();
+    let selection = RuleSelection {
+        rules: args.dirs.clone(),
+        no_default_rules: !builtin,
+        ..RuleSelection::default()
+    };
+    let (set, errors) = load_rules(&selection);
+    print_errors(&errors);
+    let fixtures: PathBuf = match (&args.fixtures, args.dirs.first()) {
+        (Some(f), _) => f.clone(),
+        (None, Some(dir)) => ruletest::fixtures_dir_for(dir),
+        (None, None) => PathBuf::from("fixtures"),
+    };
+    let only = (!args.only.is_empty()).then_some(args.only.as_slice());
+    let results = ruletest::run(&set, &fixtures, only);
+    let mut failed = 0;
+    let mut expected = 0;
+    for t in &results {
+        expected += t.expected;
+        if t.problems.is_empty() {
+            println!("ok     {} ({} marked line(s))", t.rule_id, t.expected);
+        } else {
+            failed += 1;
+            println!("FAILED {}", t.rule_id);
+            for p in &t.problems {
+                println!("       {p}");
+            }
+        }
+    }
+    println!(
+        "\n{} passed, {} failed ({} rules, {} marked lines, fixtures in {})",
+        results.len() - failed,
+        failed,
+        results.len(),
+        expected,
+        fixtures.display()
+    );
+    if !errors.is_empty() {
+        2
+    } else {
+        u8::from(failed > 0)
+    }
+}

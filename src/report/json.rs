@@ -1,0 +1,66 @@
+//! The JSON report: a stable, documented schema (`docs/json-format.md`), no timestamps.
+
+use serde_json::{json, Map, Value};
+
+use super::ReportInput;
+
+/// Schema identifier carried in every document.
+pub const SCHEMA: &str = "isms-lint/scan/v1";
+
+/// Renders the scan as pretty JSON.
+pub fn render(input: &ReportInput<'_>) -> String {
+    let scan = input.scan;
+    let by_severity: Map<String, Value> = input
+        .by_severity()
+        .into_iter()
+        .rev()
+        .map(|(s, n)| (s.to_string(), json!(n)))
+        .collect();
+    let by_control: Map<String, Value> = input
+        .by_control()
+        .into_iter()
+        .map(|(c, n)| (c, json!(n)))
+        .collect();
+    let kinds: Map<String, Value> = scan
+        .documents_by_kind
+        .iter()
+        .map(|(k, n)| (k.to_string(), json!(n)))
+        .collect();
+    let findings: Vec<&crate::finding::Finding> = input.listed().collect();
+    let config_errors: Vec<Value> = input
+        .config_errors
+        .iter()
+        .map(|e| {
+            json!({
+                "path": e.path,
+                "line": e.line,
+                "column": e.col,
+                "message": e.message,
+                "help": e.help,
+            })
+        })
+        .collect();
+    let doc = json!({
+        "schema": SCHEMA,
+        "tool": {"name": "isms-lint", "version": env!("CARGO_PKG_VERSION")},
+        "summary": {
+            "files_scanned": scan.files_scanned,
+            "documents_by_kind": kinds,
+            "rules": input.rules.rules.len(),
+            "open_findings": scan.findings.iter().filter(|f| f.is_open()).count(),
+            "suppressed_findings": input.suppressed(),
+            "by_severity": by_severity,
+            "by_control": by_control,
+            "rule_errors": scan.rule_errors.len() + input.config_errors.len(),
+            "fail_on": input.fail_on.map(|s| s.to_string()),
+            "failed": input.fails(),
+        },
+        "findings": findings,
+        "rule_errors": scan.rule_errors,
+        "config_errors": config_errors,
+        "notices": scan.notices,
+    });
+    let mut s = serde_json::to_string_pretty(&doc).expect("JSON values serialize");
+    s.push('\n');
+    s
+}

@@ -1,0 +1,143 @@
+//! Reports: the results of a scan rendered for people (text, Markdown) and tools (JSON, SARIF,
+//! GitHub workflow commands). Reports know nothing of parsers.
+
+pub mod github;
+pub mod json;
+pub mod markdown;
+pub mod sarif;
+pub mod text;
+
+use std::collections::BTreeMap;
+
+use crate::catalog;
+use crate::diagnostic::FileDiagnostic;
+use crate::finding::Finding;
+use crate::rules::{RuleSet, Severity, BUILTIN_CHECKS};
+use crate::scan::ScanResult;
+
+/// Where rule documentation lives; SARIF `helpUri` points at `#<rule-id>` in it.
+pub const RULE_DOCS_URL: &str = "https://github.com/isms-lint/isms-lint/blob/main/docs/rules.md";
+
+/// Output formats of `scan`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Human-readable diagnostics with source snippets, then a summary.
+    Text,
+    /// A stable JSON document (see docs/json-format.md).
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
+    /// A Markdown summary (for `$GITHUB_STEP_SUMMARY`).
+    Markdown,
+}
+
+/// Everything a report may show.
+pub struct ReportInput<'a> {
+    /// The scan.
+    pub scan: &'a ScanResult,
+    /// The rules that ran.
+    pub rules: &'a RuleSet,
+    /// Problems in rule and config files.
+    pub config_errors: &'a [FileDiagnostic],
+    /// Whether suppressed findings are listed (they are always counted).
+    pub show_suppressed: bool,
+    /// The severity at or above which findings fail the run.
+    pub fail_on: Option<Severity>,
+}
+
+impl ReportInput<'_> {
+    /// Findings to list: open ones, plus suppressed ones when asked.
+    pub fn listed(&self) -> impl Iterator<Item = &Finding> {
+        self.scan
+            .findings
+            .iter()
+            .filter(|f| f.is_open() || self.show_suppressed)
+    }
+
+    /// Open findings by severity.
+    pub fn by_severity(&self) -> BTreeMap<Severity, usize> {
+        let mut m = BTreeMap::new();
+        for f in self.scan.findings.iter().filter(|f| f.is_open()) {
+            *m.entry(f.severity).or_default() += 1;
+        }
+        m
+    }
+
+    /// Open findings by control id, in catalog order.
+    pub fn by_control(&self) -> Vec<(String, usize)> {
+        let mut m: BTreeMap<(u32, u32), (String, usize)> = BTreeMap::new();
+        for f in self.scan.findings.iter().filter(|f| f.is_open()) {
+            for c in &f.controls {
+                m.entry(catalog::id_order(c))
+                    .or_insert_with(|| (c.clone(), 0))
+                    .1 += 1;
+            }
+        }
+        m.into_values().collect()
+    }
+
+    /// Number of suppressed or waived findings.
+    pub fn suppressed(&self) -> usize {
+        self.scan.findings.iter().filter(|f| !f.is_open()).count()
+    }
+
+    /// Title of a rule id, for built-in checks too.
+    pub fn rule_title(&self, id: &str) -> String {
+        if let Some(r) = self.rules.get(id) {
+            return r.title.clone();
+        }
+        BUILTIN_CHECKS
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| c.title.to_string())
+            .unwrap_or_default()
+    }
+
+    /// Remediation of a rule id.
+    pub fn remediation(&self, id: &str) -> String {
+        if let Some(r) = self.rules.get(id) {
+            return r.remediation.clone();
+        }
+        BUILTIN_CHECKS
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| c.remediation.to_string())
+            .unwrap_or_default()
+    }
+
+    /// Whether the run failed on findings.
+    pub fn fails(&self) -> bool {
+        self.fail_on.is_some_and(|min| {
+            self.scan
+                .findings
+                .iter()
+                .any(|f| f.is_open() && f.severity >= min)
+        })
+    }
+}
+
+/// `A.8.2` style label for a control id.
+pub fn annex(id: &str) -> String {
+    format!("A.{}", catalog::normalize_id(id))
+}
+
+/// `A.8.2 Privileged access rights`.
+pub fn annex_with_title(id: &str) -> String {
+    match catalog::find(id) {
+        Some(c) => format!("A.{} {}", c.id, c.title),
+        None => annex(id),
+    }
+}
+
+/// Renders the report in `format`.
+pub fn render(format: Format, input: &ReportInput<'_>, color: bool) -> String {
+    match format {
+        Format::Text => text::render(input, color),
+        Format::Json => json::render(input),
+        Format::Sarif => sarif::render(input),
+        Format::Github => github::render(input),
+        Format::Markdown => markdown::render(input),
+    }
+}
