@@ -273,8 +273,9 @@ pub struct RuleSet {
 impl RuleSet {
     /// Loads, checks and compiles every rule file; errors are collected, never fatal.
     pub fn load(sources: Vec<RuleSourceFile>) -> RuleSet {
-        let (mut rules, errors) = load::compile_all(sources);
+        let (mut rules, mut errors) = load::compile_all(sources);
         rules.sort_by(|a, b| a.id.cmp(&b.id));
+        errors.sort_by(|a, b| (&a.path, a.line, a.col).cmp(&(&b.path, b.line, b.col)));
         let mut set = RuleSet {
             rules,
             by_kind: BTreeMap::new(),
