@@ -6,9 +6,9 @@ use cel::common::value::{CowVal, Val};
 use cel::{Context, ExecutionError, Value as CelValue};
 
 use crate::cel_env;
-use crate::doc::{Document, ListNode, MapBuilder, MapNode, Node, NodeId, Span, Value};
+use crate::doc::{tree, Document, ListNode, MapBuilder, MapNode, Node, NodeId, Span, Value};
 use crate::finding::{fingerprint, Finding};
-use crate::rules::{Expr, Rule, RuleSet, TemplatePart};
+use crate::rules::{Expr, Rule, RuleSet, Severity, TemplatePart};
 
 /// A rule that failed to evaluate on a document: reported, never taken as a pass.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -129,13 +129,26 @@ fn evaluate_rule(
                 }
             }
         }
-        match truth(&rule.assert, &es) {
-            Ok(true) => {}
-            Ok(false) => {
+        tree::reset_unknown_read();
+        let verdict = truth(&rule.assert, &es);
+        let unknown = tree::unknown_read();
+        match (verdict, unknown) {
+            (Ok(true), _) => {}
+            (Ok(false), None) => {
                 let finding = build_finding(rule, doc, path, element.as_ref(), &mut es, out);
                 out.findings.push(finding);
             }
-            Err(e) => out
+            // The check read a value only known at deployment: say so instead of guessing.
+            (Ok(false) | Err(_), Some(expr)) => {
+                let mut finding = build_finding(rule, doc, path, element.as_ref(), &mut es, out);
+                finding.severity = Severity::Info;
+                finding.message = format!(
+                    "cannot be judged before deployment: depends on `{expr}` ({})",
+                    finding.message
+                );
+                out.findings.push(finding);
+            }
+            (Err(e), None) => out
                 .errors
                 .push(run_error(element_span.start.line, format!("assert: {e}"))),
         }

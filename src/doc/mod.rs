@@ -1,6 +1,9 @@
 //! Parsing: file text into spanned documents of a known kind. Knows nothing of rules.
 
+pub mod dockerfile;
 pub mod kind;
+pub mod repository;
+pub mod terraform;
 pub mod tree;
 pub mod yaml;
 

@@ -86,9 +86,39 @@ pub enum Value {
     Map(MapNode),
     /// A sequence.
     List(ListNode),
+    /// A value not known until deployment (a Terraform reference to a data source, a
+    /// resource attribute, a function call). CEL sees its source text as a string; the engine
+    /// notices when a rule reads it, and reports a failed check on it as "unknown", not as a
+    /// violation.
+    Unknown(CelString<'static>),
 }
 
 static NULL: CelNull = CelNull;
+
+thread_local! {
+    static UNKNOWN_READ: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Forgets which unknown value was read (call before evaluating an expression).
+pub fn reset_unknown_read() {
+    UNKNOWN_READ.with(|u| u.borrow_mut().take());
+}
+
+/// The source text of the first unknown value read since the last reset, if any.
+pub fn unknown_read() -> Option<String> {
+    UNKNOWN_READ.with(|u| u.borrow().clone())
+}
+
+fn note_read(node: &Node) {
+    if let Value::Unknown(text) = &node.value {
+        UNKNOWN_READ.with(|u| {
+            let mut u = u.borrow_mut();
+            if u.is_none() {
+                *u = Some(text.inner().to_string());
+            }
+        });
+    }
+}
 
 impl Node {
     /// A node of `value` written at `span`.
@@ -108,7 +138,7 @@ impl Node {
             Value::Bool(b) => b,
             Value::Int(i) => i,
             Value::Float(f) => f,
-            Value::Str(s) => s,
+            Value::Str(s) | Value::Unknown(s) => s,
             Value::Map(m) => m,
             Value::List(l) => l,
         }
@@ -146,7 +176,7 @@ impl Node {
     /// A plain-text rendering for messages: strings as they are, other values as compact JSON.
     pub fn to_display(&self) -> String {
         match &self.value {
-            Value::Str(s) => s.inner().to_string(),
+            Value::Str(s) | Value::Unknown(s) => s.inner().to_string(),
             _ => self.to_json().to_string(),
         }
     }
@@ -159,7 +189,7 @@ impl Node {
             Value::Bool(b) => J::Bool(**b),
             Value::Int(i) => J::from(**i),
             Value::Float(f) => serde_json::Number::from_f64(**f).map_or(J::Null, J::Number),
-            Value::Str(s) => J::String(s.inner().to_string()),
+            Value::Str(s) | Value::Unknown(s) => J::String(s.inner().to_string()),
             Value::Map(m) => J::Object(
                 m.iter()
                     .map(|(k, e)| (k.to_string(), e.value.to_json()))
@@ -423,7 +453,10 @@ impl Indexer for MapNode {
         Self: 'v,
     {
         match key_of(idx).and_then(|k| MapNode::get(self, k)) {
-            Some(n) => Ok(CowVal::Borrowed(n.as_val())),
+            Some(n) => {
+                note_read(n);
+                Ok(CowVal::Borrowed(n.as_val()))
+            }
             None => Err(no_such_key(idx)),
         }
     }
@@ -550,6 +583,7 @@ impl Indexer for ListNode {
         Self: 'v,
     {
         let i = list_index(idx, self.items().len())?;
+        note_read(&self.items()[i]);
         Ok(CowVal::Borrowed(self.items()[i].as_val()))
     }
 
@@ -568,7 +602,10 @@ struct ItemIter<'b> {
 
 impl<'b, 'v> CelIterator<'b, 'v> for ItemIter<'b> {
     fn next(&mut self) -> Option<&'b (dyn Val + 'v)> {
-        self.inner.next().map(|n| n.as_val() as &(dyn Val + 'v))
+        self.inner.next().map(|n| {
+            note_read(n);
+            n.as_val() as &(dyn Val + 'v)
+        })
     }
 }
 
