@@ -26,6 +26,84 @@ pub enum Command {
     Controls(ControlsArgs),
     /// Run rule fixtures (built-in rules, or the rules in RULES_DIR…) and report Missing/Noisy/Wrong-line cases.
     Test(TestArgs),
+    /// Record today's findings as a baseline (`scan --baseline FILE` then reports only new ones).
+    Baseline(BaselineArgs),
+    /// Write a starter `.isms-lint.yaml` listing all 93 controls for applicability decisions.
+    Init(InitArgs),
+}
+
+/// Options shared by every command that scans.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ScanInputs {
+    /// Files or directories to scan (default: `.`).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Rules to load.
+    #[command(flatten)]
+    pub selection: RuleSelection,
+    /// Config file (default: `.isms-lint.yaml` found upwards from the first path).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Ignore any config file.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+    /// Leave out paths matching this glob (repeatable; relative to the scan root).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Largest file read, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = crate::discover::DEFAULT_MAX_FILE_SIZE)]
+    pub max_file_size: u64,
+    /// Worker threads (default: all cores). Output is identical for any value.
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+}
+
+impl ScanInputs {
+    /// The pipeline options these inputs stand for.
+    pub fn run_options(&self) -> crate::pipeline::RunOptions {
+        crate::pipeline::RunOptions {
+            paths: self.paths.clone(),
+            selection: self.selection.clone(),
+            config: self.config.clone(),
+            no_config: self.no_config,
+            excludes: self.exclude.clone(),
+            max_file_size: self.max_file_size,
+            jobs: self.jobs,
+            ..Default::default()
+        }
+    }
+}
+
+/// `baseline` arguments.
+#[derive(Args, Debug)]
+pub struct BaselineArgs {
+    /// What to scan.
+    #[command(flatten)]
+    pub inputs: ScanInputs,
+    /// Where to write the baseline.
+    #[arg(
+        long,
+        short = 'o',
+        value_name = "FILE",
+        default_value = ".isms-lint-baseline.json"
+    )]
+    pub output: PathBuf,
+}
+
+/// `init` arguments.
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// Where to write the file.
+    #[arg(
+        long,
+        short = 'o',
+        value_name = "FILE",
+        default_value = ".isms-lint.yaml"
+    )]
+    pub output: PathBuf,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// When to colour the terminal output.
@@ -76,9 +154,9 @@ pub struct RuleSelection {
 /// `scan` arguments.
 #[derive(Args, Debug)]
 pub struct ScanArgs {
-    /// Files or directories to scan.
-    #[arg(value_name = "PATH")]
-    pub paths: Vec<PathBuf>,
+    /// What to scan.
+    #[command(flatten)]
+    pub inputs: ScanInputs,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value = "text")]
     pub format: Format,
@@ -88,18 +166,18 @@ pub struct ScanArgs {
     /// Exit 1 when an open finding is at or above this severity.
     #[arg(long, value_enum, default_value = "low")]
     pub fail_on: FailOn,
-    /// Rules to load.
-    #[command(flatten)]
-    pub selection: RuleSelection,
-    /// Leave out paths matching this glob (repeatable; relative to the scan root).
-    #[arg(long, value_name = "GLOB")]
-    pub exclude: Vec<String>,
-    /// Largest file read, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = crate::discover::DEFAULT_MAX_FILE_SIZE)]
-    pub max_file_size: u64,
-    /// Worker threads (default: all cores). Output is identical for any value.
-    #[arg(long, short = 'j', value_name = "N")]
-    pub jobs: Option<usize>,
+    /// Report only findings whose fingerprint is not in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Also write the baseline of this scan's open findings to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+    /// Report only findings that are absent at the merge-base of GIT_REF and HEAD.
+    #[arg(long, value_name = "GIT_REF")]
+    pub new_since: Option<String>,
+    /// Report suppressions and waivers that match no finding as findings.
+    #[arg(long)]
+    pub report_unused_suppressions: bool,
     /// List suppressed and waived findings too (they are always counted).
     #[arg(long)]
     pub show_suppressed: bool,

@@ -50,6 +50,8 @@ pub struct DiscoverOptions {
     pub excludes: Vec<String>,
     /// Largest file read.
     pub max_file_size: u64,
+    /// Directory display paths are relative to (default: the working directory).
+    pub display_root: Option<PathBuf>,
 }
 
 impl Default for DiscoverOptions {
@@ -57,6 +59,17 @@ impl Default for DiscoverOptions {
         DiscoverOptions {
             excludes: Vec::new(),
             max_file_size: DEFAULT_MAX_FILE_SIZE,
+            display_root: None,
+        }
+    }
+}
+
+impl DiscoverOptions {
+    /// How `path` is shown.
+    pub fn display(&self, path: &Path) -> String {
+        match &self.display_root {
+            Some(root) => paths::display_under(root, path),
+            None => paths::display(path),
         }
     }
 }
@@ -86,7 +99,7 @@ pub fn discover(
             .map_err(|e| format!("cannot read '{}': {e}", root.display()))?;
         if !meta.is_dir() {
             // Named explicitly: read it whatever the excludes say, if it is a format we read.
-            let display = paths::display(root);
+            let display = opts.display(root);
             match format_of(root) {
                 Some(f) if doc::is_supported(f) => {
                     if let Some(n) = size_notice(&display, meta.len(), opts.max_file_size) {
@@ -128,6 +141,7 @@ fn walk(
 ) {
     let root_owned = root.to_path_buf();
     let ex = excludes.clone();
+    let shown = opts.clone();
     let walker = ignore::WalkBuilder::new(root)
         .hidden(false)
         .git_ignore(true)
@@ -144,7 +158,7 @@ fn walk(
                 return false;
             }
             let rel = relative(&root_owned, e.path());
-            !ex.is_match(rel) && !ex.is_match(paths::display(e.path()))
+            !ex.is_match(rel) && !ex.is_match(shown.display(e.path()))
         })
         .sort_by_file_path(|a, b| a.cmp(b))
         .build();
@@ -154,7 +168,7 @@ fn walk(
             Err(err) => {
                 notices.push(Notice {
                     level: NoticeLevel::Warning,
-                    path: paths::display(root),
+                    path: opts.display(root),
                     message: format!("cannot walk: {err}"),
                 });
                 continue;
@@ -171,7 +185,7 @@ fn walk(
         if !supported {
             continue;
         }
-        let display = paths::display(path);
+        let display = opts.display(path);
         if ft.is_symlink() {
             notices.push(Notice {
                 level: NoticeLevel::Note,
@@ -247,6 +261,7 @@ mod tests {
         let opts = DiscoverOptions {
             excludes: vec![],
             max_file_size: 100,
+            display_root: None,
         };
         let (files, notices) = discover(&[d.to_path_buf()], &opts).unwrap();
         assert_eq!(files.len(), 1);

@@ -311,6 +311,7 @@ fn build_finding(
         start: span.start,
         end: span.end,
         logical_path: logical,
+        element_line: node.span.start.line,
         suppression: None,
     }
 }

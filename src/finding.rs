@@ -51,6 +51,9 @@ pub struct Finding {
     pub logical_path: String,
     /// Stable identity across line moves: hash of rule, file and logical path.
     pub fingerprint: String,
+    /// First line of the judged element (inline suppressions may sit just above it).
+    #[serde(skip)]
+    pub element_line: u32,
     /// Set when a reasoned suppression or waiver applies.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppression: Option<Suppression>,

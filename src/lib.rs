@@ -3,17 +3,21 @@
 //! Data flows one way: [`discover`] → [`doc`] (parse) → [`eval`] (rules × documents) →
 //! [`finding`] → [`report`]. The CLI in `main.rs` wires them together.
 
+pub mod baseline;
 pub mod catalog;
 pub mod cel_env;
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod diagnostic;
 pub mod discover;
 pub mod doc;
 pub mod eval;
 pub mod finding;
 pub mod paths;
+pub mod pipeline;
 pub mod report;
 pub mod rules;
 pub mod ruletest;
 pub mod scan;
+pub mod suppress;

@@ -6,13 +6,13 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use isms_lint::cli::{self, Cli, ColorChoice, Command, FailOn, RuleSelection};
+use isms_lint::cli::{self, Cli, ColorChoice, Command, FailOn};
 use isms_lint::commands;
 use isms_lint::diagnostic::FileDiagnostic;
-use isms_lint::discover::{DiscoverOptions, NoticeLevel};
+use isms_lint::discover::NoticeLevel;
 use isms_lint::report::{self, ReportInput};
 use isms_lint::rules::Severity;
-use isms_lint::scan::{self, ScanOptions};
+use isms_lint::{baseline, config, pipeline};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -21,6 +21,8 @@ fn main() -> ExitCode {
         Command::Rules(args) => commands::rules(&args),
         Command::Controls(args) => commands::controls(&args),
         Command::Test(args) => commands::test(&args),
+        Command::Baseline(args) => run_baseline(args),
+        Command::Init(args) => run_init(args),
     };
     ExitCode::from(code)
 }
@@ -47,17 +49,11 @@ fn use_color(choice: ColorChoice, to_file: bool) -> bool {
 }
 
 fn run_scan(args: cli::ScanArgs) -> u8 {
-    let selection: &RuleSelection = &args.selection;
-    let (rules, load_errors) = commands::load_rules(selection);
-    let opts = ScanOptions {
-        paths: args.paths.clone(),
-        discover: DiscoverOptions {
-            excludes: args.exclude.clone(),
-            max_file_size: args.max_file_size,
-        },
-        jobs: args.jobs,
-    };
-    let result = match scan::scan(&rules, &opts) {
+    let mut opts = args.inputs.run_options();
+    opts.baseline = args.baseline.clone();
+    opts.new_since = args.new_since.clone();
+    opts.report_unused_suppressions = args.report_unused_suppressions;
+    let run = match pipeline::run(&opts) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
@@ -65,34 +61,95 @@ fn run_scan(args: cli::ScanArgs) -> u8 {
         }
     };
     let input = ReportInput {
-        scan: &result,
-        rules: &rules,
-        config_errors: &load_errors,
+        scan: &run.result,
+        rules: &run.rules,
+        config_errors: &run.errors,
         show_suppressed: args.show_suppressed,
         fail_on: fail_on(args.fail_on),
     };
     let color = use_color(args.color, args.output.is_some());
     let rendered = report::render(args.format, &input, color);
     if args.format != report::Format::Text {
-        for e in &load_errors {
+        for e in &run.errors {
             eprint!("{}", e.render(color && std::io::stderr().is_terminal()));
         }
     }
     if let Err(code) = write_output(args.output.as_deref(), &rendered) {
         return code;
     }
+    if let Some(path) = &args.write_baseline {
+        if let Err(e) = baseline::write(path, &run.result.findings) {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    }
+    if run.baseline_known > 0 || run.preexisting > 0 {
+        eprintln!(
+            "isms-lint: {} finding(s) already in the baseline, {} already present at {} not reported",
+            run.baseline_known,
+            run.preexisting,
+            run.base_commit.as_deref().unwrap_or("the merge-base")
+        );
+    }
     if args.timings {
-        let t = result.timings;
+        let t = run.result.timings;
         eprintln!(
             "timings: discover {:.1} ms, parse {:.1} ms (cpu), evaluate {:.1} ms (cpu), files {:.1} ms (wall), {} files",
             t.discover.as_secs_f64() * 1e3,
             t.parse.as_secs_f64() * 1e3,
             t.evaluate.as_secs_f64() * 1e3,
             t.files_wall.as_secs_f64() * 1e3,
-            result.files_scanned
+            run.result.files_scanned
         );
     }
-    exit_code(&input, &load_errors)
+    exit_code(&input, &run.errors)
+}
+
+fn run_baseline(args: cli::BaselineArgs) -> u8 {
+    let run = match pipeline::run(&args.inputs.run_options()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    for e in &run.errors {
+        eprint!("{}", e.render(false));
+    }
+    match baseline::write(&args.output, &run.result.findings) {
+        Ok(()) => {
+            let open = run.result.findings.iter().filter(|f| f.is_open()).count();
+            eprintln!(
+                "isms-lint: wrote {open} finding(s) to {}",
+                args.output.display()
+            );
+            u8::from(!run.errors.is_empty()) * 2
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            2
+        }
+    }
+}
+
+fn run_init(args: cli::InitArgs) -> u8 {
+    if args.output.exists() && !args.force {
+        eprintln!(
+            "error: {} exists; use --force to overwrite it",
+            args.output.display()
+        );
+        return 2;
+    }
+    match std::fs::write(&args.output, config::starter()) {
+        Ok(()) => {
+            eprintln!("isms-lint: wrote {}", args.output.display());
+            0
+        }
+        Err(e) => {
+            eprintln!("error: cannot write {}: {e}", args.output.display());
+            2
+        }
+    }
 }
 
 fn exit_code(input: &ReportInput<'_>, load_errors: &[FileDiagnostic]) -> u8 {

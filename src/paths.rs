@@ -5,14 +5,19 @@ use std::path::{Component, Path, PathBuf};
 /// The path as shown in reports: relative to the current directory when it lies below it,
 /// `./` and `..` folded, separators normalised to `/`.
 pub fn display(path: &Path) -> String {
-    let cwd = std::env::current_dir().unwrap_or_default();
+    display_under(&std::env::current_dir().unwrap_or_default(), path)
+}
+
+/// The path as shown when `root` stands for the working directory (used to scan a base tree
+/// extracted elsewhere under the same names).
+pub fn display_under(cwd: &Path, path: &Path) -> String {
     let absolute = if path.is_absolute() {
         normalize(path)
     } else {
         normalize(&cwd.join(path))
     };
     let shown = absolute
-        .strip_prefix(normalize(&cwd))
+        .strip_prefix(normalize(cwd))
         .map(Path::to_path_buf)
         .unwrap_or(absolute);
     let s = shown.to_string_lossy().replace('\\', "/");

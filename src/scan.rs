@@ -13,6 +13,7 @@ use crate::doc::{self, Kind, Pos};
 use crate::eval::{self, RuleRunError};
 use crate::finding::{self, fingerprint, Finding};
 use crate::rules::{BuiltinCheck, RuleSet, DUPLICATE_KEY, PARSE_ERROR};
+use crate::suppress;
 
 /// What to scan and how.
 #[derive(Clone, Debug, Default)]
@@ -23,6 +24,10 @@ pub struct ScanOptions {
     pub discover: DiscoverOptions,
     /// Worker threads; `None` uses every core.
     pub jobs: Option<usize>,
+    /// The date suppressions' `until` is compared with.
+    pub today: Option<chrono::NaiveDate>,
+    /// Report valid suppressions that match nothing as findings.
+    pub report_unused_suppressions: bool,
 }
 
 /// Time spent in each phase.
@@ -53,6 +58,8 @@ pub struct ScanResult {
     pub documents_by_kind: BTreeMap<Kind, usize>,
     /// How many documents each rule was evaluated on.
     pub rule_evaluations: BTreeMap<String, usize>,
+    /// Valid inline suppressions that matched no finding.
+    pub unused_suppressions: usize,
     /// Phase timings.
     pub timings: Timings,
 }
@@ -64,6 +71,7 @@ struct FileResult {
     notices: Vec<Notice>,
     kinds: Vec<Kind>,
     evaluated: Vec<String>,
+    unused_suppressions: usize,
     parse: Duration,
     evaluate: Duration,
     scanned: bool,
@@ -83,7 +91,7 @@ pub fn scan(rules: &RuleSet, opts: &ScanOptions) -> Result<ScanResult, String> {
     let run = || -> Vec<FileResult> {
         candidates
             .par_iter()
-            .map(|c| scan_file_guarded(rules, c))
+            .map(|c| scan_file_guarded(rules, c, opts))
             .collect()
     };
     let results = match opts.jobs {
@@ -111,6 +119,7 @@ pub fn scan(rules: &RuleSet, opts: &ScanOptions) -> Result<ScanResult, String> {
         for id in r.evaluated {
             *out.rule_evaluations.entry(id).or_default() += 1;
         }
+        out.unused_suppressions += r.unused_suppressions;
         out.timings.parse += r.parse;
         out.timings.evaluate += r.evaluate;
     }
@@ -122,8 +131,8 @@ pub fn scan(rules: &RuleSet, opts: &ScanOptions) -> Result<ScanResult, String> {
     Ok(out)
 }
 
-fn scan_file_guarded(rules: &RuleSet, c: &Candidate) -> FileResult {
-    match catch_unwind(AssertUnwindSafe(|| scan_file(rules, c))) {
+fn scan_file_guarded(rules: &RuleSet, c: &Candidate, opts: &ScanOptions) -> FileResult {
+    match catch_unwind(AssertUnwindSafe(|| scan_file(rules, c, opts))) {
         Ok(r) => r,
         Err(panic) => {
             let what = panic
@@ -165,11 +174,12 @@ pub fn builtin_finding(
         end,
         logical_path: logical.to_string(),
         fingerprint: fingerprint(check.id, path, logical),
+        element_line: start.line,
         suppression: None,
     }
 }
 
-fn scan_file(rules: &RuleSet, c: &Candidate) -> FileResult {
+fn scan_file(rules: &RuleSet, c: &Candidate, opts: &ScanOptions) -> FileResult {
     let mut r = FileResult {
         scanned: true,
         ..FileResult::default()
@@ -250,5 +260,19 @@ fn scan_file(rules: &RuleSet, c: &Candidate) -> FileResult {
         r.evaluated.extend(outcome.evaluated);
     }
     r.evaluate = t.elapsed();
+    if !c.display.ends_with(".json") {
+        let directives = suppress::directives(&c.display, &text);
+        if !directives.is_empty() {
+            let today = opts.today.unwrap_or_else(crate::config::today);
+            let applied = suppress::apply_inline(
+                &mut r.findings,
+                &directives,
+                today,
+                opts.report_unused_suppressions,
+            );
+            r.findings.extend(applied.findings);
+            r.unused_suppressions += applied.unused;
+        }
+    }
     r
 }

@@ -16,7 +16,17 @@ use crate::doc::Kind;
 
 /// How serious a finding is; ordered from least to most serious.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -257,7 +267,13 @@ pub const DUPLICATE_KEY: BuiltinCheck = BuiltinCheck {
 };
 
 /// The rules isms-lint reports by itself.
-pub const BUILTIN_CHECKS: [&BuiltinCheck; 2] = [&PARSE_ERROR, &DUPLICATE_KEY];
+pub const BUILTIN_CHECKS: [&BuiltinCheck; 5] = [
+    &PARSE_ERROR,
+    &DUPLICATE_KEY,
+    &crate::suppress::INVALID_SUPPRESSION,
+    &crate::suppress::EXPIRED_SUPPRESSION,
+    &crate::suppress::UNUSED_SUPPRESSION,
+];
 
 /// Every rule of a run, plus the errors found while loading them.
 #[derive(Debug, Default)]

@@ -1,0 +1,297 @@
+//! `.isms-lint.yaml`: excludes, extra rule directories, rule switches and severity overrides,
+//! waivers, and the Statement of Applicability decisions. Found by walking up from the scan root.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::catalog;
+use crate::diagnostic::FileDiagnostic;
+use crate::rules::Severity;
+
+/// File names looked for, in order.
+pub const FILE_NAMES: [&str; 2] = [".isms-lint.yaml", ".isms-lint.yml"];
+
+/// The configuration file.
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schemars(title = "isms-lint configuration (.isms-lint.yaml)")]
+pub struct Config {
+    /// Glob patterns of paths to leave out of scans, relative to this file.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub exclude: Vec<String>,
+    /// Extra rule directories, relative to this file.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub rules: Vec<String>,
+    /// Rule ids or Annex A control ids whose rules are switched off.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub disable: Vec<String>,
+    /// Severity overrides by rule id.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub severity: BTreeMap<String, Severity>,
+    /// Accepted risks: findings that do not fail the run but stay visible.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub waivers: Vec<Waiver>,
+    /// Statement of Applicability decisions, by control id (`"8.11"` or `"A.8.11"`).
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub controls: BTreeMap<String, ControlDecision>,
+}
+
+/// Reads an empty YAML value (`key:` followed only by comments) as the default.
+fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// A waiver: an accepted risk for a rule (or every rule of a control) on some paths.
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Waiver {
+    /// Rule id it waives (or give `control`).
+    pub rule: Option<String>,
+    /// Annex A control whose rules it waives (or give `rule`).
+    pub control: Option<String>,
+    /// Globs of paths it covers, relative to this file (default: everything).
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub paths: Vec<String>,
+    /// Why the risk is accepted. Required.
+    pub reason: Option<String>,
+    /// Who accepted it.
+    pub owner: Option<String>,
+    /// Last day it holds (`YYYY-MM-DD`); past it, findings come back.
+    pub expires: Option<String>,
+}
+
+/// The applicability decision for one control.
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ControlDecision {
+    /// Whether the control applies to the organisation.
+    pub applicable: Option<bool>,
+    /// Why it is (not) applicable, or how it is implemented.
+    pub justification: Option<String>,
+    /// Who owns the control.
+    pub owner: Option<String>,
+    /// Links to manual evidence (policies, tickets, records).
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub evidence: Vec<String>,
+}
+
+/// A configuration read from disk.
+#[derive(Debug, Clone, Default)]
+pub struct LoadedConfig {
+    /// The file, when one was found.
+    pub path: Option<PathBuf>,
+    /// The directory config paths are relative to.
+    pub dir: PathBuf,
+    /// Its content.
+    pub config: Config,
+    /// The file's text (for digests and diagnostics).
+    pub text: String,
+}
+
+/// Looks for the config file in `start` and its parents.
+pub fn find(start: &Path) -> Option<PathBuf> {
+    let start = if start.is_file() {
+        start.parent().unwrap_or(start).to_path_buf()
+    } else {
+        start.to_path_buf()
+    };
+    let abs = std::fs::canonicalize(&start).unwrap_or(start);
+    abs.ancestors()
+        .flat_map(|d| FILE_NAMES.iter().map(move |n| d.join(n)))
+        .find(|p| p.is_file())
+}
+
+/// Reads and checks a config file. Errors carry the file's line.
+pub fn load(path: &Path) -> Result<LoadedConfig, Vec<FileDiagnostic>> {
+    let display = crate::paths::display(path);
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        vec![FileDiagnostic::at_offset(
+            &display,
+            "",
+            0,
+            0,
+            format!("cannot read config: {e}"),
+        )]
+    })?;
+    let config = parse(&display, &text)?;
+    let dir = path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    Ok(LoadedConfig {
+        path: Some(path.to_path_buf()),
+        dir,
+        config,
+        text,
+    })
+}
+
+/// Parses config text shown as `display`, then checks control ids, dates and reasons.
+pub fn parse(display: &str, text: &str) -> Result<Config, Vec<FileDiagnostic>> {
+    if text.trim().is_empty() {
+        return Ok(Config::default());
+    }
+    let config: Config = serde_saphyr::from_str(text).map_err(|e| {
+        let (line, col) = e
+            .location()
+            .map_or((1, 1), |l| (l.line() as u32, l.column() as u32));
+        let msg = e.to_string();
+        let msg = msg.lines().next().unwrap_or("invalid config").to_string();
+        vec![FileDiagnostic::at_line_col(display, text, line, col, msg)
+            .with_help("see docs/config.md and schemas/config.schema.json")]
+    })?;
+    let mut errors = Vec::new();
+    let at = |needle: &str, msg: String, errors: &mut Vec<FileDiagnostic>| {
+        let offset = text.find(needle).unwrap_or(0);
+        errors.push(FileDiagnostic::at_offset(
+            display,
+            text,
+            offset,
+            needle.len(),
+            msg,
+        ));
+    };
+    for id in config.controls.keys() {
+        if catalog::find(id).is_none() {
+            at(id, format!("unknown Annex A control '{id}'"), &mut errors);
+        }
+    }
+    for w in &config.waivers {
+        let what = w.rule.clone().or(w.control.clone()).unwrap_or_default();
+        if w.rule.is_none() && w.control.is_none() {
+            at(
+                "waivers",
+                "a waiver needs 'rule' or 'control'".into(),
+                &mut errors,
+            );
+        }
+        if let Some(c) = &w.control {
+            if catalog::find(c).is_none() {
+                at(
+                    c,
+                    format!("unknown Annex A control '{c}' in a waiver"),
+                    &mut errors,
+                );
+            }
+        }
+        if w.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+            at(
+                &what,
+                format!("the waiver for '{what}' has no reason; a waiver must say why the risk is accepted"),
+                &mut errors,
+            );
+        }
+        if let Some(d) = &w.expires {
+            if parse_date(d).is_none() {
+                at(d, format!("'{d}' is not a date (YYYY-MM-DD)"), &mut errors);
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(config)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Parses `YYYY-MM-DD`.
+pub fn parse_date(s: &str) -> Option<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()
+}
+
+/// Today (UTC), or `ISMS_LINT_TODAY` when set (for reproducible evidence and tests).
+pub fn today() -> chrono::NaiveDate {
+    std::env::var("ISMS_LINT_TODAY")
+        .ok()
+        .and_then(|d| parse_date(&d))
+        .unwrap_or_else(|| chrono::Utc::now().date_naive())
+}
+
+/// The starter file written by `isms-lint init`: every control, commented, for decisions.
+pub fn starter() -> String {
+    let mut s = String::from(
+        "# isms-lint configuration. Schema: https://github.com/isms-lint/isms-lint/blob/main/schemas/config.schema.json\n\
+         # yaml-language-server: $schema=https://raw.githubusercontent.com/isms-lint/isms-lint/main/schemas/config.schema.json\n\n\
+         # Paths (globs, relative to this file) that scans leave out.\n\
+         exclude: []\n\n\
+         # Extra rule directories (relative to this file).\n\
+         rules: []\n\n\
+         # Rule ids or control ids to switch off.\n\
+         disable: []\n\n\
+         # Severity overrides, e.g. k8s-container-latest-tag: low\n\
+         severity: {}\n\n\
+         # Accepted risks. Each needs a reason; add an owner and an expiry date.\n\
+         # - rule: k8s-container-privileged\n\
+         #   paths: [\"deploy/legacy/**\"]\n\
+         #   reason: \"Legacy node agent needs host access; replacement tracked in SEC-123\"\n\
+         #   owner: platform-team\n\
+         #   expires: 2027-03-31\n\
+         waivers: []\n\n\
+         # Statement of Applicability: one entry per Annex A control. Decide each one:\n\
+         # applicable: true or false (null = undecided), a justification and an owner.\n\
+         controls:\n",
+    );
+    for theme in catalog::Theme::ALL {
+        s.push_str(&format!("  # --- {} ---\n", theme.heading()));
+        for c in catalog::controls().iter().filter(|c| c.theme == theme) {
+            s.push_str(&format!(
+                "  \"{}\": {{applicable: null, owner: \"\", justification: \"\"}}  # {}\n",
+                c.id, c.title
+            ));
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_are_errors_with_their_line() {
+        let errs = parse("c.yaml", "exclude: [a]\nwaivres: []\n").unwrap_err();
+        assert_eq!(errs[0].line, 2);
+        assert!(errs[0].message.contains("waivres"), "{}", errs[0].message);
+    }
+
+    #[test]
+    fn waivers_need_reasons_and_dates() {
+        let text = "waivers:\n  - rule: r1\n    expires: 2027-13-01\n  - control: \"8.99\"\n    reason: x\n";
+        let errs = parse("c.yaml", text).unwrap_err();
+        let msgs: Vec<&str> = errs.iter().map(|e| e.message.as_str()).collect();
+        assert!(msgs.iter().any(|m| m.contains("has no reason")), "{msgs:?}");
+        assert!(msgs.iter().any(|m| m.contains("not a date")), "{msgs:?}");
+        assert!(
+            msgs.iter()
+                .any(|m| m.contains("unknown Annex A control '8.99'")),
+            "{msgs:?}"
+        );
+    }
+
+    #[test]
+    fn starter_lists_all_controls_and_parses() {
+        let s = starter();
+        assert_eq!(s.matches("applicable: null").count(), 93);
+        if let Err(e) = parse("c.yaml", &s) {
+            panic!("{e:?}");
+        }
+    }
+
+    #[test]
+    fn decisions_parse() {
+        let c = parse(
+            "c.yaml",
+            "controls:\n  \"7.1\": {applicable: false, justification: fully remote}\n  A.8.11:\n    applicable: true\n    evidence: [https://x]\n",
+        )
+        .unwrap();
+        assert_eq!(c.controls["7.1"].applicable, Some(false));
+        assert_eq!(c.controls["A.8.11"].evidence, ["https://x"]);
+    }
+}
