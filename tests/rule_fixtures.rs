@@ -10,7 +10,11 @@ use isms_lint::ruletest::{self, Problem};
 #[test]
 fn every_builtin_rule_passes_its_fixtures() {
     let set = RuleSet::load(builtin_sources());
-    assert!(set.errors.is_empty(), "built-in rules must load cleanly: {:#?}", set.errors);
+    assert!(
+        set.errors.is_empty(),
+        "built-in rules must load cleanly: {:#?}",
+        set.errors
+    );
     let results = ruletest::run(&set, &root().join("fixtures"), None);
     let failures: Vec<String> = results
         .iter()
@@ -20,7 +24,11 @@ fn every_builtin_rule_passes_its_fixtures() {
             format!("{}\n{}", t.rule_id, problems.join("\n"))
         })
         .collect();
-    assert!(failures.is_empty(), "rule fixtures failed:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "rule fixtures failed:\n{}",
+        failures.join("\n")
+    );
     assert_eq!(results.len(), set.rules.len());
 }
 
@@ -32,7 +40,8 @@ fn user_rule_dir(fail: &str, pass: &str) -> tempfile::TempDir {
     ])
 }
 
-const CLEAN_POD: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: ok}\nspec:\n  containers:\n    - name: app\n";
+const CLEAN_POD: &str =
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: ok}\nspec:\n  containers:\n    - name: app\n";
 
 #[test]
 fn user_rules_pass_through_the_same_mechanism() {
@@ -52,13 +61,21 @@ fn broken_fixtures_are_reported_as_missing_noisy_or_wrong_line() {
     let (code, out, _) = parts(&run_in(dir.path(), &["test", "my-rules"]));
     assert_eq!(code, 1);
     assert!(out.contains("FAILED priv"), "{out}");
-    assert!(out.contains("Wrong-line: my-rules/fixtures/priv/fail/pod.yaml: expected line 7, reported line 9"), "{out}");
+    assert!(
+        out.contains(
+            "Wrong-line: my-rules/fixtures/priv/fail/pod.yaml: expected line 7, reported line 9"
+        ),
+        "{out}"
+    );
 
     // A violation in pass/: Noisy. No marker in fail/: also reported.
     let dir = user_rule_dir(PRIVILEGED_POD, PRIVILEGED_POD);
     let (code, out, _) = parts(&run_in(dir.path(), &["test", "my-rules"]));
     assert_eq!(code, 1);
-    assert!(out.contains("Noisy: my-rules/fixtures/priv/pass/pod.yaml:9"), "{out}");
+    assert!(
+        out.contains("Noisy: my-rules/fixtures/priv/pass/pod.yaml:9"),
+        "{out}"
+    );
 
     // Marked but compliant: Missing.
     let missing = CLEAN_POD.replace("- name: app", "- name: app # expect: priv");

@@ -27,7 +27,11 @@ fn every_pass_folder_scans_clean() {
         if !pass.is_dir() {
             continue;
         }
-        let rel = pass.strip_prefix(common::root()).unwrap().to_string_lossy().into_owned();
+        let rel = pass
+            .strip_prefix(common::root())
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         let o = run(&["scan", &rel, "--format", "json"]);
         let v = json(&o);
         assert_eq!(
@@ -43,7 +47,10 @@ fn every_pass_folder_scans_clean() {
 
 #[test]
 fn fail_on_threshold_and_none() {
-    let dir = tree(&[("rules/priv.yaml", PRIVILEGED_RULE), ("k8s/pod.yaml", PRIVILEGED_POD)]);
+    let dir = tree(&[
+        ("rules/priv.yaml", PRIVILEGED_RULE),
+        ("k8s/pod.yaml", PRIVILEGED_POD),
+    ]);
     let base = ["scan", "k8s", "--no-default-rules", "--rules", "rules"];
     let code = |extra: &[&str]| {
         let args: Vec<&str> = base.iter().chain(extra).copied().collect();
@@ -57,10 +64,21 @@ fn fail_on_threshold_and_none() {
 
 #[test]
 fn json_output_has_exact_location_and_controls() {
-    let dir = tree(&[("rules/priv.yaml", PRIVILEGED_RULE), ("k8s/pod.yaml", PRIVILEGED_POD)]);
+    let dir = tree(&[
+        ("rules/priv.yaml", PRIVILEGED_RULE),
+        ("k8s/pod.yaml", PRIVILEGED_POD),
+    ]);
     let o = run_in(
         dir.path(),
-        &["scan", "k8s", "--no-default-rules", "--rules", "rules", "--format", "json"],
+        &[
+            "scan",
+            "k8s",
+            "--no-default-rules",
+            "--rules",
+            "rules",
+            "--format",
+            "json",
+        ],
     );
     let v = json(&o);
     let f = &v["findings"][0];
@@ -78,12 +96,23 @@ fn truncated_yaml_is_a_parse_error_and_other_files_are_still_scanned() {
     let dir = tree(&[
         ("rules/priv.yaml", PRIVILEGED_RULE),
         ("k8s/a-pod.yaml", PRIVILEGED_POD),
-        ("k8s/b-broken.yaml", "apiVersion: v1\nkind: Pod\nspec:\n  containers: [\n    {name: x,\n"),
+        (
+            "k8s/b-broken.yaml",
+            "apiVersion: v1\nkind: Pod\nspec:\n  containers: [\n    {name: x,\n",
+        ),
         ("k8s/c-pod.yaml", PRIVILEGED_POD),
     ]);
     let o = run_in(
         dir.path(),
-        &["scan", "k8s", "--no-default-rules", "--rules", "rules", "--format", "json"],
+        &[
+            "scan",
+            "k8s",
+            "--no-default-rules",
+            "--rules",
+            "rules",
+            "--format",
+            "json",
+        ],
     );
     assert_eq!(o.status.code(), Some(1));
     let v = json(&o);
@@ -103,7 +132,11 @@ fn truncated_yaml_is_a_parse_error_and_other_files_are_still_scanned() {
         got,
         [
             ("priv".to_string(), "k8s/a-pod.yaml".to_string(), 9),
-            ("parse-error".to_string(), "k8s/b-broken.yaml".to_string(), 6),
+            (
+                "parse-error".to_string(),
+                "k8s/b-broken.yaml".to_string(),
+                6
+            ),
             ("priv".to_string(), "k8s/c-pod.yaml".to_string(), 9),
         ]
     );
@@ -122,7 +155,15 @@ fn broken_rule_file_gives_three_located_diagnostics_and_exit_2() {
     ]);
     let o = run_in(
         dir.path(),
-        &["scan", "k8s", "--no-default-rules", "--rules", "rules", "--format", "json"],
+        &[
+            "scan",
+            "k8s",
+            "--no-default-rules",
+            "--rules",
+            "rules",
+            "--format",
+            "json",
+        ],
     );
     assert_eq!(o.status.code(), Some(2));
     let v = json(&o);
@@ -145,7 +186,10 @@ fn broken_rule_file_gives_three_located_diagnostics_and_exit_2() {
     // The good rule still ran.
     assert_eq!(v["findings"][0]["rule_id"], "good");
     // Text output shows the rule file's line with a caret.
-    let text = run_in(dir.path(), &["scan", "k8s", "--no-default-rules", "--rules", "rules"]);
+    let text = run_in(
+        dir.path(),
+        &["scan", "k8s", "--no-default-rules", "--rules", "rules"],
+    );
     let (_, out, _) = parts(&text);
     assert!(out.contains("rules/priv.yaml:5:"), "{out}");
     assert!(out.contains("unknown Annex A control '8.99'"), "{out}");
@@ -161,7 +205,15 @@ fn runtime_rule_error_exits_2_and_names_rule_and_file() {
     let dir = tree(&[("rules/priv.yaml", &rule), ("k8s/pod.yaml", &pod)]);
     let o = run_in(
         dir.path(),
-        &["scan", "k8s", "--no-default-rules", "--rules", "rules", "--format", "json"],
+        &[
+            "scan",
+            "k8s",
+            "--no-default-rules",
+            "--rules",
+            "rules",
+            "--format",
+            "json",
+        ],
     );
     assert_eq!(o.status.code(), Some(2));
     let v = json(&o);
@@ -226,13 +278,27 @@ fn sarif_carries_taxonomy_rules_and_stable_fingerprints() {
 
 #[test]
 fn fingerprints_do_not_change_when_blank_lines_are_inserted() {
-    let dir = tree(&[("rules/priv.yaml", PRIVILEGED_RULE), ("k8s/pod.yaml", PRIVILEGED_POD)]);
-    let args = ["scan", "k8s", "--no-default-rules", "--rules", "rules", "--format", "sarif"];
+    let dir = tree(&[
+        ("rules/priv.yaml", PRIVILEGED_RULE),
+        ("k8s/pod.yaml", PRIVILEGED_POD),
+    ]);
+    let args = [
+        "scan",
+        "k8s",
+        "--no-default-rules",
+        "--rules",
+        "rules",
+        "--format",
+        "sarif",
+    ];
     let fp = |o: &std::process::Output| {
         let v = json(o);
         let r = &v["runs"][0]["results"][0];
         (
-            r["partialFingerprints"]["isms-lint/v1"].as_str().unwrap().to_string(),
+            r["partialFingerprints"]["isms-lint/v1"]
+                .as_str()
+                .unwrap()
+                .to_string(),
             r["locations"][0]["physicalLocation"]["region"]["startLine"]
                 .as_u64()
                 .unwrap(),
@@ -248,10 +314,21 @@ fn fingerprints_do_not_change_when_blank_lines_are_inserted() {
 
 #[test]
 fn github_format_emits_annotations() {
-    let dir = tree(&[("rules/priv.yaml", PRIVILEGED_RULE), ("k8s/pod.yaml", PRIVILEGED_POD)]);
+    let dir = tree(&[
+        ("rules/priv.yaml", PRIVILEGED_RULE),
+        ("k8s/pod.yaml", PRIVILEGED_POD),
+    ]);
     let o = run_in(
         dir.path(),
-        &["scan", "k8s", "--no-default-rules", "--rules", "rules", "--format", "github"],
+        &[
+            "scan",
+            "k8s",
+            "--no-default-rules",
+            "--rules",
+            "rules",
+            "--format",
+            "github",
+        ],
     );
     let (code, out, _) = parts(&o);
     assert_eq!(code, 1);
@@ -269,9 +346,18 @@ fn only_and_skip_select_by_rule_or_control() {
         .as_array()
         .unwrap()
         .iter()
-        .all(|f| f["controls"].as_array().unwrap().iter().any(|c| c == "8.2")
-            || f["rule_id"] == "parse-error"));
-    let o = run(&["scan", "fixtures/", "--skip", "k8s-container-privileged", "--format", "json"]);
+        .all(
+            |f| f["controls"].as_array().unwrap().iter().any(|c| c == "8.2")
+                || f["rule_id"] == "parse-error"
+        ));
+    let o = run(&[
+        "scan",
+        "fixtures/",
+        "--skip",
+        "k8s-container-privileged",
+        "--format",
+        "json",
+    ]);
     let v = json(&o);
     assert!(v["findings"]
         .as_array()
