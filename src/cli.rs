@@ -30,6 +30,69 @@ pub enum Command {
     Baseline(BaselineArgs),
     /// Write a starter `.isms-lint.yaml` listing all 93 controls for applicability decisions.
     Init(InitArgs),
+    /// Statement of Applicability: all 93 controls with decisions, evidencing rules and status.
+    Soa(SoaArgs),
+    /// Write the evidence bundle (SARIF, SoA, manifest with digests); `verify` or `merge` bundles.
+    Evidence(EvidenceArgs),
+}
+
+/// SoA output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SoaFormat {
+    /// For people: summary by theme, then one table per theme.
+    Markdown,
+    /// For spreadsheets: one row per control (columns in docs/soa.md).
+    Csv,
+    /// For tools (schema isms-lint/soa/v1).
+    Json,
+}
+
+/// `soa` arguments.
+#[derive(Args, Debug)]
+pub struct SoaArgs {
+    /// What to scan.
+    #[command(flatten)]
+    pub inputs: ScanInputs,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value = "markdown")]
+    pub format: SoaFormat,
+    /// Write to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// `evidence` arguments.
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct EvidenceArgs {
+    /// `verify DIR` or `merge BUNDLE… --out DIR`.
+    #[command(subcommand)]
+    pub action: Option<EvidenceAction>,
+    /// What to scan.
+    #[command(flatten)]
+    pub inputs: ScanInputs,
+    /// The bundle directory to write.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// `evidence` sub-actions.
+#[derive(Subcommand, Debug)]
+pub enum EvidenceAction {
+    /// Recompute the digests of a bundle and report any change.
+    Verify {
+        /// The bundle directory.
+        dir: PathBuf,
+    },
+    /// Merge bundles from many repositories into one organisation SoA.
+    Merge {
+        /// Bundle directories.
+        #[arg(required = true)]
+        bundles: Vec<PathBuf>,
+        /// Where to write the organisation SoA.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
 }
 
 /// Options shared by every command that scans.

@@ -12,7 +12,7 @@ use isms_lint::diagnostic::FileDiagnostic;
 use isms_lint::discover::NoticeLevel;
 use isms_lint::report::{self, ReportInput};
 use isms_lint::rules::Severity;
-use isms_lint::{baseline, config, pipeline};
+use isms_lint::{baseline, config, evidence, pipeline, soa};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -23,6 +23,8 @@ fn main() -> ExitCode {
         Command::Test(args) => commands::test(&args),
         Command::Baseline(args) => run_baseline(args),
         Command::Init(args) => run_init(args),
+        Command::Soa(args) => run_soa(args),
+        Command::Evidence(args) => run_evidence(args),
     };
     ExitCode::from(code)
 }
@@ -128,6 +130,103 @@ fn run_baseline(args: cli::BaselineArgs) -> u8 {
         Err(e) => {
             eprintln!("error: {e}");
             2
+        }
+    }
+}
+
+fn run_or_report(opts: &pipeline::RunOptions) -> Option<pipeline::Run> {
+    match pipeline::run(opts) {
+        Ok(r) => {
+            for e in &r.errors {
+                eprint!("{}", e.render(std::io::stderr().is_terminal()));
+            }
+            Some(r)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            None
+        }
+    }
+}
+
+fn run_soa(args: cli::SoaArgs) -> u8 {
+    let Some(run) = run_or_report(&args.inputs.run_options()) else {
+        return 2;
+    };
+    let statement = soa::build(&run, soa::git_meta());
+    let text = match args.format {
+        cli::SoaFormat::Markdown => soa::markdown(&statement),
+        cli::SoaFormat::Csv => soa::csv(&statement),
+        cli::SoaFormat::Json => soa::json(&statement),
+    };
+    if let Err(code) = write_output(args.output.as_deref(), &text) {
+        return code;
+    }
+    u8::from(!run.errors.is_empty()) * 2
+}
+
+fn run_evidence(args: cli::EvidenceArgs) -> u8 {
+    match args.action {
+        Some(cli::EvidenceAction::Verify { dir }) => match evidence::verify(&dir) {
+            Ok(problems) if problems.is_empty() => {
+                println!("{}: all digests match", dir.display());
+                0
+            }
+            Ok(problems) => {
+                for p in problems {
+                    println!("TAMPERED {p}");
+                }
+                1
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                2
+            }
+        },
+        Some(cli::EvidenceAction::Merge { bundles, out }) => {
+            match evidence::merge_dirs(&bundles, &out) {
+                Ok(merged) => {
+                    let failing = merged
+                        .controls
+                        .iter()
+                        .filter(|r| r.status == "failing")
+                        .count();
+                    eprintln!(
+                        "isms-lint: merged {} bundle(s) into {} ({failing} control(s) failing somewhere)",
+                        bundles.len(),
+                        out.display()
+                    );
+                    0
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    2
+                }
+            }
+        }
+        None => {
+            let Some(out) = args.out else {
+                eprintln!("error: evidence needs --out DIR (or `evidence verify DIR`, `evidence merge …`)");
+                return 2;
+            };
+            let started = evidence::start_time();
+            let Some(run) = run_or_report(&args.inputs.run_options()) else {
+                return 2;
+            };
+            match evidence::write_bundle(&run, soa::git_meta(), &out, started) {
+                Ok(m) => {
+                    eprintln!(
+                        "isms-lint: evidence bundle written to {} (bundle digest {})",
+                        out.display(),
+                        m.bundle_digest
+                    );
+                    u8::from(!run.errors.is_empty()) * 2
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    2
+                }
+            }
         }
     }
 }

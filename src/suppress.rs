@@ -181,7 +181,7 @@ pub fn apply_inline(
             f.element_line.saturating_sub(1),
         ];
         let hit = directives.iter().position(|d| {
-            d.path == f.path && lines.contains(&d.line) && d.rules.iter().any(|r| *r == f.rule_id)
+            d.path == f.path && lines.contains(&d.line) && d.rules.contains(&f.rule_id)
         });
         let Some(i) = hit else { continue };
         used[i] = true;
