@@ -8,7 +8,13 @@ use common::*;
 
 fn scan_json(dir: &std::path::Path, extra: &[&str]) -> (i32, serde_json::Value) {
     let mut args = vec![
-        "scan", "k8s", "--no-default-rules", "--rules", "rules", "--format", "json",
+        "scan",
+        "k8s",
+        "--no-default-rules",
+        "--rules",
+        "rules",
+        "--format",
+        "json",
     ];
     args.extend_from_slice(extra);
     let o = run_in(dir, &args);
@@ -33,7 +39,9 @@ fn pod_with(comment_line: &str) -> String {
 
 #[test]
 fn reasoned_suppression_hides_from_exit_code_and_appears_in_sarif() {
-    let pod = pod_with("# isms-lint: ignore[priv] reason=\"node agent needs it; SEC-12\" until=2099-01-01");
+    let pod = pod_with(
+        "# isms-lint: ignore[priv] reason=\"node agent needs it; SEC-12\" until=2099-01-01",
+    );
     let dir = tree(&[("rules/priv.yaml", PRIVILEGED_RULE), ("k8s/pod.yaml", &pod)]);
     let (code, v) = scan_json(dir.path(), &[]);
     assert_eq!(code, 0, "{v}");
@@ -41,7 +49,15 @@ fn reasoned_suppression_hides_from_exit_code_and_appears_in_sarif() {
     assert_eq!(v["summary"]["open_findings"], 0);
     let o = run_in(
         dir.path(),
-        &["scan", "k8s", "--no-default-rules", "--rules", "rules", "--format", "sarif"],
+        &[
+            "scan",
+            "k8s",
+            "--no-default-rules",
+            "--rules",
+            "rules",
+            "--format",
+            "sarif",
+        ],
     );
     assert_eq!(o.status.code(), Some(0));
     let s = json(&o);
@@ -81,7 +97,10 @@ fn unused_suppression_is_reported() {
         + "# isms-lint: ignore[priv] reason=\"old exception\"\n";
     let dir = tree(&[("rules/priv.yaml", PRIVILEGED_RULE), ("k8s/pod.yaml", &pod)]);
     let (code, v) = scan_json(dir.path(), &["--report-unused-suppressions"]);
-    assert_eq!(code, 0, "unused-suppression is info: it does not fail the default gate");
+    assert_eq!(
+        code, 0,
+        "unused-suppression is info: it does not fail the default gate"
+    );
     assert_eq!(rule_ids(&v), ["unused-suppression"]);
     assert_eq!(v["findings"][0]["start"]["line"], 10);
 }
@@ -113,7 +132,15 @@ fn config_waiver_behaves_the_same() {
     assert_eq!(v["summary"]["suppressed_findings"], 1);
     let o = run_in(
         dir.path(),
-        &["scan", "k8s", "--no-default-rules", "--rules", "rules", "--format", "sarif"],
+        &[
+            "scan",
+            "k8s",
+            "--no-default-rules",
+            "--rules",
+            "rules",
+            "--format",
+            "sarif",
+        ],
     );
     let s = json(&o);
     let sup = &s["runs"][0]["results"][0]["suppressions"][0];
@@ -155,15 +182,27 @@ fn waiver_without_reason_is_a_config_error() {
 
 #[test]
 fn baseline_then_inserted_lines_report_nothing_new() {
-    let dir = tree(&[("rules/priv.yaml", PRIVILEGED_RULE), ("k8s/pod.yaml", PRIVILEGED_POD)]);
+    let dir = tree(&[
+        ("rules/priv.yaml", PRIVILEGED_RULE),
+        ("k8s/pod.yaml", PRIVILEGED_POD),
+    ]);
     let o = run_in(
         dir.path(),
         &[
-            "baseline", "k8s", "--no-default-rules", "--rules", "rules", "-o", "base.json",
+            "baseline",
+            "k8s",
+            "--no-default-rules",
+            "--rules",
+            "rules",
+            "-o",
+            "base.json",
         ],
     );
     assert_eq!(o.status.code(), Some(0), "{:?}", parts(&o));
-    let shifted = format!("# a comment\n\n{}", PRIVILEGED_POD.replace("spec:\n", "spec:\n\n\n"));
+    let shifted = format!(
+        "# a comment\n\n{}",
+        PRIVILEGED_POD.replace("spec:\n", "spec:\n\n\n")
+    );
     std::fs::write(dir.path().join("k8s/pod.yaml"), shifted).unwrap();
     let (code, v) = scan_json(dir.path(), &["--baseline", "base.json"]);
     assert_eq!(code, 0, "{v}");
@@ -182,7 +221,11 @@ fn git(dir: &std::path::Path, args: &[&str]) {
         .current_dir(dir)
         .output()
         .unwrap();
-    assert!(o.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 #[test]
@@ -190,13 +233,18 @@ fn new_since_reports_only_what_the_second_commit_introduced() {
     let two_pods = format!(
         "{PRIVILEGED_POD}---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: api\nspec:\n  containers:\n    - name: api\n"
     );
-    let dir = tree(&[("rules/priv.yaml", PRIVILEGED_RULE), ("k8s/pod.yaml", &two_pods)]);
+    let dir = tree(&[
+        ("rules/priv.yaml", PRIVILEGED_RULE),
+        ("k8s/pod.yaml", &two_pods),
+    ]);
     git(dir.path(), &["init", "-q", "-b", "main"]);
     git(dir.path(), &["add", "."]);
     git(dir.path(), &["commit", "-q", "-m", "first"]);
     // Second commit: unrelated lines above the old finding, and a new privileged container.
-    let changed = format!("# header\n\n{two_pods}")
-        .replace("    - name: api\n", "    - name: api\n      securityContext:\n        privileged: true\n");
+    let changed = format!("# header\n\n{two_pods}").replace(
+        "    - name: api\n",
+        "    - name: api\n      securityContext:\n        privileged: true\n",
+    );
     std::fs::write(dir.path().join("k8s/pod.yaml"), changed).unwrap();
     git(dir.path(), &["commit", "-q", "-am", "second"]);
     let (code, v) = scan_json(dir.path(), &["--new-since", "HEAD~1"]);
@@ -217,7 +265,10 @@ fn new_since_reports_only_what_the_second_commit_introduced() {
 
 #[test]
 fn new_since_in_a_shallow_clone_says_how_to_fetch() {
-    let dir = tree(&[("rules/priv.yaml", PRIVILEGED_RULE), ("k8s/pod.yaml", PRIVILEGED_POD)]);
+    let dir = tree(&[
+        ("rules/priv.yaml", PRIVILEGED_RULE),
+        ("k8s/pod.yaml", PRIVILEGED_POD),
+    ]);
     let origin = dir.path().join("origin");
     std::fs::create_dir(&origin).unwrap();
     git(&origin, &["init", "-q", "-b", "main"]);
