@@ -226,6 +226,10 @@ pub struct ScanArgs {
     /// Write the report to FILE instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Also write the same results in another format, e.g. `--also sarif=results.sarif
+    /// --also markdown=summary.md` (repeatable): one scan, several reports.
+    #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_also)]
+    pub also: Vec<(Format, PathBuf)>,
     /// Exit 1 when an open finding is at or above this severity.
     #[arg(long, value_enum, default_value = "low")]
     pub fail_on: FailOn,
@@ -250,6 +254,17 @@ pub struct ScanArgs {
     /// Colour the text report.
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorChoice,
+}
+
+fn parse_also(s: &str) -> Result<(Format, PathBuf), String> {
+    let (format, file) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected FORMAT=FILE, got '{s}'"))?;
+    let format = Format::from_str(format, true)?;
+    if file.is_empty() {
+        return Err("the file name is empty".into());
+    }
+    Ok((format, PathBuf::from(file)))
 }
 
 /// `rules` arguments.

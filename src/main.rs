@@ -79,6 +79,11 @@ fn run_scan(args: cli::ScanArgs) -> u8 {
     if let Err(code) = write_output(args.output.as_deref(), &rendered) {
         return code;
     }
+    for (format, path) in &args.also {
+        if let Err(code) = write_output(Some(path), &report::render(*format, &input, false)) {
+            return code;
+        }
+    }
     if let Some(path) = &args.write_baseline {
         if let Err(e) = baseline::write(path, &run.result.findings) {
             eprintln!("error: {e}");
