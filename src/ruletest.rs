@@ -175,7 +175,7 @@ fn test_rule(rules: &RuleSet, id: &str, dir: &Path) -> RuleTest {
         return t;
     }
     let opts = ScanOptions {
-        paths: vec![dir.to_path_buf()],
+        paths: vec![fail.clone(), pass.clone()],
         jobs: Some(1),
         ..ScanOptions::default()
     };

@@ -123,6 +123,25 @@ pub fn scan(rules: &RuleSet, opts: &ScanOptions) -> Result<ScanResult, String> {
         out.timings.parse += r.parse;
         out.timings.evaluate += r.evaluate;
     }
+    if rules.has_kind(Kind::Repository) {
+        for root in roots
+            .iter()
+            .filter(|r| doc::repository::is_repository_root(r))
+        {
+            let shown = |rel: &str| opts.discover.display(&root.join(rel));
+            if let Some(repo) = doc::repository::document(root, &shown) {
+                let facts = repo.root.as_map().cloned();
+                let anchor = repo.files.first().cloned().unwrap_or_default();
+                let outcome = eval::evaluate(rules, &repo, &anchor, facts.as_ref());
+                *out.documents_by_kind.entry(Kind::Repository).or_default() += 1;
+                out.findings.extend(outcome.findings);
+                out.rule_errors.extend(outcome.errors);
+                for id in outcome.evaluated {
+                    *out.rule_evaluations.entry(id).or_default() += 1;
+                }
+            }
+        }
+    }
     finding::finalize(&mut out.findings);
     out.rule_errors.sort_by(|a, b| {
         (&a.path, a.line, &a.rule_id, &a.message).cmp(&(&b.path, b.line, &b.rule_id, &b.message))
