@@ -32,8 +32,34 @@ pub enum Command {
     Init(InitArgs),
     /// Statement of Applicability: all 93 controls with decisions, evidencing rules and status.
     Soa(SoaArgs),
+    /// Print the JSON Schema of rule files or of `.isms-lint.yaml`.
+    Schema {
+        /// `rule` or `config`.
+        #[arg(value_enum)]
+        which: SchemaKind,
+    },
     /// Write the evidence bundle (SARIF, SoA, manifest with digests); `verify` or `merge` bundles.
     Evidence(EvidenceArgs),
+}
+
+/// Which schema.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKind {
+    /// Rule files.
+    Rule,
+    /// `.isms-lint.yaml`.
+    Config,
+}
+
+/// Formats of the `rules` and `controls` listings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// A table for the terminal.
+    Text,
+    /// The generated documentation (docs/rules.md, docs/controls.md).
+    Markdown,
+    /// JSON for tools.
+    Json,
 }
 
 /// SoA output formats.
@@ -279,6 +305,9 @@ pub struct RulesArgs {
     /// List the helper functions isms-lint adds to CEL.
     #[arg(long)]
     pub helpers: bool,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value = "text", global = true)]
+    pub format: ListFormat,
 }
 
 /// `rules` sub-actions.
@@ -297,6 +326,9 @@ pub struct ControlsArgs {
     /// Rules to load.
     #[command(flatten)]
     pub selection: RuleSelection,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value = "text")]
+    pub format: ListFormat,
 }
 
 /// `test` arguments.

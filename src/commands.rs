@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use crate::catalog::{self, Theme};
 use crate::cel_env;
-use crate::cli::{ControlsArgs, RuleSelection, RulesAction, RulesArgs, TestArgs};
+use crate::cli::{ControlsArgs, ListFormat, RuleSelection, RulesAction, RulesArgs, TestArgs};
 use crate::diagnostic::FileDiagnostic;
 use crate::report::annex;
 use crate::rules::{self, Rule, RuleSet};
@@ -79,6 +79,9 @@ pub fn rules(args: &RulesArgs) -> u8 {
     } else {
         match &args.action {
             Some(RulesAction::Show { id }) => match set.get(id) {
+                Some(rule) if args.format == ListFormat::Markdown => {
+                    out.push_str(&crate::docs::rule_section(rule))
+                }
                 Some(rule) => out.push_str(&show_rule(rule)),
                 None => {
                     eprintln!("error: no rule '{id}' (see `isms-lint rules`)");
@@ -143,6 +146,14 @@ pub fn show_rule(r: &Rule) -> String {
     if let Some(w) = &r.when {
         let _ = writeln!(out, "  when: {}", w.source.trim());
     }
+    for (label, which) in [("Failing example", "fail"), ("Passing example", "pass")] {
+        if let Some((name, body)) = crate::docs::example(&r.id, which) {
+            let _ = writeln!(out, "\n{label} ({name}):");
+            for line in body.lines().take(40) {
+                let _ = writeln!(out, "    {line}");
+            }
+        }
+    }
     let _ = writeln!(out, "\nRemediation: {}", r.remediation);
     for reference in &r.references {
         let _ = writeln!(out, "See: {reference}");
@@ -159,6 +170,30 @@ pub fn controls(args: &ControlsArgs) -> u8 {
         for c in &r.controls {
             by_control.entry(c.id.as_str()).or_default().push(&r.id);
         }
+    }
+    if args.format == ListFormat::Markdown {
+        print!("{}", crate::docs::controls_markdown(&set));
+        return u8::from(!errors.is_empty()) * 2;
+    }
+    if args.format == ListFormat::Json {
+        let rows: Vec<serde_json::Value> = catalog::controls()
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "id": c.id,
+                    "title": c.title,
+                    "theme": c.theme,
+                    "new_in_2022": c.new_in_2022,
+                    "rules": by_control.get(c.id.as_str()).cloned().unwrap_or_default(),
+                    "manual_by_nature": crate::docs::manual_by_nature(&c.id),
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).unwrap_or_default()
+        );
+        return u8::from(!errors.is_empty()) * 2;
     }
     let mut out = String::new();
     let mut covered = 0;

@@ -24,6 +24,13 @@ fn main() -> ExitCode {
         Command::Baseline(args) => run_baseline(args),
         Command::Init(args) => run_init(args),
         Command::Soa(args) => run_soa(args),
+        Command::Schema { which } => {
+            match which {
+                cli::SchemaKind::Rule => print!("{}", isms_lint::schema::rule_schema()),
+                cli::SchemaKind::Config => print!("{}", isms_lint::schema::config_schema()),
+            }
+            0
+        }
         Command::Evidence(args) => run_evidence(args),
     };
     ExitCode::from(code)

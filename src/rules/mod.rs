@@ -9,7 +9,7 @@ use std::str::FromStr;
 
 use globset::GlobSet;
 
-pub use load::{builtin_sources, load_dir_sources, RuleSourceFile};
+pub use load::{builtin_sources, load_dir_sources, RuleSourceFile, RULE_FIELDS};
 
 use crate::diagnostic::FileDiagnostic;
 use crate::doc::Kind;

@@ -1,0 +1,97 @@
+//! Generated files stay in step with their generators, and every rule's control mapping is
+//! defensible on its face: known control ids, a relation and a rationale in words.
+//! Set `ISMS_LINT_UPDATE_DOCS=1` to rewrite the committed files.
+
+mod common;
+
+use isms_lint::rules::{builtin_sources, RuleSet};
+
+fn check(path: &str, generated: String) {
+    let file = common::root().join(path);
+    if std::env::var_os("ISMS_LINT_UPDATE_DOCS").is_some() {
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, &generated).unwrap();
+        return;
+    }
+    let committed = std::fs::read_to_string(&file).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "{path} is out of date with its generator; run `ISMS_LINT_UPDATE_DOCS=1 cargo test --test docs_drift` and commit the result"
+    );
+}
+
+fn builtin() -> RuleSet {
+    let set = RuleSet::load(builtin_sources());
+    assert!(set.errors.is_empty(), "{:#?}", set.errors);
+    set
+}
+
+#[test]
+fn rules_md_matches_the_rules() {
+    check("docs/rules.md", isms_lint::docs::rules_markdown(&builtin()));
+}
+
+#[test]
+fn controls_md_matches_the_rules() {
+    check(
+        "docs/controls.md",
+        isms_lint::docs::controls_markdown(&builtin()),
+    );
+}
+
+#[test]
+fn schemas_match_the_types() {
+    check("schemas/rule.schema.json", isms_lint::schema::rule_schema());
+    check(
+        "schemas/config.schema.json",
+        isms_lint::schema::config_schema(),
+    );
+}
+
+#[test]
+fn every_mapping_has_a_known_control_a_relation_and_a_rationale() {
+    let set = builtin();
+    for r in &set.rules {
+        assert!(!r.controls.is_empty(), "{} maps to no control", r.id);
+        for c in &r.controls {
+            assert!(
+                isms_lint::catalog::find(&c.id).is_some(),
+                "{} maps to unknown {}",
+                r.id,
+                c.id
+            );
+            assert!(
+                c.rationale.split_whitespace().count() >= 6,
+                "{} → {}: the rationale must say why in a sentence, got '{}'",
+                r.id,
+                c.id,
+                c.rationale
+            );
+        }
+        assert!(!r.remediation.is_empty(), "{} has no remediation", r.id);
+    }
+}
+
+#[test]
+fn a_rule_without_rationale_or_with_an_unknown_control_is_refused() {
+    let text = "title: T\nseverity: low\nkinds: [kubernetes]\ncontrols:\n  - id: \"8.9\"\n    relation: partial\n  - id: \"9.1\"\n    relation: full\n    rationale: Whatever the reason may be here.\nassert: \"true\"\nmessage: m\nremediation: r\n";
+    let set = RuleSet::load(vec![isms_lint::rules::RuleSourceFile {
+        path: "x/t.yaml".into(),
+        text: text.into(),
+        builtin: false,
+    }]);
+    let msgs: Vec<(u32, &str)> = set
+        .errors
+        .iter()
+        .map(|e| (e.line, e.message.as_str()))
+        .collect();
+    assert!(
+        msgs.contains(&(5, "control link has no 'rationale'")),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs.contains(&(7, "unknown Annex A control '9.1'")),
+        "{msgs:?}"
+    );
+    assert!(set.rules.is_empty());
+}
