@@ -143,7 +143,7 @@ pub fn parse(display: &str, text: &str) -> Result<Config, Vec<FileDiagnostic>> {
             .location()
             .map_or((1, 1), |l| (l.line() as u32, l.column() as u32));
         let msg = e.to_string();
-        let msg = msg.lines().next().unwrap_or("invalid config").to_string();
+        let msg = crate::diagnostic::strip_location(msg.lines().next().unwrap_or("invalid config"));
         vec![FileDiagnostic::at_line_col(display, text, line, col, msg)
             .with_help("see docs/config.md and schemas/config.schema.json")]
     })?;

@@ -149,6 +149,18 @@ impl Diagnostic for Shown<'_> {
     }
 }
 
+/// Drops a leading `error: line N column M: ` that some parsers put in their messages (the
+/// diagnostic shows the position itself).
+pub fn strip_location(message: &str) -> String {
+    let m = message.strip_prefix("error: ").unwrap_or(message);
+    if let Some(rest) = m.strip_prefix("line ") {
+        if let Some((_, tail)) = rest.split_once(": ") {
+            return tail.to_string();
+        }
+    }
+    m.to_string()
+}
+
 /// 1-based line and column (in characters) of a byte offset.
 pub fn line_col(source: &str, offset: usize) -> (u32, u32) {
     let offset = floor_char_boundary(source, offset.min(source.len()));

@@ -79,6 +79,9 @@ fn parse_yaml_file(
     format: Format,
     text: &str,
 ) -> Result<ParsedFile, ParseError> {
+    if format == Format::Json {
+        check_json(display, text)?;
+    }
     let stream = yaml::parse(text).map_err(|e| ParseError {
         path: display.to_string(),
         pos: e.pos,
@@ -134,6 +137,28 @@ fn parse_yaml_file(
         documents,
         warnings,
     })
+}
+
+/// JSON is read by the YAML parser (for spans), which accepts more than JSON does: check the
+/// syntax strictly first, so `// comments` or trailing garbage are reported at their position.
+fn check_json(display: &str, text: &str) -> Result<(), ParseError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let message = e.to_string();
+            let message = message
+                .split(" at line ")
+                .next()
+                .unwrap_or(&message)
+                .to_string();
+            Err(ParseError {
+                path: display.to_string(),
+                pos: Pos::new(e.line().max(1) as u32, e.column().max(1) as u32),
+                message: format!("invalid JSON: {message}"),
+            })
+        }
+    }
 }
 
 fn is_k8s_list(root: &Node) -> bool {
