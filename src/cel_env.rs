@@ -15,7 +15,10 @@ use cel::{extensions, Context, Env, ExecutionError};
 use crate::doc::{ListNode, MapBuilder, MapNode, Node, Span, Value};
 
 /// Variables a rule expression may use.
-pub const VARIABLES: &[&str] = &["doc", "item", "file", "repo", "key"];
+pub const VARIABLES: &[&str] = &["doc", "item", "file", "repo", "key", "path"];
+
+/// Variables only a message can use (they are computed when a finding is made).
+pub const MESSAGE_ONLY: &[&str] = &["path"];
 
 /// Type names CEL lets an expression mention as identifiers (`type(x) == string`).
 const TYPE_NAMES: &[&str] = &[
@@ -51,6 +54,7 @@ pub const HELPERS: &[Helper] = &[
     Helper { name: "steps", signature: "steps(doc) -> list<map>", doc: "Every step of every job of a GitHub workflow, or of a composite action." },
     Helper { name: "services", signature: "services(doc) -> list<map>", doc: "The services of a Compose file." },
     Helper { name: "resources", signature: "resources(doc, type) -> list<map>", doc: "CloudFormation resources whose `Type` equals `type` ('*' for all)." },
+    Helper { name: "refsAt", signature: "refsAt(doc, type, path) -> map", doc: "CloudFormation: the logical ids that resources of `type` ('*' for all) reference with `Ref` (or `Fn::GetAtt`) at `path` inside their `Properties`, as a map for `key in refsAt(...)`; computed once per document." },
     Helper { name: "globMatch", signature: "globMatch(text, pattern) -> bool", doc: "Shell-style glob match (`*`, `**`, `?`, `[abc]`, `{a,b}`)." },
     Helper { name: "cidrIsWorld", signature: "cidrIsWorld(cidr) -> bool", doc: "True for `0.0.0.0/0` and `::/0`: open to the whole internet." },
     Helper { name: "cidrContains", signature: "cidrContains(cidr, ip) -> bool", doc: "Whether the CIDR block contains the IP address." },
@@ -78,7 +82,9 @@ fn build_env() -> Env {
         .expect("math extension registers once");
     let one = || vec![DYN_TYPE];
     let two = || vec![DYN_TYPE, DYN_TYPE];
-    let helpers: [(&str, Vec<_>, cel::common::functions::Function); 16] = [
+    let three = || vec![DYN_TYPE, DYN_TYPE, DYN_TYPE];
+    let helpers: [(&str, Vec<_>, cel::common::functions::Function); 17] = [
+        ("refsAt", three(), refs_at),
         ("podSpecs", one(), pod_specs),
         ("containers", one(), containers),
         ("values", one(), values),
@@ -433,6 +439,87 @@ fn resources<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
     )
 }
 
+/// Per-thread memo of `refsAt` for the document being evaluated. It holds that document, so
+/// its address cannot be reused by another one while the memo lives.
+type RefsCache = Option<(
+    MapNode,
+    std::collections::HashMap<(String, String), MapNode>,
+)>;
+
+thread_local! {
+    static REFS_CACHE: std::cell::RefCell<RefsCache> = const { std::cell::RefCell::new(None) };
+}
+
+fn ref_target(n: &Node) -> Option<String> {
+    if let Some(r) = n.get("Ref").and_then(Node::as_str) {
+        return Some(r.to_string());
+    }
+    let att = n.get("Fn::GetAtt")?;
+    match &att.value {
+        Value::List(l) => l.items().first().and_then(Node::as_str).map(str::to_string),
+        Value::Str(s) => s.inner().split('.').next().map(str::to_string),
+        _ => None,
+    }
+}
+
+fn refs_at<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
+    let Some(doc) = arg_map(&args, 0, "refsAt")?.cloned() else {
+        return Ok(CowVal::owned(MapBuilder::new().finish(Span::default())));
+    };
+    let wanted = arg_str(&args, 1, "refsAt")?.to_string();
+    let path = arg_str(&args, 2, "refsAt")?.to_string();
+    let cache_key = (wanted.clone(), path.clone());
+    let hit = REFS_CACHE.with(|c| match &*c.borrow() {
+        Some((d, memo)) if d.same(&doc) => memo.get(&cache_key).cloned(),
+        _ => None,
+    });
+    if let Some(hit) = hit {
+        return Ok(CowVal::owned(hit));
+    }
+    let mut b = MapBuilder::new();
+    let segments: Vec<&str> = path.split('.').filter(|s| !s.is_empty()).collect();
+    for r in map_values(doc.get("Resources")) {
+        if wanted != "*" && r.get("Type").and_then(Node::as_str) != Some(wanted.as_str()) {
+            continue;
+        }
+        let mut nodes: Vec<&Node> = r.get("Properties").into_iter().collect();
+        for seg in &segments {
+            nodes = nodes
+                .into_iter()
+                .flat_map(|n| match &n.value {
+                    Value::List(l) => l
+                        .items()
+                        .iter()
+                        .filter_map(|i| i.get(seg))
+                        .collect::<Vec<_>>(),
+                    _ => n.get(seg).into_iter().collect(),
+                })
+                .collect();
+        }
+        for n in nodes {
+            if let Some(t) = ref_target(n) {
+                let truth = Node::new(Value::Bool(CelBool::from(true)), Span::default());
+                b.insert(t, Span::default(), truth);
+            }
+        }
+    }
+    let result = b.finish(Span::default());
+    REFS_CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        match &mut *c {
+            Some((d, memo)) if d.same(&doc) => {
+                memo.insert(cache_key, result.clone());
+            }
+            _ => {
+                let mut memo = std::collections::HashMap::new();
+                memo.insert(cache_key, result.clone());
+                *c = Some((doc.clone(), memo));
+            }
+        }
+    });
+    Ok(CowVal::owned(result))
+}
+
 fn glob_match<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
     let text = arg_str(&args, 0, "globMatch")?;
     let pattern = arg_str(&args, 1, "globMatch")?;
@@ -636,7 +723,17 @@ fn action_ref<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
 
 /// Whether a name suggests it holds a secret.
 pub fn secret_name(name: &str) -> bool {
-    let n = name.to_ascii_lowercase().replace(['-', '.'], "_");
+    // camelCase and PascalCase become snake_case: `DbSecretArn` → `db_secret_arn`.
+    let mut n = String::with_capacity(name.len() + 8);
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if c.is_ascii_uppercase() && prev_lower {
+            n.push('_');
+        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        n.push(c.to_ascii_lowercase());
+    }
+    let n = n.replace(['-', '.'], "_");
     const WORDS: &[&str] = &[
         "password",
         "passwd",
@@ -775,6 +872,9 @@ mod tests {
         assert!(secret_name("DB_PASSWORD"));
         assert!(secret_name("githubToken"));
         assert!(!secret_name("PASSWORD_FILE"));
+        assert!(!secret_name("DbSecretArn"));
+        assert!(!secret_name("TokenTtl"));
+        assert!(secret_name("DbPassword"));
         assert!(!secret_name("LOG_LEVEL"));
         assert!(secret_value("AKIAIOSFODNN7EXAMPLE"));
         assert!(!secret_value("hello"));

@@ -1,6 +1,8 @@
 //! Evaluation: every rule of a document's kind over that document, yielding findings at the
 //! exact span of the judged element (or of its `at` key), and rule errors that name the rule.
 
+use std::collections::HashMap;
+
 use cel::common::types::{CelBool, CelString};
 use cel::common::value::{CowVal, Val};
 use cel::{Context, ExecutionError, Value as CelValue};
@@ -65,6 +67,7 @@ pub fn evaluate(rules: &RuleSet, doc: &Document, path: &str, repo: Option<&MapNo
     let root = cel_env::root_context();
     let file = file_value(doc, path);
     let repo = repo.cloned().unwrap_or_else(empty_map);
+    let mut index: Option<Placements<'_>> = None;
     for rule in rules.for_kind(doc.kind) {
         if !rule.applies_to(doc.kind, path) {
             continue;
@@ -74,14 +77,15 @@ pub fn evaluate(rules: &RuleSet, doc: &Document, path: &str, repo: Option<&MapNo
         scope.add_variable_as_val("doc", doc.root.as_val().clone_as_boxed());
         scope.add_variable_as_val("file", Box::new(file.clone()));
         scope.add_variable_as_val("repo", Box::new(repo.clone()));
-        evaluate_rule(rule, doc, path, &scope, &mut out);
+        evaluate_rule(&mut index, rule, doc, path, &scope, &mut out);
     }
     out
 }
 
-fn evaluate_rule(
+fn evaluate_rule<'a>(
+    index: &mut Option<Placements<'a>>,
     rule: &Rule,
-    doc: &Document,
+    doc: &'a Document,
     path: &str,
     scope: &Context<'_, 'static>,
     out: &mut Outcome,
@@ -116,8 +120,11 @@ fn evaluate_rule(
     };
     for element in elements {
         let element_span = span_of(element.as_ref()).unwrap_or(doc.root.span);
+        let index = index.get_or_insert_with(|| Placements::of(&doc.root));
+        let key = id_of(element.as_ref()).and_then(|id| index.key(id));
         let mut es = scope.new_inner_scope();
         es.add_variable_as_val("item", element.clone_as_boxed());
+        es.add_variable_as_val("key", Box::new(CelString::from(key.unwrap_or_default())));
         if let Some(when) = &rule.when {
             match truth(when, &es) {
                 Ok(true) => {}
@@ -135,12 +142,12 @@ fn evaluate_rule(
         match (verdict, unknown) {
             (Ok(true), _) => {}
             (Ok(false), None) => {
-                let finding = build_finding(rule, doc, path, element.as_ref(), &mut es, out);
+                let finding = build_finding(index, rule, doc, path, element.as_ref(), &es, out);
                 out.findings.push(finding);
             }
             // The check read a value only known at deployment: say so instead of guessing.
             (Ok(false) | Err(_), Some(expr)) => {
-                let mut finding = build_finding(rule, doc, path, element.as_ref(), &mut es, out);
+                let mut finding = build_finding(index, rule, doc, path, element.as_ref(), &es, out);
                 finding.severity = Severity::Info;
                 finding.message = format!(
                     "cannot be judged before deployment: depends on `{expr}` ({})",
@@ -212,77 +219,134 @@ fn as_node(v: &dyn Val) -> Option<Node> {
         .map(|l| Node::new(Value::List(l.clone()), l.span()))
 }
 
-/// Where an element sits in its document: a path without line numbers, and its key.
-pub fn element_path(root: &Node, target: NodeId) -> Option<(String, Option<String>)> {
-    fn id(n: &Node) -> Option<NodeId> {
-        match &n.value {
-            Value::Map(m) => Some(m.id()),
-            Value::List(l) => Some(l.id()),
+/// How a map or list hangs from its parent.
+#[derive(Clone, Copy, Debug)]
+enum Edge<'a> {
+    /// The document root.
+    Root,
+    /// Under a map key (with the key's span).
+    Key(NodeId, &'a str, Span),
+    /// An item of a list (with the item, for a readable label).
+    Item(NodeId, usize, &'a Node),
+}
+
+/// Where every map and list of a document hangs, built once per document: one hash entry per
+/// container, keys borrowed from the tree, paths spelled out only for findings.
+pub struct Placements<'a> {
+    edges: HashMap<NodeId, Edge<'a>>,
+}
+
+fn container_id(n: &Node) -> Option<NodeId> {
+    match &n.value {
+        Value::Map(m) => Some(m.id()),
+        Value::List(l) => Some(l.id()),
+        _ => None,
+    }
+}
+
+impl<'a> Placements<'a> {
+    /// Indexes `root` (an iterative walk: documents may be deep and large).
+    pub fn of(root: &'a Node) -> Placements<'a> {
+        let mut edges = HashMap::new();
+        let mut stack: Vec<(&'a Node, Edge<'a>)> = vec![(root, Edge::Root)];
+        while let Some((node, edge)) = stack.pop() {
+            let Some(me) = container_id(node) else {
+                continue;
+            };
+            if edges.contains_key(&me) {
+                continue; // shared through an alias: keep the first place
+            }
+            edges.insert(me, edge);
+            match &node.value {
+                Value::Map(m) => {
+                    for (k, e) in m.iter() {
+                        if container_id(&e.value).is_some() {
+                            stack.push((&e.value, Edge::Key(me, k, e.key_span)));
+                        }
+                    }
+                }
+                Value::List(l) => {
+                    for (i, item) in l.items().iter().enumerate() {
+                        if container_id(item).is_some() {
+                            stack.push((item, Edge::Item(me, i, item)));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Placements { edges }
+    }
+
+    /// The element's key in its parent map, or its index in its parent list.
+    pub fn key(&self, id: NodeId) -> Option<String> {
+        match self.edges.get(&id)? {
+            Edge::Root => None,
+            Edge::Key(_, k, _) => Some((*k).to_string()),
+            Edge::Item(_, i, _) => Some(i.to_string()),
+        }
+    }
+
+    /// The span of the element's key, when its parent is a map.
+    pub fn key_span(&self, id: NodeId) -> Option<Span> {
+        match self.edges.get(&id)? {
+            Edge::Key(_, _, span) => Some(*span),
             _ => None,
         }
     }
-    // Iterative depth-first search: documents may be deep, and aliases may share subtrees.
-    let mut stack: Vec<(&Node, String, Option<String>)> = vec![(root, String::new(), None)];
-    let mut visited = 0usize;
-    while let Some((node, path, key)) = stack.pop() {
-        if id(node) == Some(target) {
-            return Some((path, key));
-        }
-        visited += 1;
-        if visited > 200_000 {
-            return None;
-        }
-        match &node.value {
-            Value::Map(m) => {
-                for (k, e) in m.iter().rev() {
-                    if e.value.as_map().is_none() && e.value.as_list().is_none() {
-                        continue;
-                    }
-                    let p = if path.is_empty() {
-                        k.to_string()
-                    } else {
-                        format!("{path}.{k}")
-                    };
-                    stack.push((&e.value, p, Some(k.to_string())));
+
+    /// A path without line numbers, e.g. `spec.containers[name=web]`.
+    pub fn path(&self, id: NodeId) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        let mut cur = id;
+        for _ in 0..10_000 {
+            match self.edges.get(&cur) {
+                Some(Edge::Key(parent, k, _)) => {
+                    parts.push(format!(".{k}"));
+                    cur = *parent;
                 }
-            }
-            Value::List(l) => {
-                for (i, item) in l.items().iter().enumerate().rev() {
-                    if item.as_map().is_none() && item.as_list().is_none() {
-                        continue;
-                    }
+                Some(Edge::Item(parent, i, item)) => {
                     let label = item
                         .get("name")
                         .or_else(|| item.get("id"))
                         .and_then(Node::as_str)
                         .map_or_else(|| i.to_string(), |n| format!("name={n}"));
-                    stack.push((item, format!("{path}[{label}]"), Some(i.to_string())));
+                    parts.push(format!("[{label}]"));
+                    cur = *parent;
                 }
+                Some(Edge::Root) | None => break,
             }
-            _ => {}
         }
+        parts.reverse();
+        let joined = parts.concat();
+        joined.strip_prefix('.').unwrap_or(&joined).to_string()
     }
-    None
 }
 
 fn build_finding(
+    index: &Placements<'_>,
     rule: &Rule,
     doc: &Document,
     path: &str,
     element: &dyn Val,
-    es: &mut Context<'_, 'static>,
+    es: &Context<'_, 'static>,
     out: &mut Outcome,
 ) -> Finding {
-    let (element_path, key) = id_of(element)
-        .and_then(|id| element_path(&doc.root, id))
-        .unwrap_or_default();
+    let id = id_of(element);
+    let element_path = id.map(|id| index.path(id)).unwrap_or_default();
     let node = as_node(element).unwrap_or_else(|| doc.root.clone());
+    // A map under a key (a service, a resource, a job) is shown at its key's line.
+    let element_span = id.and_then(|id| index.key_span(id)).unwrap_or(node.span);
     let (span, at_text) = match &rule.at {
-        Some(at) => (at.locate(&node).0, at.text.as_str()),
-        None => (node.span, ""),
+        Some(at) => match at.locate(&node) {
+            (_, 0) => (element_span, at.text.as_str()),
+            (found, _) => (found, at.text.as_str()),
+        },
+        None => (element_span, ""),
     };
-    es.add_variable_as_val("key", Box::new(CelString::from(key.unwrap_or_default())));
-    let message = render(rule, es, |e| {
+    let mut ms = es.new_inner_scope();
+    ms.add_variable_as_val("path", Box::new(CelString::from(element_path.clone())));
+    let message = render(rule, &ms, |e| {
         out.errors.push(RuleRunError {
             rule_id: rule.id.clone(),
             path: path.to_string(),
@@ -311,7 +375,7 @@ fn build_finding(
         start: span.start,
         end: span.end,
         logical_path: logical,
-        element_line: node.span.start.line,
+        element_line: element_span.start.line,
         suppression: None,
     }
 }

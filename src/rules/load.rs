@@ -625,12 +625,12 @@ fn compile_source(
             None
         }
         Ok(program) => {
-            let allowed: &[&str] = if field == "message" {
-                cel_env::VARIABLES
-            } else {
-                &["doc", "item", "file", "repo"]
-            };
-            let unknown = cel_env::unknown_names(program.expression(), allowed);
+            let allowed: Vec<&str> = cel_env::VARIABLES
+                .iter()
+                .copied()
+                .filter(|v| field == "message" || !cel_env::MESSAGE_ONLY.contains(v))
+                .collect();
+            let unknown = cel_env::unknown_names(program.expression(), &allowed);
             let mut ok = true;
             for v in &unknown.variables {
                 ok = false;
@@ -834,12 +834,9 @@ remediation: Do not.
     }
 
     #[test]
-    fn key_is_only_for_messages() {
+    fn key_is_a_variable_everywhere() {
         let text = GOOD.replace("orValue(false)\"", "orValue(false) && key != ''\"");
         let (_, errors) = compile_all(vec![src("r/demo-rule.yaml", &text)]);
-        assert_eq!(errors.len(), 1, "{errors:?}");
-        assert!(errors[0]
-            .message
-            .contains("unknown variable 'key' in 'assert'"));
+        assert!(errors.is_empty(), "{errors:?}");
     }
 }

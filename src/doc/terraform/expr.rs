@@ -1,0 +1,310 @@
+//! Terraform expressions into tree values. Literals become values; references to variables and
+//! locals whose values are fully known, and string templates whose interpolations all resolve,
+//! are evaluated; everything else becomes [`Value::Unknown`] holding the expression's source text.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, HashSet};
+
+use cel::common::types::{CelBool, CelDouble, CelInt, CelString};
+use hcl_edit::expr::{Expression, Object, ObjectKey, Traversal, TraversalOperator, UnaryOperator};
+use hcl_edit::template::{Element, Template};
+use hcl_edit::{Number, Span as _};
+
+use super::source::Source;
+use crate::doc::tree::{ListNode, MapBuilder, Node, Span, Value};
+
+/// Deepest expression nesting (counting resolved references) evaluated before giving up.
+const MAX_DEPTH: u32 = 200;
+/// Most work that copying resolved values may cost a module (16 per node plus string bytes)
+/// before references are left unknown: a chain of locals each doubling the previous one must
+/// not exhaust memory, as YAML alias bombs must not.
+const MAX_EXPANSION: u64 = 64 << 20;
+
+/// What `var.*` and `local.*` references can resolve to.
+#[derive(Default)]
+pub(super) struct Scope<'a> {
+    vars: HashMap<String, Node>,
+    locals: HashMap<String, (&'a Expression, &'a Source)>,
+    memo: RefCell<HashMap<String, Option<Node>>>,
+    active: RefCell<HashSet<String>>,
+    spent: Cell<u64>,
+}
+
+impl<'a> Scope<'a> {
+    /// Sets the value of `var.<name>`; a value that is not fully known unsets it.
+    pub fn set_var(&mut self, name: &str, value: Node) {
+        if is_known(&value) {
+            self.vars.insert(name.to_string(), value);
+        } else {
+            self.vars.remove(name);
+        }
+    }
+
+    /// Declares `local.<name>` (the first declaration wins).
+    pub fn add_local(&mut self, name: &str, expr: &'a Expression, src: &'a Source) {
+        self.locals.entry(name.to_string()).or_insert((expr, src));
+    }
+
+    fn var(&self, name: &str) -> Option<Node> {
+        self.vars.get(name).cloned()
+    }
+
+    /// The value of `local.<name>` when it is fully known; cycles resolve to nothing.
+    fn local(&self, name: &str, depth: u32) -> Option<Node> {
+        if let Some(done) = self.memo.borrow().get(name) {
+            return done.clone();
+        }
+        let (expr, src) = *self.locals.get(name)?;
+        if !self.active.borrow_mut().insert(name.to_string()) {
+            return None;
+        }
+        let node = Cx { src, scope: self }.convert(expr, depth + 1);
+        self.active.borrow_mut().remove(name);
+        let known = is_known(&node).then_some(node);
+        self.memo
+            .borrow_mut()
+            .insert(name.to_string(), known.clone());
+        known
+    }
+
+    /// Records `units` of work; false once the module's budget is exhausted.
+    fn charge(&self, units: usize) -> bool {
+        let units = u64::try_from(units).unwrap_or(u64::MAX);
+        let total = self.spent.get().saturating_add(units);
+        self.spent.set(total);
+        total <= MAX_EXPANSION
+    }
+
+    /// A copy of a resolved value written at `span`, all the way down (a resolved reference
+    /// points at its use); `None` when the expansion budget runs out.
+    fn copy_at(&self, node: &Node, span: Span) -> Option<Node> {
+        let bytes = match &node.value {
+            Value::Str(s) | Value::Unknown(s) => s.inner().len(),
+            _ => 0,
+        };
+        if !self.charge(16 + bytes) {
+            return None;
+        }
+        let value = match &node.value {
+            Value::Map(m) => {
+                let mut b = MapBuilder::new();
+                for (k, e) in m.iter() {
+                    self.charge(k.len());
+                    b.insert(k.to_string(), span, self.copy_at(&e.value, span)?);
+                }
+                Value::Map(b.finish(span))
+            }
+            Value::List(l) => {
+                let items = l.items().iter().map(|n| self.copy_at(n, span));
+                Value::List(ListNode::new(items.collect::<Option<_>>()?, span))
+            }
+            other => other.clone(),
+        };
+        Some(Node::new(value, span))
+    }
+}
+
+/// Whether a value holds no unknown part.
+pub(super) fn is_known(node: &Node) -> bool {
+    match &node.value {
+        Value::Unknown(_) => false,
+        Value::Map(m) => m.iter().all(|(_, e)| is_known(&e.value)),
+        Value::List(l) => l.items().iter().all(is_known),
+        _ => true,
+    }
+}
+
+/// A number as an integer when it is one that fits, else as a float.
+fn number(n: &Number) -> Value {
+    match (n.as_i64(), n.as_f64()) {
+        (Some(i), _) => Value::Int(CelInt::from(i)),
+        (None, Some(f)) => Value::Float(CelDouble::from(f)),
+        (None, None) => Value::Null,
+    }
+}
+
+/// How a scalar reads inside a string template; `None` for values Terraform would refuse.
+fn scalar_text(node: &Node) -> Option<String> {
+    match &node.value {
+        Value::Str(s) => Some(s.inner().to_string()),
+        Value::Int(i) => Some((**i).to_string()),
+        Value::Float(f) => Some((**f).to_string()),
+        Value::Bool(b) => Some((**b).to_string()),
+        _ => None,
+    }
+}
+
+/// Converts the expressions of one file.
+pub(super) struct Cx<'s, 'a> {
+    /// The file the expressions come from.
+    pub src: &'s Source,
+    /// What references resolve to.
+    pub scope: &'s Scope<'a>,
+}
+
+impl Cx<'_, '_> {
+    /// The span of something hcl-edit parsed, falling back to the whole file.
+    pub fn span(&self, range: Option<std::ops::Range<usize>>) -> Span {
+        self.src.span(range, self.src.whole())
+    }
+
+    /// The source text of an expression, trimmed.
+    pub fn text(&self, expr: &Expression) -> String {
+        match self.src.slice(expr.span()) {
+            Some(s) => s.to_string(),
+            None => expr.to_string().trim().to_string(),
+        }
+    }
+
+    /// An unknown value: the expression's source text.
+    pub fn unknown(&self, expr: &Expression) -> Node {
+        let text = self.text(expr);
+        Node::new(
+            Value::Unknown(CelString::from(text)),
+            self.span(expr.span()),
+        )
+    }
+
+    /// The value of an expression, as far as it is known before deployment.
+    pub fn convert(&self, expr: &Expression, depth: u32) -> Node {
+        let span = self.span(expr.span());
+        if depth > MAX_DEPTH {
+            return self.unknown(expr);
+        }
+        let value = match expr {
+            Expression::Null(_) => Some(Value::Null),
+            Expression::Bool(b) => Some(Value::Bool(CelBool::from(*b.value()))),
+            Expression::Number(n) => Some(number(n.value())),
+            Expression::String(s) => Some(Value::Str(CelString::from(s.value().clone()))),
+            Expression::Array(a) => {
+                let items = a.iter().map(|e| self.convert(e, depth + 1)).collect();
+                Some(Value::List(ListNode::new(items, span)))
+            }
+            Expression::Object(o) => self.object(o, span, depth),
+            Expression::StringTemplate(t) => return self.template(expr, t, span, depth),
+            Expression::HeredocTemplate(h) => return self.template(expr, &h.template, span, depth),
+            Expression::Parenthesis(p) => Some(self.convert(p.inner(), depth + 1).value),
+            Expression::Traversal(t) => self
+                .reference(t, depth)
+                .and_then(|n| self.scope.copy_at(&n, span))
+                .map(|n| n.value),
+            Expression::UnaryOp(u) => negate(self.convert(&u.expr, depth + 1), *u.operator.value()),
+            _ => None,
+        };
+        match value {
+            Some(v) => Node::new(v, span),
+            None => self.unknown(expr),
+        }
+    }
+
+    /// An object literal; unknown when a key is not a known scalar.
+    fn object(&self, o: &Object, span: Span, depth: u32) -> Option<Value> {
+        let mut b = MapBuilder::new();
+        for (key, value) in o.iter() {
+            let name = match key {
+                ObjectKey::Ident(id) => id.as_str().to_string(),
+                ObjectKey::Expression(e) => scalar_text(&self.convert(e, depth + 1))?,
+            };
+            let key_span = self.span(key.span());
+            b.insert(name, key_span, self.convert(value.expr(), depth + 1));
+        }
+        Some(Value::Map(b.finish(span)))
+    }
+
+    /// A string or heredoc template: its text when every part is known. A template that is a
+    /// single interpolation has the interpolated value, of whatever type, as Terraform does.
+    fn template(&self, expr: &Expression, t: &Template, span: Span, depth: u32) -> Node {
+        let elements: Vec<&Element> = t.iter().collect();
+        if let [Element::Interpolation(i)] = elements.as_slice() {
+            let node = self.convert(&i.expr, depth + 1);
+            return match is_known(&node).then(|| self.scope.copy_at(&node, span)) {
+                Some(Some(node)) => node,
+                _ => self.unknown(expr),
+            };
+        }
+        match self.template_text(&elements, depth) {
+            Some(s) => Node::string(s, span),
+            None => self.unknown(expr),
+        }
+    }
+
+    fn template_text(&self, elements: &[&Element], depth: u32) -> Option<String> {
+        let mut out = String::new();
+        for (i, element) in elements.iter().enumerate() {
+            match element {
+                Element::Literal(s) => {
+                    let before = i.checked_sub(1).and_then(|j| elements.get(j));
+                    let after = elements.get(i + 1);
+                    out.push_str(strip(s.value(), before, after));
+                }
+                Element::Interpolation(interp) => {
+                    out.push_str(&scalar_text(&self.convert(&interp.expr, depth + 1))?);
+                }
+                Element::Directive(_) => return None,
+            }
+        }
+        Some(out)
+    }
+
+    /// A `var.*` or `local.*` reference (with attribute and index steps) to a known value.
+    fn reference(&self, t: &Traversal, depth: u32) -> Option<Node> {
+        let root = t.expr.as_variable()?;
+        let mut ops = t.operators.iter().map(|op| op.value());
+        let TraversalOperator::GetAttr(name) = ops.next()? else {
+            return None;
+        };
+        let mut node = match root.as_str() {
+            "var" => self.scope.var(name.as_str())?,
+            "local" => self.scope.local(name.as_str(), depth)?,
+            _ => return None,
+        };
+        for op in ops {
+            node = self.step(&node, op, depth)?;
+        }
+        Some(node)
+    }
+
+    /// One step into a known value: `.attr`, `[index]`, `["key"]` or the legacy `.0`.
+    fn step(&self, node: &Node, op: &TraversalOperator, depth: u32) -> Option<Node> {
+        let key = match op {
+            TraversalOperator::GetAttr(name) => {
+                Value::Str(CelString::from(name.as_str().to_string()))
+            }
+            TraversalOperator::Index(e) => self.convert(e, depth + 1).value,
+            TraversalOperator::LegacyIndex(i) => {
+                Value::Int(CelInt::from(i64::try_from(*i.value()).ok()?))
+            }
+            _ => return None,
+        };
+        match (&node.value, key) {
+            (Value::Map(m), Value::Str(k)) => m.get(k.inner()).cloned(),
+            (Value::Map(m), Value::Int(i)) => m.get(&(*i).to_string()).cloned(),
+            (Value::List(l), Value::Int(i)) => usize::try_from(*i)
+                .ok()
+                .and_then(|i| l.items().get(i).cloned()),
+            _ => None,
+        }
+    }
+}
+
+/// `-x` of a known number or `!x` of a known bool.
+fn negate(node: Node, op: UnaryOperator) -> Option<Value> {
+    match (op, node.value) {
+        (UnaryOperator::Neg, Value::Int(i)) => i.checked_neg().map(|n| Value::Int(CelInt::from(n))),
+        (UnaryOperator::Neg, Value::Float(f)) => Some(Value::Float(CelDouble::from(-*f))),
+        (UnaryOperator::Not, Value::Bool(b)) => Some(Value::Bool(CelBool::from(!*b))),
+        _ => None,
+    }
+}
+
+/// A template literal with the whitespace that `~` strip markers of its neighbours remove.
+fn strip<'t>(s: &'t str, before: Option<&&Element>, after: Option<&&Element>) -> &'t str {
+    let strip_start = matches!(before, Some(Element::Interpolation(i)) if i.strip.strip_end());
+    let strip_end = matches!(after, Some(Element::Interpolation(i)) if i.strip.strip_start());
+    let s = if strip_start { s.trim_start() } else { s };
+    if strip_end {
+        s.trim_end()
+    } else {
+        s
+    }
+}
