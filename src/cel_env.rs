@@ -53,7 +53,8 @@ pub const HELPERS: &[Helper] = &[
     Helper { name: "jobs", signature: "jobs(doc) -> list<map>", doc: "The jobs of a GitHub workflow." },
     Helper { name: "steps", signature: "steps(doc) -> list<map>", doc: "Every step of every job of a GitHub workflow, or of a composite action." },
     Helper { name: "services", signature: "services(doc) -> list<map>", doc: "The services of a Compose file." },
-    Helper { name: "resources", signature: "resources(doc, type) -> list<map>", doc: "CloudFormation resources whose `Type` equals `type` ('*' for all)." },
+    Helper { name: "resources", signature: "resources(doc, type) -> list<map>", doc: "Resources of a type ('*' for all): CloudFormation `Resources` whose `Type` equals it, or Terraform `resource.<type>.*` (modules and plans)." },
+    Helper { name: "referrers", signature: "referrers(doc, item, type, attr) -> list<map>", doc: "Terraform: resources of `type` whose `attr` refers to the resource `item` (by address, e.g. `bucket = aws_s3_bucket.logs.id`, or by the same literal name) — for the split resources of AWS provider v4+." },
     Helper { name: "refsAt", signature: "refsAt(doc, type, path) -> map", doc: "CloudFormation: the logical ids that resources of `type` ('*' for all) reference with `Ref` (or `Fn::GetAtt`) at `path` inside their `Properties`, as a map for `key in refsAt(...)`; computed once per document." },
     Helper { name: "globMatch", signature: "globMatch(text, pattern) -> bool", doc: "Shell-style glob match (`*`, `**`, `?`, `[abc]`, `{a,b}`)." },
     Helper { name: "cidrIsWorld", signature: "cidrIsWorld(cidr) -> bool", doc: "True for `0.0.0.0/0` and `::/0`: open to the whole internet." },
@@ -83,7 +84,9 @@ fn build_env() -> Env {
     let one = || vec![DYN_TYPE];
     let two = || vec![DYN_TYPE, DYN_TYPE];
     let three = || vec![DYN_TYPE, DYN_TYPE, DYN_TYPE];
-    let helpers: [(&str, Vec<_>, cel::common::functions::Function); 17] = [
+    let four = || vec![DYN_TYPE, DYN_TYPE, DYN_TYPE, DYN_TYPE];
+    let helpers: [(&str, Vec<_>, cel::common::functions::Function); 18] = [
+        ("referrers", four(), referrers),
         ("refsAt", three(), refs_at),
         ("podSpecs", one(), pod_specs),
         ("containers", one(), containers),
@@ -425,9 +428,57 @@ fn services<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
     list_of(s.into_iter().filter(|j| j.as_map().is_some()).collect())
 }
 
+/// Terraform resources of a type (`*` for all) in a module or plan document.
+fn terraform_resources(doc: &MapNode, wanted: &str) -> Vec<Node> {
+    let Some(by_type) = doc.get("resource").and_then(Node::as_map) else {
+        return Vec::new();
+    };
+    by_type
+        .iter()
+        .filter(|(t, _)| wanted == "*" || *t == wanted)
+        .flat_map(|(_, e)| map_values(Some(&e.value)))
+        .filter(|r| r.as_map().is_some())
+        .collect()
+}
+
+fn text_of(n: &Node) -> Option<&str> {
+    match &n.value {
+        Value::Str(s) | Value::Unknown(s) => Some(s.inner()),
+        _ => None,
+    }
+}
+
+fn referrers<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
+    let doc = arg_map(&args, 0, "referrers")?;
+    let item = arg_map(&args, 1, "referrers")?;
+    let wanted = arg_str(&args, 2, "referrers")?;
+    let attr = arg_str(&args, 3, "referrers")?;
+    let (Some(doc), Some(item)) = (doc, item) else {
+        return list_of(Vec::new());
+    };
+    let address = item.get("_address").and_then(text_of).unwrap_or("");
+    let prefix = format!("{address}.");
+    let names: Vec<&str> = ["bucket", "name", "id"]
+        .iter()
+        .filter_map(|k| item.get(k).and_then(Node::as_str))
+        .collect();
+    let hits = terraform_resources(doc, wanted)
+        .into_iter()
+        .filter(|r| {
+            r.get(attr).and_then(text_of).is_some_and(|v| {
+                (!address.is_empty() && (v.contains(&prefix) || v == address)) || names.contains(&v)
+            })
+        })
+        .collect();
+    list_of(hits)
+}
+
 fn resources<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
     let doc = arg_map(&args, 0, "resources")?;
     let wanted = arg_str(&args, 1, "resources")?;
+    if let Some(d) = doc.filter(|d| d.get("resource").is_some()) {
+        return list_of(terraform_resources(d, wanted));
+    }
     let all = map_values(doc.and_then(|d| d.get("Resources")));
     list_of(
         all.into_iter()

@@ -75,6 +75,7 @@ struct FileResult {
     parse: Duration,
     evaluate: Duration,
     scanned: bool,
+    files: usize,
 }
 
 /// Runs a scan with `rules`.
@@ -88,10 +89,13 @@ pub fn scan(rules: &RuleSet, opts: &ScanOptions) -> Result<ScanResult, String> {
     let (candidates, notices) = discover::discover(&roots, &opts.discover)?;
     let discover_time = started.elapsed();
     let files_started = Instant::now();
+    let work = plan_work(candidates);
     let run = || -> Vec<FileResult> {
-        candidates
-            .par_iter()
-            .map(|c| scan_file_guarded(rules, c, opts))
+        work.par_iter()
+            .map(|w| match w {
+                Work::File(c) => scan_file_guarded(rules, c, opts),
+                Work::Module(dir, files) => scan_module_guarded(rules, dir, files, opts),
+            })
             .collect()
     };
     let results = match opts.jobs {
@@ -112,7 +116,11 @@ pub fn scan(rules: &RuleSet, opts: &ScanOptions) -> Result<ScanResult, String> {
         out.findings.extend(r.findings);
         out.rule_errors.extend(r.errors);
         out.notices.extend(r.notices);
-        out.files_scanned += usize::from(r.scanned);
+        out.files_scanned += if r.files > 0 {
+            r.files
+        } else {
+            usize::from(r.scanned)
+        };
         for k in r.kinds {
             *out.documents_by_kind.entry(k).or_default() += 1;
         }
@@ -150,15 +158,127 @@ pub fn scan(rules: &RuleSet, opts: &ScanOptions) -> Result<ScanResult, String> {
     Ok(out)
 }
 
+/// One unit of parallel work: a file, or a Terraform module (a directory of `.tf` files).
+enum Work {
+    File(Candidate),
+    Module(PathBuf, Vec<Candidate>),
+}
+
+/// Groups `.tf` candidates by directory (one module each); everything else is a file.
+fn plan_work(candidates: Vec<Candidate>) -> Vec<Work> {
+    let mut modules: BTreeMap<PathBuf, Vec<Candidate>> = BTreeMap::new();
+    let mut work = Vec::new();
+    for c in candidates {
+        if doc::kind::format_of(&c.path) == Some(doc::Format::Hcl) {
+            let dir = c
+                .path
+                .parent()
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("."));
+            modules.entry(dir).or_default().push(c);
+        } else {
+            work.push(Work::File(c));
+        }
+    }
+    work.extend(
+        modules
+            .into_iter()
+            .map(|(dir, files)| Work::Module(dir, files)),
+    );
+    work
+}
+
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
+fn scan_module_guarded(
+    rules: &RuleSet,
+    dir: &std::path::Path,
+    files: &[Candidate],
+    opts: &ScanOptions,
+) -> FileResult {
+    match catch_unwind(AssertUnwindSafe(|| scan_module(rules, dir, files, opts))) {
+        Ok(r) => r,
+        Err(panic) => FileResult {
+            notices: vec![Notice {
+                level: NoticeLevel::Error,
+                path: opts.discover.display(dir),
+                message: format!(
+                    "internal error while scanning this Terraform module: {} (please report it)",
+                    panic_text(panic.as_ref())
+                ),
+            }],
+            ..FileResult::default()
+        },
+    }
+}
+
+fn scan_module(
+    rules: &RuleSet,
+    dir: &std::path::Path,
+    files: &[Candidate],
+    opts: &ScanOptions,
+) -> FileResult {
+    let mut r = FileResult::default();
+    let t = Instant::now();
+    let shown = |p: &std::path::Path| opts.discover.display(p);
+    let (document, texts, error) = doc::parse_terraform_module(dir, &shown);
+    r.parse = t.elapsed();
+    r.scanned = true;
+    r.files = texts.len().max(files.len());
+    if let Some(e) = error {
+        r.findings.push(builtin_finding(
+            &PARSE_ERROR,
+            &e.path,
+            e.pos,
+            e.pos,
+            format!("cannot parse: {}", e.message),
+            "",
+        ));
+    }
+    if let Some(d) = document {
+        let t = Instant::now();
+        r.kinds.push(d.kind);
+        let path = d.files.first().cloned().unwrap_or_else(|| shown(dir));
+        let outcome = eval::evaluate(rules, &d, &path, None);
+        r.findings.extend(outcome.findings);
+        r.errors.extend(outcome.errors);
+        r.evaluated.extend(outcome.evaluated);
+        r.evaluate = t.elapsed();
+    }
+    let directives: Vec<suppress::Directive> = texts
+        .iter()
+        .flat_map(|(path, text)| suppress::directives(path, text))
+        .collect();
+    apply_directives(&mut r, &directives, opts);
+    r
+}
+
+fn apply_directives(r: &mut FileResult, directives: &[suppress::Directive], opts: &ScanOptions) {
+    if directives.is_empty() {
+        return;
+    }
+    let today = opts.today.unwrap_or_else(crate::config::today);
+    let applied = suppress::apply_inline(
+        &mut r.findings,
+        directives,
+        today,
+        opts.report_unused_suppressions,
+    );
+    r.findings.extend(applied.findings);
+    r.unused_suppressions += applied.unused;
+}
+
 fn scan_file_guarded(rules: &RuleSet, c: &Candidate, opts: &ScanOptions) -> FileResult {
     match catch_unwind(AssertUnwindSafe(|| scan_file(rules, c, opts))) {
         Ok(r) => r,
         Err(panic) => {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
+            let what = panic_text(panic.as_ref());
             FileResult {
                 notices: vec![Notice {
                     level: NoticeLevel::Error,
@@ -281,17 +401,7 @@ fn scan_file(rules: &RuleSet, c: &Candidate, opts: &ScanOptions) -> FileResult {
     r.evaluate = t.elapsed();
     if !c.display.ends_with(".json") {
         let directives = suppress::directives(&c.display, &text);
-        if !directives.is_empty() {
-            let today = opts.today.unwrap_or_else(crate::config::today);
-            let applied = suppress::apply_inline(
-                &mut r.findings,
-                &directives,
-                today,
-                opts.report_unused_suppressions,
-            );
-            r.findings.extend(applied.findings);
-            r.unused_suppressions += applied.unused;
-        }
+        apply_directives(&mut r, &directives, opts);
     }
     r
 }

@@ -59,7 +59,77 @@ pub struct ParsedFile {
 
 /// Whether isms-lint reads files of this format in this build.
 pub fn is_supported(format: Format) -> bool {
-    matches!(format, Format::Yaml | Format::Json)
+    matches!(format, Format::Yaml | Format::Json | Format::Hcl)
+}
+
+/// Reads a Terraform module: every `*.tf` file of `dir` plus `terraform.tfvars` and
+/// `*.auto.tfvars`, shown through `display`. Returns the document, the texts read (for inline
+/// suppressions) and, on failure, a parse error located in the right file.
+pub fn parse_terraform_module(
+    dir: &Path,
+    display: &dyn Fn(&Path) -> String,
+) -> (Option<Document>, Vec<(String, String)>, Option<ParseError>) {
+    let mut tf = Vec::new();
+    let mut tfvars = Vec::new();
+    let mut entries: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    entries.sort();
+    for p in entries {
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let is_tf = name.ends_with(".tf");
+        let is_vars = name == "terraform.tfvars" || name.ends_with(".auto.tfvars");
+        if !(is_tf || is_vars) || !p.is_file() {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&p) else {
+            continue;
+        };
+        let src = terraform::SourceText {
+            path: display(&p),
+            text,
+        };
+        if is_tf {
+            tf.push(src);
+        } else {
+            tfvars.push(src);
+        }
+    }
+    let texts: Vec<(String, String)> = tf
+        .iter()
+        .map(|s| (s.path.clone(), s.text.clone()))
+        .collect();
+    match terraform::parse_module(&tf, &tfvars) {
+        Ok(root) => (
+            Some(Document {
+                kind: Kind::Terraform,
+                root,
+                name: String::new(),
+                files: tf.iter().map(|s| s.path.clone()).collect(),
+            }),
+            texts,
+            None,
+        ),
+        Err(e) => {
+            let path = tf
+                .get(e.file)
+                .or_else(|| tfvars.get(e.file.saturating_sub(tf.len())))
+                .map(|s| s.path.clone())
+                .unwrap_or_else(|| display(dir));
+            (
+                None,
+                texts,
+                Some(ParseError {
+                    path,
+                    pos: e.pos,
+                    message: e.message,
+                }),
+            )
+        }
+    }
 }
 
 /// Parses the text of `path` (shown as `display`) into documents.
@@ -116,6 +186,10 @@ fn parse_yaml_file(
         let name = match kind {
             Kind::Kubernetes => k8s_name(&root).unwrap_or(fallback),
             _ => fallback,
+        };
+        let root = match kind {
+            Kind::TerraformPlan => terraform::plan_document(&root).unwrap_or(root),
+            _ => root,
         };
         documents.push(Document {
             kind,
