@@ -71,6 +71,8 @@ pub enum SoaFormat {
     Csv,
     /// For tools (schema isms-lint/soa/v1).
     Json,
+    /// OSCAL 1.1.2 assessment results (JSON).
+    Oscal,
 }
 
 /// `soa` arguments.

@@ -68,15 +68,16 @@ pub fn evaluate(rules: &RuleSet, doc: &Document, path: &str, repo: Option<&MapNo
     let file = file_value(doc, path);
     let repo = repo.cloned().unwrap_or_else(empty_map);
     let mut index: Option<Placements<'_>> = None;
+    // One scope per document holds what every rule sees; elements get a child scope each.
+    let mut scope = root.new_inner_scope();
+    scope.add_variable_as_val("doc", doc.root.as_val().clone_as_boxed());
+    scope.add_variable_as_val("file", Box::new(file));
+    scope.add_variable_as_val("repo", Box::new(repo));
     for rule in rules.for_kind(doc.kind) {
         if !rule.applies_to(doc.kind, path) {
             continue;
         }
         out.evaluated.push(rule.id.clone());
-        let mut scope = root.new_inner_scope();
-        scope.add_variable_as_val("doc", doc.root.as_val().clone_as_boxed());
-        scope.add_variable_as_val("file", Box::new(file.clone()));
-        scope.add_variable_as_val("repo", Box::new(repo.clone()));
         evaluate_rule(&mut index, rule, doc, path, &scope, &mut out);
     }
     out

@@ -17,7 +17,13 @@ use crate::soa::{self, EvidenceMeta, Row, Soa};
 pub const SCHEMA: &str = "isms-lint/evidence/v1";
 
 /// The files of a bundle besides the manifest, in the order they are written.
-pub const OUTPUTS: [&str; 4] = ["results.sarif", "soa.md", "soa.csv", "soa.json"];
+pub const OUTPUTS: [&str; 5] = [
+    "results.sarif",
+    "soa.md",
+    "soa.csv",
+    "soa.json",
+    "oscal-assessment-results.json",
+];
 
 /// One written file and its digest.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -136,6 +142,7 @@ pub fn write_bundle(
         soa::markdown(&soa),
         soa::csv(&soa),
         soa::json(&soa),
+        crate::oscal::assessment_results(&soa),
     ];
     let mut outputs = Vec::new();
     for (name, text) in OUTPUTS.iter().zip(contents) {

@@ -170,6 +170,7 @@ fn run_soa(args: cli::SoaArgs) -> u8 {
         cli::SoaFormat::Markdown => soa::markdown(&statement),
         cli::SoaFormat::Csv => soa::csv(&statement),
         cli::SoaFormat::Json => soa::json(&statement),
+        cli::SoaFormat::Oscal => isms_lint::oscal::assessment_results(&statement),
     };
     if let Err(code) = write_output(args.output.as_deref(), &text) {
         return code;

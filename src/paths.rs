@@ -5,7 +5,11 @@ use std::path::{Component, Path, PathBuf};
 /// The path as shown in reports: relative to the current directory when it lies below it,
 /// `./` and `..` folded, separators normalised to `/`.
 pub fn display(path: &Path) -> String {
-    display_under(&std::env::current_dir().unwrap_or_default(), path)
+    static CWD: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    display_under(
+        CWD.get_or_init(|| std::env::current_dir().unwrap_or_default()),
+        path,
+    )
 }
 
 /// The path as shown when `root` stands for the working directory (used to scan a base tree

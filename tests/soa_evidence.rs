@@ -226,7 +226,7 @@ fn evidence_is_reproducible_and_verifiable() {
             .unwrap();
     assert_eq!(m1["bundle_digest"], m2["bundle_digest"]);
     assert_eq!(m1["rule_pack_digest"], m2["rule_pack_digest"]);
-    assert_eq!(m1["outputs"].as_array().unwrap().len(), 4);
+    assert_eq!(m1["outputs"].as_array().unwrap().len(), 5);
     assert_eq!(m1["documents_by_kind"]["kubernetes"], 1);
     assert!(m1["config_digest"].is_string());
 

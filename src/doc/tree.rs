@@ -209,9 +209,14 @@ pub struct Entry {
     pub value: Node,
 }
 
+/// Deterministic, fast hashing for document maps (iteration order is insertion order anyway).
+type Hasher = foldhash::fast::FixedState;
+
+type Entries = IndexMap<CelString<'static>, Entry, Hasher>;
+
 #[derive(Debug)]
 struct MapData {
-    entries: IndexMap<CelString<'static>, Entry>,
+    entries: Entries,
     span: Span,
 }
 
@@ -240,7 +245,7 @@ impl Equivalent<CelString<'static>> for KeyRef<'_> {
 /// Builds a [`MapNode`]; later duplicates of a key replace earlier ones, as YAML loaders do.
 #[derive(Default)]
 pub struct MapBuilder {
-    entries: IndexMap<CelString<'static>, Entry>,
+    entries: Entries,
 }
 
 impl MapBuilder {
