@@ -59,7 +59,10 @@ pub struct ParsedFile {
 
 /// Whether isms-lint reads files of this format in this build.
 pub fn is_supported(format: Format) -> bool {
-    matches!(format, Format::Yaml | Format::Json | Format::Hcl)
+    matches!(
+        format,
+        Format::Yaml | Format::Json | Format::Hcl | Format::Dockerfile
+    )
 }
 
 /// Reads a Terraform module: every `*.tf` file of `dir` plus `terraform.tfvars` and
@@ -139,6 +142,22 @@ pub fn parse_file(path: &Path, display: &str, text: &str) -> Result<ParsedFile, 
     };
     match format {
         Format::Yaml | Format::Json => parse_yaml_file(path, display, format, text),
+        Format::Dockerfile => match dockerfile::parse(text) {
+            Ok(root) => Ok(ParsedFile {
+                documents: vec![Document {
+                    kind: Kind::Dockerfile,
+                    root,
+                    name: String::new(),
+                    files: vec![display.to_string()],
+                }],
+                warnings: Vec::new(),
+            }),
+            Err(e) => Err(ParseError {
+                path: display.to_string(),
+                pos: e.pos,
+                message: e.message,
+            }),
+        },
         _ => Ok(ParsedFile::default()),
     }
 }

@@ -7,7 +7,24 @@ use super::ReportInput;
 /// Schema identifier carried in every document.
 pub const SCHEMA: &str = "isms-lint/scan/v1";
 
-/// Renders the scan as pretty JSON.
+#[derive(serde::Serialize)]
+struct Document<'a> {
+    schema: &'static str,
+    tool: Tool,
+    summary: Value,
+    findings: Vec<&'a crate::finding::Finding>,
+    rule_errors: &'a [crate::eval::RuleRunError],
+    config_errors: Vec<Value>,
+    notices: &'a [crate::discover::Notice],
+}
+
+#[derive(serde::Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+/// Renders the scan as pretty JSON (streamed from the findings, no intermediate tree).
 pub fn render(input: &ReportInput<'_>) -> String {
     let scan = input.scan;
     let by_severity: Map<String, Value> = input
@@ -26,7 +43,6 @@ pub fn render(input: &ReportInput<'_>) -> String {
         .iter()
         .map(|(k, n)| (k.to_string(), json!(n)))
         .collect();
-    let findings: Vec<&crate::finding::Finding> = input.listed().collect();
     let config_errors: Vec<Value> = input
         .config_errors
         .iter()
@@ -40,26 +56,30 @@ pub fn render(input: &ReportInput<'_>) -> String {
             })
         })
         .collect();
-    let doc = json!({
-        "schema": SCHEMA,
-        "tool": {"name": "isms-lint", "version": env!("CARGO_PKG_VERSION")},
-        "summary": {
+    let doc = Document {
+        schema: SCHEMA,
+        tool: Tool {
+            name: "isms-lint",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        summary: json!({
             "files_scanned": scan.files_scanned,
             "documents_by_kind": kinds,
             "rules": input.rules.rules.len(),
             "open_findings": scan.findings.iter().filter(|f| f.is_open()).count(),
             "suppressed_findings": input.suppressed(),
+            "unused_suppressions": scan.unused_suppressions,
             "by_severity": by_severity,
             "by_control": by_control,
             "rule_errors": scan.rule_errors.len() + input.config_errors.len(),
             "fail_on": input.fail_on.map(|s| s.to_string()),
             "failed": input.fails(),
-        },
-        "findings": findings,
-        "rule_errors": scan.rule_errors,
-        "config_errors": config_errors,
-        "notices": scan.notices,
-    });
+        }),
+        findings: input.listed().collect(),
+        rule_errors: &scan.rule_errors,
+        config_errors,
+        notices: &scan.notices,
+    };
     let mut s = serde_json::to_string_pretty(&doc).expect("JSON values serialize");
     s.push('\n');
     s
