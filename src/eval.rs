@@ -91,10 +91,14 @@ fn evaluate_rule<'a>(
     scope: &Context<'_, 'static>,
     out: &mut Outcome,
 ) {
-    let run_error = |line: u32, e: String| RuleRunError {
+    let run_error = |span: Span, e: String| RuleRunError {
         rule_id: rule.id.clone(),
-        path: path.to_string(),
-        line,
+        path: doc
+            .files
+            .get(span.file as usize)
+            .map_or(path, String::as_str)
+            .to_string(),
+        line: span.start.line,
         message: e,
     };
     let elements: Vec<Box<dyn Val>> = match &rule.select {
@@ -102,7 +106,7 @@ fn evaluate_rule<'a>(
         Some(select) => match CelValue::resolve_val(select.program.expression(), scope) {
             Err(e) => {
                 out.errors.push(run_error(
-                    doc.root.span.start.line,
+                    doc.root.span,
                     format!("select: {}", describe(&e)),
                 ));
                 return;
@@ -111,7 +115,7 @@ fn evaluate_rule<'a>(
                 Some(list) => list,
                 None => {
                     out.errors.push(run_error(
-                        doc.root.span.start.line,
+                        doc.root.span,
                         format!("select must give a list, got {}", v.get_type().name()),
                     ));
                     return;
@@ -132,7 +136,7 @@ fn evaluate_rule<'a>(
                 Ok(false) => continue,
                 Err(e) => {
                     out.errors
-                        .push(run_error(element_span.start.line, format!("when: {e}")));
+                        .push(run_error(element_span, format!("when: {e}")));
                     continue;
                 }
             }
@@ -158,7 +162,7 @@ fn evaluate_rule<'a>(
             }
             (Err(e), None) => out
                 .errors
-                .push(run_error(element_span.start.line, format!("assert: {e}"))),
+                .push(run_error(element_span, format!("assert: {e}"))),
         }
     }
 }

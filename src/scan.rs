@@ -132,12 +132,13 @@ pub fn scan(rules: &RuleSet, opts: &ScanOptions) -> Result<ScanResult, String> {
         out.timings.evaluate += r.evaluate;
     }
     if rules.has_kind(Kind::Repository) {
+        let excludes = discover::exclude_set(&opts.discover.excludes)?;
         for root in roots
             .iter()
             .filter(|r| doc::repository::is_repository_root(r))
         {
             let shown = |rel: &str| opts.discover.display(&root.join(rel));
-            if let Some(repo) = doc::repository::document(root, &shown) {
+            if let Some(repo) = doc::repository::document(root, &excludes, &shown) {
                 let facts = repo.root.as_map().cloned();
                 let anchor = repo.files.first().cloned().unwrap_or_default();
                 let outcome = eval::evaluate(rules, &repo, &anchor, facts.as_ref());

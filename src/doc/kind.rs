@@ -123,11 +123,20 @@ fn file_name(path: &Path) -> String {
 pub fn format_of(path: &Path) -> Option<Format> {
     let name = file_name(path);
     let lower = name.to_ascii_lowercase();
+    // `Dockerfile.dev` is a Dockerfile; `dockerfile.rs` or `Dockerfile.md` is not.
+    const NOT_DOCKERFILE: &[&str] = &[
+        "rs", "go", "py", "js", "ts", "md", "txt", "yml", "yaml", "json", "sh", "toml", "rb",
+        "java", "orig", "bak", "swp", "tmpl", "j2", "erb", "lock",
+    ];
+    let variant = name
+        .strip_prefix("Dockerfile.")
+        .or_else(|| name.strip_prefix("Containerfile."))
+        .is_some_and(|ext| !NOT_DOCKERFILE.contains(&ext.to_ascii_lowercase().as_str()));
     if lower == "dockerfile"
         || lower == "containerfile"
         || lower.ends_with(".dockerfile")
         || lower.ends_with(".containerfile")
-        || lower.starts_with("dockerfile.")
+        || variant
     {
         return Some(Format::Dockerfile);
     }

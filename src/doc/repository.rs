@@ -112,13 +112,19 @@ pub fn is_repository_root(dir: &Path) -> bool {
 }
 
 /// Every file under `root` (relative, `/`-separated, sorted), `.gitignore` honoured.
-pub fn list_files(root: &Path) -> Vec<String> {
+pub fn list_files(root: &Path, excludes: &globset::GlobSet) -> Vec<String> {
+    let root_owned = root.to_path_buf();
+    let ex = excludes.clone();
     let mut out: Vec<String> = ignore::WalkBuilder::new(root)
         .hidden(false)
         .git_ignore(true)
         .require_git(false)
         .follow_links(false)
-        .filter_entry(|e| e.file_name() != ".git")
+        .filter_entry(move |e| {
+            e.file_name() != ".git"
+                && (e.depth() == 0
+                    || !ex.is_match(e.path().strip_prefix(&root_owned).unwrap_or(e.path())))
+        })
         .build()
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_some_and(|t| t.is_file() || t.is_symlink()))
@@ -341,8 +347,12 @@ fn optional_file(b: &mut Builder, rel: Option<String>, display: &dyn Fn(&str) ->
 
 /// Builds the repository document for the scan root; `display` shows a root-relative path the
 /// way reports do. `None` when the directory holds no file at all.
-pub fn document(root: &Path, display: &dyn Fn(&str) -> String) -> Option<Document> {
-    let all = list_files(root);
+pub fn document(
+    root: &Path,
+    excludes: &globset::GlobSet,
+    display: &dyn Fn(&str) -> String,
+) -> Option<Document> {
+    let all = list_files(root, excludes);
     let anchor = find_ci(
         &all,
         &[
@@ -525,7 +535,7 @@ mod tests {
         )
         .unwrap();
         std::fs::write(d.join("server.pem"), "x").unwrap();
-        let doc = document(d, &|r: &str| r.to_string()).unwrap();
+        let doc = document(d, &globset::GlobSet::empty(), &|r: &str| r.to_string()).unwrap();
         let root = &doc.root;
         assert_eq!(doc.files[0], "README.md");
         let co = root.get("codeowners").unwrap();
