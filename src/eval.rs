@@ -399,7 +399,8 @@ fn render(rule: &Rule, ctx: &Context<'_, 'static>, mut on_error: impl FnMut(Stri
             },
         }
     }
-    s.trim().to_string()
+    // Messages are one line: folded YAML and multi-line CEL results must not break reports.
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ pub mod docs;
 pub mod eval;
 pub mod evidence;
 pub mod finding;
+pub mod fuzzing;
 pub mod oscal;
 pub mod paths;
 pub mod pipeline;

@@ -695,6 +695,26 @@ fn find_word(text: &str, start: usize, source: &str, word: &str) -> usize {
     start
 }
 
+/// Index of the `}}` that closes a template hole, skipping any inside CEL string literals.
+fn closing_braces(s: &str) -> Option<usize> {
+    let bytes = s.as_bytes();
+    let mut quote: Option<u8> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match quote {
+            Some(_) if b == b'\\' => i += 1,
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None if b == b'\'' || b == b'"' => quote = Some(b),
+            None if b == b'}' && bytes.get(i + 1) == Some(&b'}') => return Some(i),
+            None => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 fn compile_template(ctx: &mut Ctx<'_>, m: &Spanned<String>) -> Vec<TemplatePart> {
     let mut parts = Vec::new();
     let s = m.value.as_str();
@@ -705,7 +725,7 @@ fn compile_template(ctx: &mut Ctx<'_>, m: &Spanned<String>) -> Vec<TemplatePart>
             parts.push(TemplatePart::Text(rest[..open].to_string()));
         }
         let after = &rest[open + 2..];
-        let Some(close) = after.find("}}") else {
+        let Some(close) = closing_braces(after) else {
             ctx.at(
                 &m.referenced,
                 "'{{' without a closing '}}' in message",
@@ -811,6 +831,13 @@ remediation: Do not.
             got.contains(&(12, 25, "unknown variable 'itm' in 'message'")),
             "{got:?}"
         );
+    }
+
+    #[test]
+    fn braces_inside_cel_strings_do_not_close_a_hole() {
+        assert_eq!(closing_braces(" 'a}}b' }} tail"), Some(8));
+        assert_eq!(closing_braces(" \"x\\\"}}\" }}"), Some(9));
+        assert_eq!(closing_braces(" item.name "), None);
     }
 
     #[test]

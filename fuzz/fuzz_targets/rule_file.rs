@@ -1,0 +1,7 @@
+#![no_main]
+//! Fuzz entry point `rule_file` (see src/fuzzing.rs): no input may panic or hang.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = isms_lint::fuzzing::rule_file(text);
+    }
+});
