@@ -156,7 +156,7 @@ fn rel(p: &Path) -> String {
 fn no_parser_or_rule_panics_on_mutated_inputs() {
     let seeds = seeds();
     assert!(seeds.len() > 50, "seed corpus too small: {}", seeds.len());
-    let mut rng = Rng(0x2700_1202_2_u64);
+    let mut rng = Rng(0x0002_7001_2022_u64);
     let mut failures = Vec::new();
     let mut runs = 0;
     for (name, target) in targets() {
