@@ -90,8 +90,8 @@ fn name_of(rel: &str) -> &str {
     rel.rsplit('/').next().unwrap_or(rel)
 }
 
-/// Whether a scanned directory stands for a repository: it has `.git`, a README, `.github/`,
-/// a `.gitignore` or a licence. Sub-directories of configuration (`k8s/`) are not judged as
+/// Whether a scanned directory stands for a repository: it has `.git`, a README,
+/// a `.gitignore`, a licence or CODEOWNERS. Sub-directories of configuration (`k8s/`) are not judged as
 /// repositories.
 pub fn is_repository_root(dir: &Path) -> bool {
     if !dir.is_dir() {
@@ -103,7 +103,6 @@ pub fn is_repository_root(dir: &Path) -> bool {
     entries.filter_map(Result::ok).any(|e| {
         let n = e.file_name().to_string_lossy().to_ascii_lowercase();
         n == ".git"
-            || n == ".github"
             || n == ".gitignore"
             || n.starts_with("readme")
             || n.starts_with("license")
