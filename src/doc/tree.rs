@@ -246,6 +246,8 @@ impl Equivalent<CelString<'static>> for KeyRef<'_> {
 #[derive(Default)]
 pub struct MapBuilder {
     entries: Entries,
+    /// Keys that came from a `<<` merge: an explicit key may override them.
+    merged: std::collections::HashSet<String>,
 }
 
 impl MapBuilder {
@@ -256,9 +258,12 @@ impl MapBuilder {
 
     /// Adds a member; returns true when the key was already present.
     pub fn insert(&mut self, key: String, key_span: Span, value: Node) -> bool {
-        self.entries
+        let overrides_merge = self.merged.remove(&key);
+        let existed = self
+            .entries
             .insert(CelString::from(key), Entry { key_span, value })
-            .is_some()
+            .is_some();
+        existed && !overrides_merge
     }
 
     /// Adds a member only when the key is absent (YAML merge keys: explicit keys win).
@@ -266,6 +271,7 @@ impl MapBuilder {
         if !self.entries.contains_key(&KeyRef(key)) {
             self.entries
                 .insert(CelString::from(key.to_string()), entry.clone());
+            self.merged.insert(key.to_string());
         }
     }
 

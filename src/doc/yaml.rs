@@ -496,6 +496,14 @@ mod tests {
     }
 
     #[test]
+    fn overriding_a_merged_key_is_not_a_duplicate() {
+        let s = parse("base: &b {x: 1, y: 2}\nuse:\n  <<: *b\n  y: 3\n").unwrap();
+        assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+        let s = parse("use:\n  y: 3\n  y: 4\n").unwrap();
+        assert_eq!(s.warnings.len(), 1);
+    }
+
+    #[test]
     fn duplicate_keys_warn() {
         let s = parse("a: 1\na: 2\n").unwrap();
         assert_eq!(s.warnings.len(), 1);
