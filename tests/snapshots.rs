@@ -8,7 +8,10 @@ use std::process::Command;
 use common::*;
 
 fn run_fixed(args: &[&str]) -> String {
-    let dir = tree(&[("rules/priv.yaml", PRIVILEGED_RULE), ("k8s/pod.yaml", PRIVILEGED_POD)]);
+    let dir = tree(&[
+        ("rules/priv.yaml", PRIVILEGED_RULE),
+        ("k8s/pod.yaml", PRIVILEGED_POD),
+    ]);
     let o = Command::new(env!("CARGO_BIN_EXE_isms-lint"))
         .args(args)
         .current_dir(dir.path())
@@ -20,7 +23,13 @@ fn run_fixed(args: &[&str]) -> String {
     String::from_utf8(o.stdout).expect("utf-8 output")
 }
 
-const BASE: [&str; 5] = ["k8s", "--no-default-rules", "--rules", "rules", "--no-config"];
+const BASE: [&str; 5] = [
+    "k8s",
+    "--no-default-rules",
+    "--rules",
+    "rules",
+    "--no-config",
+];
 
 fn with(cmd: &str, extra: &[&str]) -> Vec<String> {
     let mut v = vec![cmd.to_string()];

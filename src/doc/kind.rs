@@ -126,7 +126,7 @@ pub fn format_of(path: &Path) -> Option<Format> {
     // `Dockerfile.dev` is a Dockerfile; `dockerfile.rs` or `Dockerfile.md` is not.
     const NOT_DOCKERFILE: &[&str] = &[
         "rs", "go", "py", "js", "ts", "md", "txt", "yml", "yaml", "json", "sh", "toml", "rb",
-        "java", "orig", "bak", "swp", "tmpl", "j2", "erb", "lock",
+        "java", "orig", "bak", "swp", "tmpl", "j2", "erb", "lock", "expect",
     ];
     let variant = name
         .strip_prefix("Dockerfile.")
