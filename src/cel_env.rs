@@ -109,7 +109,40 @@ fn build_env() -> Env {
         env.add_overload(name, &format!("{name}_isms"), args, f)
             .expect("helper names are unique");
     }
+    // `matches` with a per-thread cache of compiled expressions (the standard one compiles the
+    // regular expression on every call, which dominated evaluation time).
+    use cel::common::types::STRING_TYPE as S;
+    env.add_overload("matches", "matches", vec![S, S], matches)
+        .expect("matches is registered once");
+    env.add_member_overload("matches", "string_matches", S, vec![S], matches)
+        .expect("matches is registered once");
     env
+}
+
+thread_local! {
+    static REGEXES: std::cell::RefCell<std::collections::HashMap<String, Result<regex::Regex, String>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+fn matches<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
+    let text = arg_str(&args, 0, "matches")?;
+    let pattern = arg_str(&args, 1, "matches")?;
+    REGEXES.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.len() > 1024 {
+            cache.clear();
+        }
+        let compiled = cache
+            .entry(pattern.to_string())
+            .or_insert_with(|| regex::Regex::new(pattern).map_err(|e| e.to_string()));
+        match compiled {
+            Ok(re) => bool_ret(re.is_match(text)),
+            Err(e) => Err(ExecutionError::function_error(
+                "matches",
+                format!("'{pattern}' is not a valid regular expression: {e}"),
+            )),
+        }
+    })
 }
 
 /// A root context over the shared environment; evaluations open child scopes on it.
@@ -906,6 +939,14 @@ mod tests {
             cel::Value::Bool(true)
         );
         assert_eq!(eval("actionRef('./local').kind"), cel::Value::from("local"));
+    }
+
+    #[test]
+    fn matches_works_as_function_and_member() {
+        assert_eq!(eval("'abc'.matches('^a.c$')"), cel::Value::Bool(true));
+        assert_eq!(eval("matches('abc', 'x')"), cel::Value::Bool(false));
+        let program = env().compile("'a'.matches('(')").unwrap();
+        assert!(program.execute(&root_context()).is_err());
     }
 
     #[test]
