@@ -95,3 +95,37 @@ fn a_rule_without_rationale_or_with_an_unknown_control_is_refused() {
     );
     assert!(set.rules.is_empty());
 }
+
+#[test]
+fn the_library_meets_its_breadth_floors() {
+    use std::collections::BTreeMap;
+    let set = builtin();
+    let mut per_control: BTreeMap<String, usize> = BTreeMap::new();
+    for r in &set.rules {
+        for c in &r.controls {
+            *per_control.entry(c.id.clone()).or_default() += 1;
+        }
+    }
+    assert!(set.rules.len() >= 200, "{} rules", set.rules.len());
+    assert!(per_control.len() >= 40, "{} controls", per_control.len());
+    let new_covered = isms_lint::catalog::controls()
+        .iter()
+        .filter(|c| c.new_in_2022 && per_control.contains_key(&c.id))
+        .count();
+    assert!(new_covered >= 8, "{new_covered} of the 11 new controls");
+    assert!(
+        per_control["8.11"] >= 8,
+        "8.11 data masking: {}",
+        per_control["8.11"]
+    );
+    assert!(
+        per_control["8.9"] >= 8,
+        "8.9 configuration management: {}",
+        per_control["8.9"]
+    );
+    for kind in isms_lint::doc::Kind::ALL {
+        if !kind.is_generic() && kind != isms_lint::doc::Kind::TerraformPlan {
+            assert!(set.has_kind(kind), "no rule for {kind}");
+        }
+    }
+}
