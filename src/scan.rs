@@ -422,3 +422,29 @@ fn scan_file(rules: &RuleSet, c: &Candidate, opts: &ScanOptions) -> FileResult {
     }
     r
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_that_cannot_be_read_is_an_error_notice_not_an_abort() {
+        // The read fails after discovery (the file vanished, or permissions forbid it): the
+        // same path a root-owned CI cannot reproduce with chmod.
+        let rules = RuleSet::default();
+        let gone = Candidate {
+            path: PathBuf::from("/nonexistent/isms-lint/vanished.yaml"),
+            display: "vanished.yaml".into(),
+        };
+        let r = scan_file_guarded(&rules, &gone, &ScanOptions::default());
+        assert_eq!(r.notices.len(), 1);
+        assert_eq!(r.notices[0].level, NoticeLevel::Error);
+        assert_eq!(r.notices[0].path, "vanished.yaml");
+        assert!(
+            r.notices[0].message.starts_with("cannot read:"),
+            "{:?}",
+            r.notices
+        );
+        assert!(r.findings.is_empty());
+    }
+}

@@ -83,18 +83,6 @@ impl ReportInput<'_> {
         self.scan.findings.iter().filter(|f| !f.is_open()).count()
     }
 
-    /// Title of a rule id, for built-in checks too.
-    pub fn rule_title(&self, id: &str) -> String {
-        if let Some(r) = self.rules.get(id) {
-            return r.title.clone();
-        }
-        BUILTIN_CHECKS
-            .iter()
-            .find(|c| c.id == id)
-            .map(|c| c.title.to_string())
-            .unwrap_or_default()
-    }
-
     /// Remediation of a rule id.
     pub fn remediation(&self, id: &str) -> String {
         if let Some(r) = self.rules.get(id) {

@@ -216,50 +216,38 @@ fn is_kebab(id: &str) -> bool {
 
 fn unknown_fields(ctx: &mut Ctx<'_>, root: &Node) {
     let Some(map) = root.as_map() else { return };
-    for (key, entry) in map.iter() {
-        if !RULE_FIELDS.contains(&key) {
-            let start = crate::diagnostic::offset_of(
-                &ctx.src.text,
-                entry.key_span.start.line,
-                entry.key_span.start.col,
-            );
-            let hint = suggest(key, RULE_FIELDS)
-                .map(|s| format!("did you mean '{s}'?"))
-                .unwrap_or_else(|| format!("a rule has: {}", RULE_FIELDS.join(", ")));
-            ctx.errors.push(
-                FileDiagnostic::at_offset(
-                    &ctx.src.path,
-                    &ctx.src.text,
-                    start,
-                    key.len(),
-                    format!("unknown field '{key}'"),
-                )
-                .with_help(hint),
-            );
+    check_keys(ctx, map, RULE_FIELDS, "");
+    if let Some(controls) = map.get("controls").and_then(Node::as_list) {
+        for c in controls.items().iter().filter_map(Node::as_map) {
+            check_keys(ctx, c, CONTROL_FIELDS, " in a control link");
         }
     }
-    if let Some(controls) = map.get("controls").and_then(Node::as_list) {
-        for c in controls.items() {
-            for (key, entry) in c.as_map().into_iter().flat_map(|m| m.iter()) {
-                if !CONTROL_FIELDS.contains(&key) {
-                    let start = crate::diagnostic::offset_of(
-                        &ctx.src.text,
-                        entry.key_span.start.line,
-                        entry.key_span.start.col,
-                    );
-                    ctx.errors.push(
-                        FileDiagnostic::at_offset(
-                            &ctx.src.path,
-                            &ctx.src.text,
-                            start,
-                            key.len(),
-                            format!("unknown field '{key}' in a control link"),
-                        )
-                        .with_help("a control link has: id, relation, rationale"),
-                    );
-                }
-            }
+}
+
+/// Reports every key of `map` not in `allowed`, at the key, with the closest allowed name.
+fn check_keys(ctx: &mut Ctx<'_>, map: &crate::doc::MapNode, allowed: &[&str], context: &str) {
+    for (key, entry) in map.iter() {
+        if allowed.contains(&key) {
+            continue;
         }
+        let start = crate::diagnostic::offset_of(
+            &ctx.src.text,
+            entry.key_span.start.line,
+            entry.key_span.start.col,
+        );
+        let hint = suggest(key, allowed)
+            .map(|s| format!("did you mean '{s}'?"))
+            .unwrap_or_else(|| format!("allowed here: {}", allowed.join(", ")));
+        ctx.errors.push(
+            FileDiagnostic::at_offset(
+                &ctx.src.path,
+                &ctx.src.text,
+                start,
+                key.len(),
+                format!("unknown field '{key}'{context}"),
+            )
+            .with_help(hint),
+        );
     }
 }
 
