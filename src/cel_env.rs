@@ -462,18 +462,6 @@ fn services<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
 }
 
 /// Terraform resources of a type (`*` for all) in a module or plan document.
-fn terraform_resources(doc: &MapNode, wanted: &str) -> Vec<Node> {
-    let Some(by_type) = doc.get("resource").and_then(Node::as_map) else {
-        return Vec::new();
-    };
-    by_type
-        .iter()
-        .filter(|(t, _)| wanted == "*" || *t == wanted)
-        .flat_map(|(_, e)| map_values(Some(&e.value)))
-        .filter(|r| r.as_map().is_some())
-        .collect()
-}
-
 fn text_of(n: &Node) -> Option<&str> {
     match &n.value {
         Value::Str(s) | Value::Unknown(s) => Some(s.inner()),
@@ -495,8 +483,11 @@ fn referrers<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
         .iter()
         .filter_map(|k| item.get(k).and_then(Node::as_str))
         .collect();
-    let hits = terraform_resources(doc, wanted)
-        .into_iter()
+    // Terraform only: a CloudFormation template has no `resource` block.
+    let terraform = doc.get("resource").is_some();
+    let hits = resource_nodes(doc)
+        .filter(|(t, _)| terraform && (wanted == "*" || *t == Some(wanted)))
+        .map(|(_, r)| r.clone())
         .filter(|r| {
             r.get(attr).and_then(text_of).is_some_and(|v| {
                 (!address.is_empty() && (v.contains(&prefix) || v == address)) || names.contains(&v)
@@ -509,17 +500,36 @@ fn referrers<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
 fn resources<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
     let doc = arg_map(&args, 0, "resources")?;
     let wanted = arg_str(&args, 1, "resources")?;
-    if let Some(d) = doc.filter(|d| d.get("resource").is_some()) {
-        return list_of(terraform_resources(d, wanted));
-    }
-    let all = map_values(doc.and_then(|d| d.get("Resources")));
     list_of(
-        all.into_iter()
-            .filter(|r| {
-                r.as_map().is_some()
-                    && (wanted == "*" || r.get("Type").and_then(Node::as_str) == Some(wanted))
-            })
+        doc.into_iter()
+            .flat_map(resource_nodes)
+            .filter(|(t, _)| wanted == "*" || *t == Some(wanted))
+            .map(|(_, r)| r.clone())
             .collect(),
+    )
+}
+
+/// The resources `resources(doc, …)` chooses from, with their types: a Terraform document's
+/// `resource.<type>.<name>` maps, else a CloudFormation template's `Resources` maps (typed by
+/// their `Type`, when it is a string).
+pub fn resource_nodes(doc: &MapNode) -> Box<dyn Iterator<Item = (Option<&str>, &Node)> + '_> {
+    if let Some(tf) = doc.get("resource") {
+        let by_type = tf.as_map().into_iter().flat_map(|m| m.iter());
+        return Box::new(by_type.flat_map(|(t, e)| {
+            e.value
+                .as_map()
+                .into_iter()
+                .flat_map(|m| m.iter())
+                .filter(|(_, r)| r.value.as_map().is_some())
+                .map(move |(_, r)| (Some(t), &r.value))
+        }));
+    }
+    let all = doc.get("Resources").and_then(Node::as_map);
+    Box::new(
+        all.into_iter()
+            .flat_map(|m| m.iter())
+            .filter(|(_, r)| r.value.as_map().is_some())
+            .map(|(_, r)| (r.value.get("Type").and_then(Node::as_str), &r.value)),
     )
 }
 

@@ -10,6 +10,7 @@ use cel::{Context, ExecutionError, Value as CelValue};
 use crate::cel_env;
 use crate::doc::{tree, Document, ListNode, MapBuilder, MapNode, Node, NodeId, Span, Value};
 use crate::finding::{fingerprint, Finding};
+use crate::rules::gate::Facts;
 use crate::rules::{Expr, Rule, RuleSet, Severity, TemplatePart};
 
 /// A rule that failed to evaluate on a document: reported, never taken as a pass.
@@ -32,8 +33,12 @@ pub struct Outcome {
     pub findings: Vec<Finding>,
     /// Rules that could not be evaluated.
     pub errors: Vec<RuleRunError>,
-    /// Ids of the rules that ran on the document.
-    pub evaluated: Vec<String>,
+    /// Indices (into the rule set) of the rules that judged the document.
+    pub evaluated: Vec<usize>,
+    /// How many of them were settled by their gate alone (nothing to judge, no CEL run).
+    pub gated: usize,
+    /// With `RuleSet::profile`: per rule run, its index, time and number of elements judged.
+    pub profile: Vec<(usize, std::time::Duration, usize)>,
 }
 
 /// The `file` variable: path and kind of the document's file.
@@ -73,16 +78,28 @@ pub fn evaluate(rules: &RuleSet, doc: &Document, path: &str, repo: Option<&MapNo
     scope.add_variable_as_val("doc", doc.root.as_val().clone_as_boxed());
     scope.add_variable_as_val("file", Box::new(file));
     scope.add_variable_as_val("repo", Box::new(repo));
-    for rule in rules.for_kind(doc.kind) {
+    let facts = Facts::of(doc.root.as_map());
+    for (i, rule) in rules.indexed_for_kind(doc.kind) {
         if !rule.applies_to(doc.kind, path) {
             continue;
         }
-        out.evaluated.push(rule.id.clone());
-        evaluate_rule(&mut index, rule, doc, path, &scope, &mut out);
+        out.evaluated.push(i);
+        if facts.as_ref().is_some_and(|f| !rule.gate.admits(f)) {
+            out.gated += 1;
+            continue;
+        }
+        if rules.profile {
+            let started = std::time::Instant::now();
+            let judged = evaluate_rule(&mut index, rule, doc, path, &scope, &mut out);
+            out.profile.push((i, started.elapsed(), judged));
+        } else {
+            evaluate_rule(&mut index, rule, doc, path, &scope, &mut out);
+        }
     }
     out
 }
 
+/// Runs one rule; returns how many elements it selected.
 fn evaluate_rule<'a>(
     index: &mut Option<Placements<'a>>,
     rule: &Rule,
@@ -90,7 +107,7 @@ fn evaluate_rule<'a>(
     path: &str,
     scope: &Context<'_, 'static>,
     out: &mut Outcome,
-) {
+) -> usize {
     let run_error = |span: Span, e: String| RuleRunError {
         rule_id: rule.id.clone(),
         path: doc
@@ -109,7 +126,7 @@ fn evaluate_rule<'a>(
                     doc.root.span,
                     format!("select: {}", describe(&e)),
                 ));
-                return;
+                return 0;
             }
             Ok(v) => match elements_of(&v) {
                 Some(list) => list,
@@ -118,11 +135,12 @@ fn evaluate_rule<'a>(
                         doc.root.span,
                         format!("select must give a list, got {}", v.get_type().name()),
                     ));
-                    return;
+                    return 0;
                 }
             },
         },
     };
+    let judged = elements.len();
     for element in elements {
         let element_span = span_of(element.as_ref()).unwrap_or(doc.root.span);
         let index = index.get_or_insert_with(|| Placements::of(&doc.root));
@@ -165,6 +183,7 @@ fn evaluate_rule<'a>(
                 .push(run_error(element_span, format!("assert: {e}"))),
         }
     }
+    judged
 }
 
 /// The elements a `select` result stands for: a list's items, or a single map; null is none.

@@ -1,5 +1,6 @@
 //! Findings: what a rule reported, where, and a fingerprint that survives moved lines.
 
+use rayon::slice::ParallelSliceMut;
 use sha2::{Digest, Sha256};
 
 use crate::doc::Pos;
@@ -84,14 +85,23 @@ pub fn fingerprint(rule_id: &str, path: &str, logical_path: &str) -> String {
 
 /// Sorts findings deterministically and makes repeated fingerprints unique (`…:2`, `…:3`).
 pub fn finalize(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    let mut seen = std::collections::HashMap::<String, usize>::new();
-    for f in findings.iter_mut() {
-        let n = seen.entry(f.fingerprint.clone()).or_insert(0);
+    if !findings.is_sorted_by(|a, b| a.sort_key() <= b.sort_key()) {
+        // Stable, so equal keys keep their (deterministic) order of discovery.
+        findings.par_sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    }
+    let mut seen = std::collections::HashMap::<&str, usize>::with_capacity(findings.len());
+    let mut repeated = Vec::new();
+    for (i, f) in findings.iter().enumerate() {
+        let n = seen.entry(f.fingerprint.as_str()).or_insert(0);
         *n += 1;
         if *n > 1 {
-            f.fingerprint = format!("{}:{}", f.fingerprint, n);
+            repeated.push((i, *n));
         }
+    }
+    drop(seen);
+    for (i, n) in repeated {
+        let f = &mut findings[i];
+        f.fingerprint = format!("{}:{}", f.fingerprint, n);
     }
 }
 

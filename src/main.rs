@@ -14,6 +14,11 @@ use isms_lint::report::{self, ReportInput};
 use isms_lint::rules::Severity;
 use isms_lint::{baseline, config, evidence, pipeline, soa};
 
+/// Evaluation allocates many short-lived CEL values; mimalloc's thread-local free lists make a
+/// full scan markedly faster than the system allocator (see docs/performance.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
@@ -62,6 +67,7 @@ fn run_scan(args: cli::ScanArgs) -> u8 {
     opts.baseline = args.baseline.clone();
     opts.new_since = args.new_since.clone();
     opts.report_unused_suppressions = args.report_unused_suppressions;
+    opts.profile_rules = args.timings;
     let run = match pipeline::run(&opts) {
         Ok(r) => r,
         Err(e) => {
@@ -77,17 +83,21 @@ fn run_scan(args: cli::ScanArgs) -> u8 {
         fail_on: fail_on(args.fail_on),
     };
     let color = use_color(args.color, args.output.is_some());
-    let rendered = report::render(args.format, &input, color);
     if args.format != report::Format::Text {
         for e in &run.errors {
             eprint!("{}", e.render(color && std::io::stderr().is_terminal()));
         }
     }
-    if let Err(code) = write_output(args.output.as_deref(), &rendered) {
+    let report_started = std::time::Instant::now();
+    if let Err(code) = write_output(args.output.as_deref(), |out| {
+        report::write(args.format, &input, color, out)
+    }) {
         return code;
     }
     for (format, path) in &args.also {
-        if let Err(code) = write_output(Some(path), &report::render(*format, &input, false)) {
+        if let Err(code) = write_output(Some(path), |out| {
+            report::write(*format, &input, false, out)
+        }) {
             return code;
         }
     }
@@ -106,17 +116,37 @@ fn run_scan(args: cli::ScanArgs) -> u8 {
         );
     }
     if args.timings {
-        let t = run.result.timings;
-        eprintln!(
-            "timings: discover {:.1} ms, parse {:.1} ms (cpu), evaluate {:.1} ms (cpu), files {:.1} ms (wall), {} files",
-            t.discover.as_secs_f64() * 1e3,
-            t.parse.as_secs_f64() * 1e3,
-            t.evaluate.as_secs_f64() * 1e3,
-            t.files_wall.as_secs_f64() * 1e3,
-            run.result.files_scanned
-        );
+        print_timings(&run.result, report_started.elapsed());
     }
     exit_code(&input, &run.errors)
+}
+
+/// `--timings`: the phases, then the rules that took longest.
+fn print_timings(result: &isms_lint::scan::ScanResult, report: std::time::Duration) {
+    let t = result.timings;
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+    eprintln!(
+        "timings: discover {:.1} ms, parse {:.1} ms (cpu), evaluate {:.1} ms (cpu), files {:.1} ms (wall), report {:.1} ms, {} files",
+        ms(t.discover),
+        ms(t.parse),
+        ms(t.evaluate),
+        ms(t.files_wall),
+        ms(report),
+        result.files_scanned
+    );
+    eprintln!(
+        "rules: {} runs (rule x document), {} settled by their gate without running CEL",
+        t.rule_runs, t.rule_runs_gated
+    );
+    for p in result.rule_profile.iter().take(1000) {
+        eprintln!(
+            "  {:>9.1} ms  {:<48} {} runs, {} elements",
+            ms(p.time),
+            p.rule_id,
+            p.runs,
+            p.elements
+        );
+    }
 }
 
 fn run_baseline(args: cli::BaselineArgs) -> u8 {
@@ -172,7 +202,7 @@ fn run_soa(args: cli::SoaArgs) -> u8 {
         cli::SoaFormat::Json => soa::json(&statement),
         cli::SoaFormat::Oscal => isms_lint::oscal::assessment_results(&statement),
     };
-    if let Err(code) = write_output(args.output.as_deref(), &text) {
+    if let Err(code) = write_output(args.output.as_deref(), |out| out.write_all(text.as_bytes())) {
         return code;
     }
     u8::from(!run.errors.is_empty()) * 2
@@ -281,22 +311,30 @@ fn exit_code(input: &ReportInput<'_>, load_errors: &[FileDiagnostic]) -> u8 {
     }
 }
 
-fn write_output(path: Option<&std::path::Path>, text: &str) -> Result<(), u8> {
-    match path {
-        Some(p) => std::fs::write(p, text).map_err(|e| {
-            eprintln!("error: cannot write '{}': {e}", p.display());
-            2
+/// Writes a report to `path` (or stdout) through a buffer; a closed pipe is not an error.
+fn write_output(
+    path: Option<&std::path::Path>,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), u8> {
+    let result = match path {
+        Some(p) => std::fs::File::create(p).and_then(|f| {
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, f);
+            write(&mut out)?;
+            out.flush()
         }),
         None => {
-            let mut out = std::io::stdout().lock();
-            match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-                Ok(()) => Ok(()),
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            match write(&mut out).and_then(|_| out.flush()) {
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-                Err(e) => {
-                    eprintln!("error: cannot write to stdout: {e}");
-                    Err(2)
-                }
+                other => other,
             }
         }
-    }
+    };
+    result.map_err(|e| {
+        match path {
+            Some(p) => eprintln!("error: cannot write '{}': {e}", p.display()),
+            None => eprintln!("error: cannot write to stdout: {e}"),
+        }
+        2
+    })
 }

@@ -37,6 +37,8 @@ pub struct RunOptions {
     pub new_since: Option<String>,
     /// Report valid suppressions and waivers that match nothing.
     pub report_unused_suppressions: bool,
+    /// Measure each rule's evaluation time (`--timings`).
+    pub profile_rules: bool,
 }
 
 /// The outcome.
@@ -146,6 +148,7 @@ pub fn run(opts: &RunOptions) -> Result<Run, String> {
     let (mut rules, mut load_errors) = load_rules(&selection);
     errors.append(&mut load_errors);
     apply_rule_config(&mut rules, &config, &mut errors);
+    rules.profile = opts.profile_rules;
     let mut excludes = opts.excludes.clone();
     excludes.extend(config.config.exclude.iter().cloned());
     let today = config::today();

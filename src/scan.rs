@@ -44,6 +44,23 @@ pub struct Timings {
     pub evaluate: Duration,
     /// Wall time of the parallel phase.
     pub files_wall: Duration,
+    /// Rule runs (rule × document).
+    pub rule_runs: usize,
+    /// Rule runs settled by the rule's gate without running CEL.
+    pub rule_runs_gated: usize,
+}
+
+/// One rule's share of the evaluation (with `RuleSet::profile`).
+#[derive(Clone, Debug, Default)]
+pub struct RuleProfile {
+    /// The rule.
+    pub rule_id: String,
+    /// Documents it ran on (gated runs excluded).
+    pub runs: usize,
+    /// Elements it judged.
+    pub elements: usize,
+    /// Time spent, summed over threads.
+    pub time: Duration,
 }
 
 /// Everything a scan found.
@@ -65,6 +82,8 @@ pub struct ScanResult {
     pub unused_suppressions: usize,
     /// Phase timings.
     pub timings: Timings,
+    /// Per rule time, slowest first (only when the rule set is profiled).
+    pub rule_profile: Vec<RuleProfile>,
 }
 
 #[derive(Default)]
@@ -73,7 +92,10 @@ struct FileResult {
     errors: Vec<RuleRunError>,
     notices: Vec<Notice>,
     kinds: Vec<Kind>,
-    evaluated: Vec<String>,
+    /// Indices of the rules evaluated, once per document.
+    evaluated: Vec<usize>,
+    gated: usize,
+    profile: Vec<(usize, Duration, usize)>,
     unused_suppressions: usize,
     parse: Duration,
     evaluate: Duration,
@@ -115,7 +137,17 @@ pub fn scan(rules: &RuleSet, opts: &ScanOptions) -> Result<ScanResult, String> {
     };
     out.timings.discover = discover_time;
     out.timings.files_wall = files_started.elapsed();
+    let mut evaluations = vec![0usize; rules.rules.len()];
+    let mut profile = vec![RuleProfile::default(); rules.rules.len()];
     for r in results {
+        out.timings.rule_runs += r.evaluated.len();
+        out.timings.rule_runs_gated += r.gated;
+        for (i, time, elements) in r.profile {
+            let p = &mut profile[i];
+            p.runs += 1;
+            p.elements += elements;
+            p.time += time;
+        }
         out.findings.extend(r.findings);
         out.rule_errors.extend(r.errors);
         out.notices.extend(r.notices);
@@ -127,8 +159,8 @@ pub fn scan(rules: &RuleSet, opts: &ScanOptions) -> Result<ScanResult, String> {
         for k in r.kinds {
             *out.documents_by_kind.entry(k).or_default() += 1;
         }
-        for id in r.evaluated {
-            *out.rule_evaluations.entry(id).or_default() += 1;
+        for i in r.evaluated {
+            evaluations[i] += 1;
         }
         out.unused_suppressions += r.unused_suppressions;
         out.timings.parse += r.parse;
@@ -161,12 +193,34 @@ pub fn scan(rules: &RuleSet, opts: &ScanOptions) -> Result<ScanResult, String> {
                 out.unused_suppressions += r.unused_suppressions;
                 out.findings.extend(r.findings);
                 out.rule_errors.extend(outcome.errors);
-                for id in outcome.evaluated {
-                    *out.rule_evaluations.entry(id).or_default() += 1;
+                out.timings.rule_runs += outcome.evaluated.len();
+                out.timings.rule_runs_gated += outcome.gated;
+                for i in outcome.evaluated {
+                    evaluations[i] += 1;
+                }
+                for (i, time, elements) in outcome.profile {
+                    profile[i].runs += 1;
+                    profile[i].elements += elements;
+                    profile[i].time += time;
                 }
             }
         }
     }
+    if rules.profile {
+        for (p, r) in profile.iter_mut().zip(&rules.rules) {
+            p.rule_id = r.id.clone();
+        }
+        profile.retain(|p| p.runs > 0);
+        profile.sort_by(|a, b| b.time.cmp(&a.time).then_with(|| a.rule_id.cmp(&b.rule_id)));
+        out.rule_profile = profile;
+    }
+    out.rule_evaluations = rules
+        .rules
+        .iter()
+        .zip(evaluations)
+        .filter(|(_, n)| *n > 0)
+        .map(|(r, n)| (r.id.clone(), n))
+        .collect();
     finding::finalize(&mut out.findings);
     out.rule_errors.sort_by(|a, b| {
         (&a.path, a.line, &a.rule_id, &a.message).cmp(&(&b.path, b.line, &b.rule_id, &b.message))
@@ -266,6 +320,8 @@ fn scan_module(
         r.findings.extend(outcome.findings);
         r.errors.extend(outcome.errors);
         r.evaluated.extend(outcome.evaluated);
+        r.gated += outcome.gated;
+        r.profile.extend(outcome.profile);
         r.evaluate = t.elapsed();
     }
     let directives: Vec<suppress::Directive> = texts
@@ -414,6 +470,8 @@ fn scan_file(rules: &RuleSet, c: &Candidate, opts: &ScanOptions) -> FileResult {
         r.findings.extend(outcome.findings);
         r.errors.extend(outcome.errors);
         r.evaluated.extend(outcome.evaluated);
+        r.gated += outcome.gated;
+        r.profile.extend(outcome.profile);
     }
     r.evaluate = t.elapsed();
     if !c.display.ends_with(".json") {

@@ -2,7 +2,7 @@
 //! comments and config waivers. A suppression needs a reason; an expired, malformed or unused
 //! one is itself reported; suppressed findings are kept, never dropped.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::NaiveDate;
 use globset::{Glob, GlobSet, GlobSetBuilder};
@@ -256,11 +256,10 @@ fn waiver_line(text: &str, w: &Waiver) -> u32 {
 }
 
 /// Path of a finding relative to the config directory, for matching waiver globs.
-fn relative_to(dir: &Path, shown: &str) -> String {
-    let abs: PathBuf = std::env::current_dir().unwrap_or_default().join(shown);
-    let abs = crate::paths::normalize(&abs);
-    let dir = crate::paths::normalize(&std::env::current_dir().unwrap_or_default().join(dir));
-    abs.strip_prefix(&dir)
+/// `shown` (relative to `cwd`) relative to `dir`, the normalized config directory.
+fn relative_to(cwd: &Path, dir: &Path, shown: &str) -> String {
+    let abs = crate::paths::normalize(&cwd.join(shown));
+    abs.strip_prefix(dir)
         .map(|p| p.to_string_lossy().replace('\\', "/"))
         .unwrap_or_else(|_| shown.to_string())
 }
@@ -303,8 +302,13 @@ pub fn apply_waivers(
         })
         .collect();
     let mut used = vec![false; compiled.len()];
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let dir = crate::paths::normalize(&cwd.join(&config.dir));
     for f in findings.iter_mut().filter(|f| f.is_open()) {
-        let rel = relative_to(&config.dir, &f.path);
+        if compiled.is_empty() {
+            break;
+        }
+        let rel = relative_to(&cwd, &dir, &f.path);
         for (i, c) in compiled.iter().enumerate() {
             let rule_hit = c.waiver.rule.as_deref() == Some(f.rule_id.as_str())
                 || c.waiver.control.as_deref().is_some_and(|ctl| {

@@ -24,8 +24,15 @@ struct Tool {
     version: &'static str,
 }
 
-/// Renders the scan as pretty JSON (streamed from the findings, no intermediate tree).
+/// Renders the scan as pretty JSON.
 pub fn render(input: &ReportInput<'_>) -> String {
+    let mut out = Vec::new();
+    write(input, &mut out).expect("writing to memory cannot fail");
+    String::from_utf8(out).expect("JSON is UTF-8")
+}
+
+/// Writes the scan as pretty JSON to `out`, streamed from the findings (no intermediate tree).
+pub fn write(input: &ReportInput<'_>, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let scan = input.scan;
     let by_severity: Map<String, Value> = input
         .by_severity()
@@ -80,7 +87,6 @@ pub fn render(input: &ReportInput<'_>) -> String {
         config_errors,
         notices: &scan.notices,
     };
-    let mut s = serde_json::to_string_pretty(&doc).expect("JSON values serialize");
-    s.push('\n');
-    s
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    out.write_all(b"\n")
 }

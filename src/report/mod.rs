@@ -119,6 +119,20 @@ pub fn annex_with_title(id: &str) -> String {
     }
 }
 
+/// Writes the report in `format` to `out` (JSON and SARIF stream, without a copy in memory).
+pub fn write(
+    format: Format,
+    input: &ReportInput<'_>,
+    color: bool,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Json => json::write(input, out),
+        Format::Sarif => sarif::write(input, out),
+        other => out.write_all(render(other, input, color).as_bytes()),
+    }
+}
+
 /// Renders the report in `format`.
 pub fn render(format: Format, input: &ReportInput<'_>, color: bool) -> String {
     match format {

@@ -400,6 +400,13 @@ fn notification(
 
 /// Renders the SARIF log as pretty JSON.
 pub fn render(input: &ReportInput<'_>) -> String {
+    let mut out = Vec::new();
+    write(input, &mut out).expect("writing to memory cannot fail");
+    String::from_utf8(out).expect("SARIF is UTF-8")
+}
+
+/// Writes the SARIF log as pretty JSON to `out`.
+pub fn write(input: &ReportInput<'_>, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let metas = rule_metas(input);
     let index: BTreeMap<&str, i64> = metas
         .iter()
@@ -510,9 +517,8 @@ pub fn render(input: &ReportInput<'_>) -> String {
         .version(json!("2.1.0"))
         .runs(vec![run])
         .build();
-    let mut s = serde_json::to_string_pretty(&log).expect("SARIF serializes");
-    s.push('\n');
-    s
+    serde_json::to_writer_pretty(&mut *out, &log)?;
+    out.write_all(b"\n")
 }
 
 #[cfg(test)]

@@ -437,6 +437,10 @@ fn compile_one(src: &RuleSourceFile) -> Result<(Rule, usize), Vec<FileDiagnostic
             Vec::new()
         }
     };
+    let gate = super::gate::Gate::of_rule(
+        select.as_ref().map(|e| e.program.expression()),
+        when.as_ref().map(|e| e.program.expression()),
+    );
     match (assert, ctx.errors.is_empty()) {
         (Some(assert), true) => Ok((
             Rule {
@@ -459,6 +463,7 @@ fn compile_one(src: &RuleSourceFile) -> Result<(Rule, usize), Vec<FileDiagnostic
                     path: src.path.clone(),
                     builtin: src.builtin,
                 },
+                gate,
             },
             id_offset,
         )),

@@ -1,5 +1,6 @@
 //! Rules: YAML files checked and compiled once into CEL programs, indexed by document kind.
 
+pub mod gate;
 mod load;
 pub mod path;
 
@@ -208,6 +209,8 @@ pub struct Rule {
     pub tags: Vec<String>,
     /// Where the rule file is.
     pub origin: RuleOrigin,
+    /// What a document must contain for the rule to report anything on it.
+    pub gate: gate::Gate,
 }
 
 impl Rule {
@@ -284,6 +287,8 @@ pub struct RuleSet {
     by_kind: BTreeMap<Kind, Vec<usize>>,
     /// Rule file problems, each at its own line.
     pub errors: Vec<FileDiagnostic>,
+    /// Measure each rule's evaluation time (`--timings`); off by default.
+    pub profile: bool,
 }
 
 impl RuleSet {
@@ -296,6 +301,7 @@ impl RuleSet {
             rules,
             by_kind: BTreeMap::new(),
             errors,
+            profile: false,
         };
         set.reindex();
         set
@@ -316,13 +322,13 @@ impl RuleSet {
         }
     }
 
-    /// Rules that judge documents of `kind`.
-    pub fn for_kind(&self, kind: Kind) -> impl Iterator<Item = &Rule> {
+    /// The rules that judge `kind`, with their indices into `rules`.
+    pub fn indexed_for_kind(&self, kind: Kind) -> impl Iterator<Item = (usize, &Rule)> {
         self.by_kind
             .get(&kind)
             .into_iter()
             .flatten()
-            .map(|&i| &self.rules[i])
+            .map(|&i| (i, &self.rules[i]))
     }
 
     /// The rule with this id.

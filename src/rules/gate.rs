@@ -1,0 +1,333 @@
+//! Gates: what a document must contain for a rule to possibly report on it, read once from the
+//! rule's CEL when it is compiled, checked natively before any CEL runs on the document.
+//!
+//! A gate is conservative: when it is closed, evaluating the rule is known to produce nothing
+//! at all (no element, no finding, no error), so skipping it changes no output. The analysis
+//! recognises only the shapes whose semantics are certain:
+//!
+//! - in `select` (a list): `resources(doc, 'T')`, `podSpecs(doc)`, `containers(doc)`, the
+//!   literal `[]`, `a + b`, `x.map(…)`, `x.filter(…)`, `x.flatten()` and `c ? a : b`;
+//! - in a condition (`when`, or the condition of a `select` ternary): `doc.kind == 'K'`,
+//!   `doc.kind in ['K', …]`, `a && b` and `a || b`; with no `select`, `item` is the document
+//!   and `item.kind` counts as `doc.kind`.
+//!
+//! Anything else leaves the gate open.
+
+use std::cell::OnceCell;
+use std::collections::HashSet;
+
+use cel::common::ast::{operators, Expr as Ast, IdedExpr, LiteralValue};
+
+use crate::cel_env;
+use crate::doc::{MapNode, Node};
+
+/// A precondition on a document, over facts that are cheap to compute.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Gate {
+    /// Always open.
+    Open,
+    /// Never open (the rule can report nothing on any document).
+    Closed,
+    /// The document's `kind` is one of these (open when it has no string `kind`).
+    KindIn(Vec<String>),
+    /// `resources(doc, type)` is not empty (`*`: any resource).
+    Resource(String),
+    /// The document is a Kubernetes workload with a pod spec.
+    PodSpec,
+    /// Every gate is open.
+    All(Vec<Gate>),
+    /// Some gate is open.
+    Any(Vec<Gate>),
+}
+
+impl Gate {
+    /// The gate of a rule: its `select` must yield something and its `when` may be true.
+    pub fn of_rule(select: Option<&IdedExpr>, when: Option<&IdedExpr>) -> Gate {
+        let item_is_doc = select.is_none();
+        let selected = select.map_or(Gate::Open, yields);
+        let admitted = when.map_or(Gate::Open, |w| holds(w, item_is_doc));
+        all(vec![selected, admitted])
+    }
+
+    /// Whether the document described by `facts` passes the gate.
+    pub fn admits(&self, facts: &Facts<'_>) -> bool {
+        match self {
+            Gate::Open => true,
+            Gate::Closed => false,
+            Gate::KindIn(kinds) => facts.kind.is_none_or(|k| kinds.iter().any(|x| x == k)),
+            Gate::Resource(t) => facts.has_resource(t),
+            Gate::PodSpec => facts.has_pod_spec(),
+            Gate::All(gs) => gs.iter().all(|g| g.admits(facts)),
+            Gate::Any(gs) => gs.iter().any(|g| g.admits(facts)),
+        }
+    }
+}
+
+fn all(gates: Vec<Gate>) -> Gate {
+    let mut kept = Vec::new();
+    for g in gates {
+        match g {
+            Gate::Open => {}
+            Gate::Closed => return Gate::Closed,
+            Gate::All(inner) => kept.extend(inner),
+            other => kept.push(other),
+        }
+    }
+    match kept.len() {
+        0 => Gate::Open,
+        1 => kept.remove(0),
+        _ => Gate::All(kept),
+    }
+}
+
+fn any(gates: Vec<Gate>) -> Gate {
+    let mut kept = Vec::new();
+    for g in gates {
+        match g {
+            Gate::Closed => {}
+            Gate::Open => return Gate::Open,
+            Gate::Any(inner) => kept.extend(inner),
+            other => kept.push(other),
+        }
+    }
+    match kept.len() {
+        0 => Gate::Closed,
+        1 => kept.remove(0),
+        _ => Gate::Any(kept),
+    }
+}
+
+fn is_doc(e: &IdedExpr) -> bool {
+    matches!(&e.expr, Ast::Ident(name) if name == "doc")
+}
+
+fn string_literal(e: &IdedExpr) -> Option<String> {
+    match &e.expr {
+        Ast::Literal(LiteralValue::String(s)) => Some(s.inner().to_string()),
+        _ => None,
+    }
+}
+
+/// When closed, the list expression evaluates to an empty list, without error.
+fn yields(e: &IdedExpr) -> Gate {
+    match &e.expr {
+        Ast::List(l) if l.elements.is_empty() => Gate::Closed,
+        Ast::Call(c) => match (c.func_name.as_str(), &c.target, c.args.as_slice()) {
+            ("resources", None, [d, t]) if is_doc(d) => {
+                string_literal(t).map_or(Gate::Open, Gate::Resource)
+            }
+            ("podSpecs" | "containers", None, [d]) if is_doc(d) => Gate::PodSpec,
+            (operators::ADD, None, [a, b]) => any(vec![yields(a), yields(b)]),
+            ("flatten", Some(target), []) => yields(target),
+            // An error-free false condition picks the second branch.
+            (operators::CONDITIONAL, None, [cond, _, otherwise]) => {
+                any(vec![holds(cond, false), yields(otherwise)])
+            }
+            _ => Gate::Open,
+        },
+        // map() and filter(): an accumulator that starts empty and grows per element.
+        Ast::Comprehension(c) => {
+            let starts_empty = matches!(&c.accu_init.expr, Ast::List(l) if l.elements.is_empty());
+            let returns_accu = matches!(&c.result.expr, Ast::Ident(n) if *n == c.accu_var);
+            if starts_empty && returns_accu {
+                yields(&c.iter_range)
+            } else {
+                Gate::Open
+            }
+        }
+        _ => Gate::Open,
+    }
+}
+
+/// `doc.kind` (or `item.kind` when the item is the document).
+fn is_kind_of_doc(e: &IdedExpr, item_is_doc: bool) -> bool {
+    match &e.expr {
+        Ast::Select(s) if !s.test && s.field == "kind" => {
+            is_doc(&s.operand)
+                || (item_is_doc && matches!(&s.operand.expr, Ast::Ident(n) if n == "item"))
+        }
+        _ => false,
+    }
+}
+
+/// When closed, the condition evaluates to `false`, without error.
+fn holds(e: &IdedExpr, item_is_doc: bool) -> Gate {
+    let Ast::Call(c) = &e.expr else {
+        return Gate::Open;
+    };
+    match (c.func_name.as_str(), &c.target, c.args.as_slice()) {
+        (operators::LOGICAL_AND, None, [a, b]) => {
+            all(vec![holds(a, item_is_doc), holds(b, item_is_doc)])
+        }
+        (operators::LOGICAL_OR, None, [a, b]) => {
+            any(vec![holds(a, item_is_doc), holds(b, item_is_doc)])
+        }
+        (operators::EQUALS, None, [a, b]) => {
+            let (kind, lit) = if is_kind_of_doc(a, item_is_doc) {
+                (a, b)
+            } else {
+                (b, a)
+            };
+            match string_literal(lit) {
+                Some(k) if is_kind_of_doc(kind, item_is_doc) => Gate::KindIn(vec![k]),
+                _ => Gate::Open,
+            }
+        }
+        (operators::IN, None, [a, list]) if is_kind_of_doc(a, item_is_doc) => match &list.expr {
+            Ast::List(l) if l.optional_indices.is_empty() => l
+                .elements
+                .iter()
+                .map(string_literal)
+                .collect::<Option<Vec<_>>>()
+                .map_or(Gate::Open, Gate::KindIn),
+            _ => Gate::Open,
+        },
+        _ => Gate::Open,
+    }
+}
+
+/// What gates ask of one document, computed at most once each.
+pub struct Facts<'a> {
+    doc: &'a MapNode,
+    kind: Option<&'a str>,
+    resource_types: OnceCell<(bool, HashSet<&'a str>)>,
+    pod_spec: OnceCell<bool>,
+}
+
+impl<'a> Facts<'a> {
+    /// Facts of the document whose root is `doc` (`None` for a root that is not a map).
+    pub fn of(doc: Option<&'a MapNode>) -> Option<Facts<'a>> {
+        let doc = doc?;
+        Some(Facts {
+            doc,
+            kind: doc.get("kind").and_then(Node::as_str),
+            resource_types: OnceCell::new(),
+            pod_spec: OnceCell::new(),
+        })
+    }
+
+    fn has_resource(&self, wanted: &str) -> bool {
+        let (any, types) = self.resource_types.get_or_init(|| {
+            let mut any = false;
+            let mut types = HashSet::new();
+            for (t, _) in cel_env::resource_nodes(self.doc) {
+                any = true;
+                types.extend(t);
+            }
+            (any, types)
+        });
+        if wanted == "*" {
+            *any
+        } else {
+            types.contains(wanted)
+        }
+    }
+
+    fn has_pod_spec(&self) -> bool {
+        *self
+            .pod_spec
+            .get_or_init(|| cel_env::pod_spec_of(self.doc).is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gate(select: Option<&str>, when: Option<&str>) -> Gate {
+        let s = select.map(|s| cel::Program::compile(s).unwrap());
+        let w = when.map(|s| cel::Program::compile(s).unwrap());
+        Gate::of_rule(s.as_ref().map(|p| p.expression()), w.as_ref().map(|p| p.expression()))
+    }
+
+    fn kinds(k: &[&str]) -> Gate {
+        Gate::KindIn(k.iter().map(|s| s.to_string()).collect())
+    }
+
+    #[test]
+    fn resources_and_workloads_are_recognised_through_list_operations() {
+        assert_eq!(
+            gate(Some("resources(doc, 'AWS::S3::Bucket')"), None),
+            Gate::Resource("AWS::S3::Bucket".into())
+        );
+        assert_eq!(
+            gate(
+                Some("resources(doc, 'a').map(r, r.x).filter(l, type(l) == list).flatten() + resources(doc, 'b')"),
+                None
+            ),
+            Gate::Any(vec![Gate::Resource("a".into()), Gate::Resource("b".into())])
+        );
+        assert_eq!(gate(Some("podSpecs(doc) + containers(doc)"), None), Gate::Any(vec![Gate::PodSpec, Gate::PodSpec]));
+        assert_eq!(
+            gate(Some("doc.kind == 'Secret' && has(doc.data) ? [doc.data] : []"), None),
+            kinds(&["Secret"])
+        );
+    }
+
+    #[test]
+    fn anything_uncertain_stays_open() {
+        for (select, when) in [
+            (Some("doc.instructions"), None),
+            (Some("resources(item, 'a')"), None),
+            (Some("resources(doc, t)"), None),
+            (Some("[doc] + containers(doc)"), None),
+            (Some("resources(doc, 'a').exists(r, true) ? [] : [doc]"), None),
+            (Some("doc.kind == 'A' ? [doc] : [doc.spec]"), None),
+            (Some("resources(doc, 'a').slice(0, 1)"), None),
+            (None, Some("!(doc.kind == 'Service')")),
+            (None, Some("doc.kind != 'Service'")),
+            (None, Some("doc.?kind.orValue('') == 'Pod'")),
+            (None, Some("doc.kind in kinds")),
+            (None, Some("doc.kind == other")),
+            // With a select, `item` is an element, not the document.
+            (Some("doc.spec"), Some("item.kind == 'Pod'")),
+        ] {
+            assert_eq!(gate(select, when), Gate::Open, "{select:?} {when:?}");
+        }
+    }
+
+    #[test]
+    fn conditions_on_the_document_kind_close_the_gate() {
+        assert_eq!(gate(None, Some("doc.kind == 'Ingress'")), kinds(&["Ingress"]));
+        assert_eq!(gate(None, Some("'Ingress' == item.kind")), kinds(&["Ingress"]));
+        assert_eq!(
+            gate(None, Some("doc.kind in ['Role', 'ClusterRole'] && size(doc.rules) > 0")),
+            kinds(&["Role", "ClusterRole"])
+        );
+        assert_eq!(
+            gate(Some("containers(doc)"), Some("doc.kind == 'Pod' || doc.kind == 'Job'")),
+            Gate::All(vec![
+                Gate::PodSpec,
+                Gate::Any(vec![kinds(&["Pod"]), kinds(&["Job"])])
+            ])
+        );
+        assert_eq!(gate(Some("[]"), None), Gate::Closed);
+    }
+
+    fn document(text: &str) -> crate::doc::Document {
+        let parsed =
+            crate::doc::parse_file(std::path::Path::new("t.yaml"), "t.yaml", text).unwrap();
+        parsed.documents.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn facts_follow_the_helpers() {
+        let pod = document("apiVersion: v1\nkind: Pod\nspec:\n  containers: []\n");
+        let f = Facts::of(pod.root.as_map()).unwrap();
+        assert!(Gate::PodSpec.admits(&f));
+        assert!(kinds(&["Pod"]).admits(&f));
+        assert!(!kinds(&["Service"]).admits(&f));
+        assert!(!Gate::Resource("*".into()).admits(&f));
+
+        let cfn = document(
+            "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  B:\n    Type: AWS::S3::Bucket\n  X:\n    Properties: {}\n",
+        );
+        let f = Facts::of(cfn.root.as_map()).unwrap();
+        assert!(Gate::Resource("AWS::S3::Bucket".into()).admits(&f));
+        assert!(!Gate::Resource("AWS::SQS::Queue".into()).admits(&f));
+        assert!(Gate::Resource("*".into()).admits(&f));
+        assert!(!Gate::PodSpec.admits(&f));
+        // No string `kind`: a kind condition cannot be judged from facts, so it stays open.
+        assert!(kinds(&["Pod"]).admits(&f));
+    }
+}
