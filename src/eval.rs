@@ -143,11 +143,12 @@ fn evaluate_rule<'a>(
     let judged = elements.len();
     for element in elements {
         let element_span = span_of(element.as_ref()).unwrap_or(doc.root.span);
-        let index = index.get_or_insert_with(|| Placements::of(&doc.root));
-        let key = id_of(element.as_ref()).and_then(|id| index.key(id));
         let mut es = scope.new_inner_scope();
         es.add_variable_as_val("item", element.clone_as_boxed());
-        es.add_variable_as_val("key", Box::new(CelString::from(key.unwrap_or_default())));
+        // The element's key costs a document index; most checks never read it.
+        if rule.checks_use_key {
+            bind_key(&mut es, index, doc, element.as_ref());
+        }
         if let Some(when) = &rule.when {
             match truth(when, &es) {
                 Ok(true) => {}
@@ -347,15 +348,32 @@ impl<'a> Placements<'a> {
     }
 }
 
-fn build_finding(
-    index: &Placements<'_>,
+/// Binds `key`, the element's key in its parent map (or index in its parent list).
+fn bind_key<'a>(
+    ctx: &mut Context<'_, 'static>,
+    index: &mut Option<Placements<'a>>,
+    doc: &'a Document,
+    element: &dyn Val,
+) {
+    let index = index.get_or_insert_with(|| Placements::of(&doc.root));
+    let key = id_of(element).and_then(|id| index.key(id));
+    ctx.add_variable_as_val("key", Box::new(CelString::from(key.unwrap_or_default())));
+}
+
+fn build_finding<'a>(
+    index: &mut Option<Placements<'a>>,
     rule: &Rule,
-    doc: &Document,
+    doc: &'a Document,
     path: &str,
     element: &dyn Val,
     es: &Context<'_, 'static>,
     out: &mut Outcome,
 ) -> Finding {
+    let mut ms = es.new_inner_scope();
+    if !rule.checks_use_key {
+        bind_key(&mut ms, index, doc, element);
+    }
+    let index = index.get_or_insert_with(|| Placements::of(&doc.root));
     let id = id_of(element);
     let element_path = id.map(|id| index.path(id)).unwrap_or_default();
     let node = as_node(element).unwrap_or_else(|| doc.root.clone());
@@ -368,7 +386,6 @@ fn build_finding(
         },
         None => (element_span, ""),
     };
-    let mut ms = es.new_inner_scope();
     ms.add_variable_as_val("path", Box::new(CelString::from(element_path.clone())));
     let message = render(rule, &ms, |e| {
         out.errors.push(RuleRunError {
@@ -392,7 +409,7 @@ fn build_finding(
     Finding {
         rule_id: rule.id.clone(),
         severity: rule.severity,
-        controls: rule.controls.iter().map(|c| c.id.clone()).collect(),
+        controls: rule.control_ids.clone(),
         message,
         fingerprint: fingerprint(&rule.id, &shown_path, &logical),
         path: shown_path,
@@ -481,7 +498,7 @@ spec:
         let f = &out.findings[0];
         assert_eq!((f.start.line, f.start.col), (12, 9));
         assert_eq!(f.message, "container 'bad' in Pod runs privileged");
-        assert_eq!(f.controls, ["8.2"]);
+        assert_eq!(*f.controls, ["8.2"]);
         assert_eq!(
             f.logical_path,
             "Pod/web/spec.containers[name=bad]/securityContext.privileged"

@@ -1,5 +1,7 @@
 //! Findings: what a rule reported, where, and a fingerprint that survives moved lines.
 
+use std::sync::Arc;
+
 use rayon::slice::ParallelSliceMut;
 use sha2::{Digest, Sha256};
 
@@ -38,8 +40,8 @@ pub struct Finding {
     pub rule_id: String,
     /// Its severity (after config overrides).
     pub severity: Severity,
-    /// Annex A ids it evidences, e.g. `["8.2", "8.9"]`.
-    pub controls: Vec<String>,
+    /// Annex A ids it evidences, e.g. `["8.2", "8.9"]` (shared by every finding of the rule).
+    pub controls: Arc<[String]>,
     /// What is wrong, for this element.
     pub message: String,
     /// Display path of the file.
@@ -57,7 +59,7 @@ pub struct Finding {
     pub element_line: u32,
     /// Set when a reasoned suppression or waiver applies.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub suppression: Option<Suppression>,
+    pub suppression: Option<Box<Suppression>>,
 }
 
 impl Finding {
@@ -85,9 +87,18 @@ pub fn fingerprint(rule_id: &str, path: &str, logical_path: &str) -> String {
 
 /// Sorts findings deterministically and makes repeated fingerprints unique (`…:2`, `…:3`).
 pub fn finalize(findings: &mut [Finding]) {
-    if !findings.is_sorted_by(|a, b| a.sort_key() <= b.sort_key()) {
-        // Stable, so equal keys keep their (deterministic) order of discovery.
-        findings.par_sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    // Ties on the sort key are broken by every other reported field, so an in-place unstable
+    // sort still gives the same bytes whatever the thread count.
+    let order = |a: &Finding, b: &Finding| {
+        (a.sort_key(), a.end, &a.logical_path, &a.fingerprint).cmp(&(
+            b.sort_key(),
+            b.end,
+            &b.logical_path,
+            &b.fingerprint,
+        ))
+    };
+    if !findings.is_sorted_by(|a, b| order(a, b).is_le()) {
+        findings.par_sort_unstable_by(order);
     }
     let mut seen = std::collections::HashMap::<&str, usize>::with_capacity(findings.len());
     let mut repeated = Vec::new();

@@ -14,11 +14,6 @@ use isms_lint::report::{self, ReportInput};
 use isms_lint::rules::Severity;
 use isms_lint::{baseline, config, evidence, pipeline, soa};
 
-/// Evaluation allocates many short-lived CEL values; mimalloc's thread-local free lists make a
-/// full scan markedly faster than the system allocator (see docs/performance.md).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
@@ -95,9 +90,9 @@ fn run_scan(args: cli::ScanArgs) -> u8 {
         return code;
     }
     for (format, path) in &args.also {
-        if let Err(code) = write_output(Some(path), |out| {
-            report::write(*format, &input, false, out)
-        }) {
+        if let Err(code) =
+            write_output(Some(path), |out| report::write(*format, &input, false, out))
+        {
             return code;
         }
     }

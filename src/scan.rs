@@ -137,6 +137,8 @@ pub fn scan(rules: &RuleSet, opts: &ScanOptions) -> Result<ScanResult, String> {
     };
     out.timings.discover = discover_time;
     out.timings.files_wall = files_started.elapsed();
+    out.findings
+        .reserve_exact(results.iter().map(|r| r.findings.len()).sum::<usize>() + 16);
     let mut evaluations = vec![0usize; rules.rules.len()];
     let mut profile = vec![RuleProfile::default(); rules.rules.len()];
     for r in results {

@@ -128,7 +128,7 @@ pub fn build(run: &Run, meta: EvidenceMeta) -> Soa {
         .collect();
     let mut counts: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new();
     for f in &run.result.findings {
-        for c in &f.controls {
+        for c in f.controls.iter() {
             let e = counts.entry(c.as_str()).or_default();
             match f.suppression.as_ref().map(|s| s.kind) {
                 None => e.0 += 1,

@@ -188,12 +188,12 @@ pub fn apply_inline(
         let d = &directives[i];
         let expired = d.until.is_some_and(|u| u < today);
         if d.problem.is_none() && !expired {
-            f.suppression = Some(Suppression {
+            f.suppression = Some(Box::new(Suppression {
                 kind: SuppressionKind::InSource,
                 justification: d.reason.clone().unwrap_or_default(),
                 owner: None,
                 until: d.until.map(|u| u.to_string()),
-            });
+            }));
         }
     }
     for (d, used) in directives.iter().zip(used) {
@@ -323,12 +323,12 @@ pub fn apply_waivers(
             if c.expires.is_some_and(|e| e < today) {
                 continue;
             }
-            f.suppression = Some(Suppression {
+            f.suppression = Some(Box::new(Suppression {
                 kind: SuppressionKind::External,
                 justification: c.waiver.reason.clone().unwrap_or_default(),
                 owner: c.waiver.owner.clone(),
                 until: c.waiver.expires.clone(),
-            });
+            }));
             break;
         }
     }

@@ -69,7 +69,7 @@ impl ReportInput<'_> {
     pub fn by_control(&self) -> Vec<(String, usize)> {
         let mut m: BTreeMap<(u32, u32), (String, usize)> = BTreeMap::new();
         for f in self.scan.findings.iter().filter(|f| f.is_open()) {
-            for c in &f.controls {
+            for c in f.controls.iter() {
                 m.entry(catalog::id_order(c))
                     .or_insert_with(|| (c.clone(), 0))
                     .1 += 1;

@@ -235,9 +235,12 @@ mod tests {
     use super::*;
 
     fn gate(select: Option<&str>, when: Option<&str>) -> Gate {
-        let s = select.map(|s| cel::Program::compile(s).unwrap());
-        let w = when.map(|s| cel::Program::compile(s).unwrap());
-        Gate::of_rule(s.as_ref().map(|p| p.expression()), w.as_ref().map(|p| p.expression()))
+        let s = select.map(|s| cel_env::env().compile(s).unwrap());
+        let w = when.map(|s| cel_env::env().compile(s).unwrap());
+        Gate::of_rule(
+            s.as_ref().map(|p| p.expression()),
+            w.as_ref().map(|p| p.expression()),
+        )
     }
 
     fn kinds(k: &[&str]) -> Gate {
@@ -257,9 +260,15 @@ mod tests {
             ),
             Gate::Any(vec![Gate::Resource("a".into()), Gate::Resource("b".into())])
         );
-        assert_eq!(gate(Some("podSpecs(doc) + containers(doc)"), None), Gate::Any(vec![Gate::PodSpec, Gate::PodSpec]));
         assert_eq!(
-            gate(Some("doc.kind == 'Secret' && has(doc.data) ? [doc.data] : []"), None),
+            gate(Some("podSpecs(doc) + containers(doc)"), None),
+            Gate::Any(vec![Gate::PodSpec, Gate::PodSpec])
+        );
+        assert_eq!(
+            gate(
+                Some("doc.kind == 'Secret' && has(doc.data) ? [doc.data] : []"),
+                None
+            ),
             kinds(&["Secret"])
         );
     }
@@ -271,7 +280,10 @@ mod tests {
             (Some("resources(item, 'a')"), None),
             (Some("resources(doc, t)"), None),
             (Some("[doc] + containers(doc)"), None),
-            (Some("resources(doc, 'a').exists(r, true) ? [] : [doc]"), None),
+            (
+                Some("resources(doc, 'a').exists(r, true) ? [] : [doc]"),
+                None,
+            ),
             (Some("doc.kind == 'A' ? [doc] : [doc.spec]"), None),
             (Some("resources(doc, 'a').slice(0, 1)"), None),
             (None, Some("!(doc.kind == 'Service')")),
@@ -288,14 +300,26 @@ mod tests {
 
     #[test]
     fn conditions_on_the_document_kind_close_the_gate() {
-        assert_eq!(gate(None, Some("doc.kind == 'Ingress'")), kinds(&["Ingress"]));
-        assert_eq!(gate(None, Some("'Ingress' == item.kind")), kinds(&["Ingress"]));
         assert_eq!(
-            gate(None, Some("doc.kind in ['Role', 'ClusterRole'] && size(doc.rules) > 0")),
+            gate(None, Some("doc.kind == 'Ingress'")),
+            kinds(&["Ingress"])
+        );
+        assert_eq!(
+            gate(None, Some("'Ingress' == item.kind")),
+            kinds(&["Ingress"])
+        );
+        assert_eq!(
+            gate(
+                None,
+                Some("doc.kind in ['Role', 'ClusterRole'] && size(doc.rules) > 0")
+            ),
             kinds(&["Role", "ClusterRole"])
         );
         assert_eq!(
-            gate(Some("containers(doc)"), Some("doc.kind == 'Pod' || doc.kind == 'Job'")),
+            gate(
+                Some("containers(doc)"),
+                Some("doc.kind == 'Pod' || doc.kind == 'Job'")
+            ),
             Gate::All(vec![
                 Gate::PodSpec,
                 Gate::Any(vec![kinds(&["Pod"]), kinds(&["Job"])])

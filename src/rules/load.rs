@@ -441,6 +441,11 @@ fn compile_one(src: &RuleSourceFile) -> Result<(Rule, usize), Vec<FileDiagnostic
         select.as_ref().map(|e| e.program.expression()),
         when.as_ref().map(|e| e.program.expression()),
     );
+    let checks_use_key = [&when, &assert].iter().any(|e| {
+        e.as_ref()
+            .is_some_and(|e| e.program.references().has_variable("key"))
+    });
+    let control_ids = controls.iter().map(|c| c.id.clone()).collect();
     match (assert, ctx.errors.is_empty()) {
         (Some(assert), true) => Ok((
             Rule {
@@ -464,6 +469,8 @@ fn compile_one(src: &RuleSourceFile) -> Result<(Rule, usize), Vec<FileDiagnostic
                     builtin: src.builtin,
                 },
                 gate,
+                checks_use_key,
+                control_ids,
             },
             id_offset,
         )),

@@ -211,6 +211,10 @@ pub struct Rule {
     pub origin: RuleOrigin,
     /// What a document must contain for the rule to report anything on it.
     pub gate: gate::Gate,
+    /// Whether `when` or `assert` read `key` (else it is bound only to render messages).
+    pub checks_use_key: bool,
+    /// The ids of `controls`, shared by every finding of the rule.
+    pub control_ids: std::sync::Arc<[String]>,
 }
 
 impl Rule {
