@@ -79,6 +79,9 @@ pub fn evaluate(rules: &RuleSet, doc: &Document, path: &str, repo: Option<&MapNo
     scope.add_variable_as_val("file", Box::new(file));
     scope.add_variable_as_val("repo", Box::new(repo));
     let facts = Facts::of(doc.root.as_map());
+    // Rules that select with the same expression share its result (it sees only `doc`,
+    // `file` and `repo`, the same for every rule).
+    let mut selections: HashMap<&str, Vec<Box<dyn Val>>> = HashMap::new();
     for (i, rule) in rules.indexed_for_kind(doc.kind) {
         if !rule.applies_to(doc.kind, path) {
             continue;
@@ -88,27 +91,26 @@ pub fn evaluate(rules: &RuleSet, doc: &Document, path: &str, repo: Option<&MapNo
             out.gated += 1;
             continue;
         }
-        if rules.profile {
-            let started = std::time::Instant::now();
-            let judged = evaluate_rule(&mut index, rule, doc, path, &scope, &mut out);
+        let started = rules.profile.then(std::time::Instant::now);
+        let judged = match select(rule, doc, path, &scope, &mut selections) {
+            Ok(elements) => {
+                judge(&mut index, rule, doc, path, elements, &scope, &mut out);
+                elements.len()
+            }
+            Err(e) => {
+                out.errors.push(e);
+                0
+            }
+        };
+        if let Some(started) = started {
             out.profile.push((i, started.elapsed(), judged));
-        } else {
-            evaluate_rule(&mut index, rule, doc, path, &scope, &mut out);
         }
     }
     out
 }
 
-/// Runs one rule; returns how many elements it selected.
-fn evaluate_rule<'a>(
-    index: &mut Option<Placements<'a>>,
-    rule: &Rule,
-    doc: &'a Document,
-    path: &str,
-    scope: &Context<'_, 'static>,
-    out: &mut Outcome,
-) -> usize {
-    let run_error = |span: Span, e: String| RuleRunError {
+fn run_error(rule: &Rule, doc: &Document, path: &str, span: Span, message: String) -> RuleRunError {
+    RuleRunError {
         rule_id: rule.id.clone(),
         path: doc
             .files
@@ -116,31 +118,52 @@ fn evaluate_rule<'a>(
             .map_or(path, String::as_str)
             .to_string(),
         line: span.start.line,
-        message: e,
+        message,
+    }
+}
+
+/// The elements `rule` judges: its `select` result (computed once per expression and
+/// document), or the document itself.
+fn select<'r, 'm>(
+    rule: &'r Rule,
+    doc: &Document,
+    path: &str,
+    scope: &Context<'_, 'static>,
+    selections: &'m mut HashMap<&'r str, Vec<Box<dyn Val>>>,
+) -> Result<&'m [Box<dyn Val>], RuleRunError> {
+    let Some(expr) = &rule.select else {
+        let whole = selections
+            .entry("")
+            .or_insert_with(|| vec![doc.root.as_val().clone_as_boxed()]);
+        return Ok(whole);
     };
-    let elements: Vec<Box<dyn Val>> = match &rule.select {
-        None => vec![doc.root.as_val().clone_as_boxed()],
-        Some(select) => match CelValue::resolve_val(select.program.expression(), scope) {
+    if !selections.contains_key(expr.source.as_str()) {
+        let list = match CelValue::resolve_val(expr.program.expression(), scope) {
             Err(e) => {
-                out.errors.push(run_error(
-                    doc.root.span,
-                    format!("select: {}", describe(&e)),
-                ));
-                return 0;
+                let message = format!("select: {}", describe(&e));
+                return Err(run_error(rule, doc, path, doc.root.span, message));
             }
-            Ok(v) => match elements_of(&v) {
-                Some(list) => list,
-                None => {
-                    out.errors.push(run_error(
-                        doc.root.span,
-                        format!("select must give a list, got {}", v.get_type().name()),
-                    ));
-                    return 0;
-                }
-            },
-        },
-    };
-    let judged = elements.len();
+            Ok(v) => elements_of(&v).ok_or_else(|| {
+                let message = format!("select must give a list, got {}", v.get_type().name());
+                run_error(rule, doc, path, doc.root.span, message)
+            })?,
+        };
+        selections.insert(expr.source.as_str(), list);
+    }
+    Ok(&selections[expr.source.as_str()])
+}
+
+/// Judges each element with `when` and `assert`, recording findings and errors.
+fn judge<'a>(
+    index: &mut Option<Placements<'a>>,
+    rule: &Rule,
+    doc: &'a Document,
+    path: &str,
+    elements: &[Box<dyn Val>],
+    scope: &Context<'_, 'static>,
+    out: &mut Outcome,
+) {
+    let run_error = |span: Span, e: String| run_error(rule, doc, path, span, e);
     for element in elements {
         let element_span = span_of(element.as_ref()).unwrap_or(doc.root.span);
         let mut es = scope.new_inner_scope();
@@ -184,7 +207,6 @@ fn evaluate_rule<'a>(
                 .push(run_error(element_span, format!("assert: {e}"))),
         }
     }
-    judged
 }
 
 /// The elements a `select` result stands for: a list's items, or a single map; null is none.

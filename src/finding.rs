@@ -82,7 +82,13 @@ pub fn fingerprint(rule_id: &str, path: &str, logical_path: &str) -> String {
         h.update([0]);
     }
     let digest = h.finalize();
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = String::with_capacity(32);
+    for b in &digest[..16] {
+        hex.push(HEX[usize::from(b >> 4)] as char);
+        hex.push(HEX[usize::from(b & 15)] as char);
+    }
+    hex
 }
 
 /// Sorts findings deterministically and makes repeated fingerprints unique (`…:2`, `…:3`).

@@ -133,7 +133,7 @@ fn print_timings(result: &isms_lint::scan::ScanResult, report: std::time::Durati
         "rules: {} runs (rule x document), {} settled by their gate without running CEL",
         t.rule_runs, t.rule_runs_gated
     );
-    for p in result.rule_profile.iter().take(1000) {
+    for p in result.rule_profile.iter().take(10) {
         eprintln!(
             "  {:>9.1} ms  {:<48} {} runs, {} elements",
             ms(p.time),
