@@ -6,7 +6,9 @@
 It generates a deterministic corpus (scripts/gen_corpus.py) under target/bench-corpus, then
 measures, as whole processes (median of --runs): a parse-only scan (no rules), a full scan with
 every built-in rule, both with --jobs 1 and with all cores, peak RSS (getrusage of the child),
-files/s and MB/s, the full/parse-only ratio, and a 3-file run as pre-commit does it.
+files/s and MB/s, the full/parse-only ratio, throughput on a quarter-size corpus (linearity in
+files), the rule-gate statistics and slowest rules of `--timings`, and a 3-file run as pre-commit
+does it.
 It is a benchmark, not a test: it asserts nothing and prints the targets next to the results."""
 import argparse
 import os
@@ -84,6 +86,16 @@ def main():
     print(f"full / parse-only (--jobs 1):  {full_1 / parse_1:.2f}x")
     print(f"speed-up --jobs 1 -> all cores: {full_1 / full_all:.2f}x on {os.cpu_count()} cores")
     print(f"peak RSS, full scan: {max(rows[2][2], rows[3][2]):.1f} MB   (target < 200 MB)")
+    # Scaling with the number of files: a quarter-size corpus from the same generator.
+    quarter = args.corpus + "-quarter"
+    if not os.path.isdir(quarter):
+        subprocess.run([sys.executable, os.path.join(ROOT, "scripts/gen_corpus.py"), quarter, str(args.files // 4)], check=True)
+    # Both hold the same three large files, so bytes/s is the fairer comparison.
+    q_files, q_size = corpus_size(quarter)
+    q_wall, _, _ = median_run(base, quarter, args.runs)
+    q_rate, rate = q_size / 1e6 / q_wall, mb / full_all
+    print(f"throughput vs corpus size (full scan, all cores): {q_files} files {q_rate:.2f} MB/s, "
+          f"{files} files {rate:.2f} MB/s (ratio {rate / q_rate:.2f}; 1.0 is linear)")
     # Pre-commit: three staged files, as the hook passes them.
     three = []
     for d, _, names in sorted(os.walk(args.corpus)):
