@@ -87,7 +87,10 @@ pub fn evaluate(rules: &RuleSet, doc: &Document, path: &str, repo: Option<&MapNo
             continue;
         }
         out.evaluated.push(i);
-        if facts.as_ref().is_some_and(|f| !rule.gate.admits(f)) {
+        if facts
+            .as_ref()
+            .is_some_and(|f| !rule.checks().gate.admits(f))
+        {
             out.gated += 1;
             continue;
         }
@@ -131,7 +134,7 @@ fn select<'r, 'm>(
     scope: &Context<'_, 'static>,
     selections: &'m mut HashMap<&'r str, Vec<Box<dyn Val>>>,
 ) -> Result<&'m [Box<dyn Val>], RuleRunError> {
-    let Some(expr) = &rule.select else {
+    let Some(expr) = &rule.checks().select else {
         let whole = selections
             .entry("")
             .or_insert_with(|| vec![doc.root.as_val().clone_as_boxed()]);
@@ -164,15 +167,16 @@ fn judge<'a>(
     out: &mut Outcome,
 ) {
     let run_error = |span: Span, e: String| run_error(rule, doc, path, span, e);
+    let checks = rule.checks();
     for element in elements {
         let element_span = span_of(element.as_ref()).unwrap_or(doc.root.span);
         let mut es = scope.new_inner_scope();
         es.add_variable_as_val("item", element.clone_as_boxed());
         // The element's key costs a document index; most checks never read it.
-        if rule.checks_use_key {
+        if checks.uses_key {
             bind_key(&mut es, index, doc, element.as_ref());
         }
-        if let Some(when) = &rule.when {
+        if let Some(when) = &checks.when {
             match truth(when, &es) {
                 Ok(true) => {}
                 Ok(false) => continue,
@@ -184,7 +188,7 @@ fn judge<'a>(
             }
         }
         tree::reset_unknown_read();
-        let verdict = truth(&rule.assert, &es);
+        let verdict = truth(&checks.assert, &es);
         let unknown = tree::unknown_read();
         match (verdict, unknown) {
             (Ok(true), _) => {}
@@ -392,7 +396,7 @@ fn build_finding<'a>(
     out: &mut Outcome,
 ) -> Finding {
     let mut ms = es.new_inner_scope();
-    if !rule.checks_use_key {
+    if !rule.checks().uses_key {
         bind_key(&mut ms, index, doc, element);
     }
     let index = index.get_or_insert_with(|| Placements::of(&doc.root));
@@ -445,7 +449,7 @@ fn build_finding<'a>(
 
 fn render(rule: &Rule, ctx: &Context<'_, 'static>, mut on_error: impl FnMut(String)) -> String {
     let mut s = String::new();
-    for part in &rule.message {
+    for part in &rule.checks().message {
         match part {
             TemplatePart::Text(t) => s.push_str(t),
             TemplatePart::Expr(e) => match CelValue::resolve_val(e.program.expression(), ctx) {

@@ -24,7 +24,7 @@ fn gates_change_no_finding_error_or_count() {
     assert!(gated.errors.is_empty(), "{:?}", gated.errors);
     let mut open = RuleSet::load(builtin_sources());
     for r in &mut open.rules {
-        r.gate = Gate::Open;
+        r.checks_mut().gate = Gate::Open;
     }
     let with = scan_fixtures(&gated);
     let without = scan_fixtures(&open);
@@ -49,7 +49,7 @@ fn gates_change_no_finding_error_or_count() {
 #[test]
 fn built_in_rules_get_the_gates_their_select_implies() {
     let rules = RuleSet::load(builtin_sources());
-    let gate = |id: &str| rules.get(id).unwrap().gate.clone();
+    let gate = |id: &str| rules.get(id).unwrap().checks().gate.clone();
     assert_eq!(
         gate("cfn-alb-access-logs"),
         Gate::Resource("AWS::ElasticLoadBalancingV2::LoadBalancer".into())
@@ -59,7 +59,11 @@ fn built_in_rules_get_the_gates_their_select_implies() {
         Gate::KindIn(vec!["HorizontalPodAutoscaler".into()])
     );
     assert_eq!(gate("k8s-container-privileged"), Gate::PodSpec);
-    let gated = rules.rules.iter().filter(|r| r.gate != Gate::Open).count();
+    let gated = rules
+        .rules
+        .iter()
+        .filter(|r| r.checks().gate != Gate::Open)
+        .count();
     assert!(
         gated >= 200,
         "only {gated} of {} rules have a gate",

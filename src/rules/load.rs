@@ -3,14 +3,16 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::{Arc, OnceLock};
 
 use globset::{GlobBuilder, GlobSetBuilder};
 use include_dir::{include_dir, Dir};
 use serde::Deserialize;
 use serde_saphyr::{Location, Spanned};
 
+use super::gate::Gate;
 use super::path::KeyPath;
-use super::{ControlLink, Expr, Relation, Rule, RuleOrigin, Severity, TemplatePart};
+use super::{Checks, ControlLink, Expr, Relation, Rule, RuleOrigin, Severity, TemplatePart};
 use crate::catalog;
 use crate::cel_env;
 use crate::diagnostic::FileDiagnostic;
@@ -144,7 +146,10 @@ pub fn compile_all(sources: Vec<RuleSourceFile>) -> (Vec<Rule>, Vec<FileDiagnost
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
     // Compiling CEL dominates start-up: compile the files in parallel, then check ids in order.
     use rayon::prelude::*;
-    let compiled: Vec<_> = sources.par_iter().map(compile_one).collect();
+    let compiled: Vec<_> = sources
+        .par_iter()
+        .map(|src| compile_one(src, src.builtin))
+        .collect();
     for (src, result) in sources.iter().zip(compiled) {
         match result {
             Ok((rule, id_offset)) => {
@@ -275,12 +280,23 @@ fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-fn compile_one(src: &RuleSourceFile) -> Result<(Rule, usize), Vec<FileDiagnostic>> {
+/// Checks and compiles one rule file. With `defer_cel` (built-in rules, which the test suite
+/// checks), the field check and the CEL are left for `compile_deferred` on first use.
+fn compile_one(
+    src: &RuleSourceFile,
+    defer_cel: bool,
+) -> Result<(Rule, usize), Vec<FileDiagnostic>> {
     let mut ctx = Ctx {
         src,
         errors: Vec::new(),
     };
-    match yaml::parse(&src.text) {
+    let spanned = if defer_cel {
+        Ok(None)
+    } else {
+        yaml::parse(&src.text).map(Some)
+    };
+    match spanned {
+        Ok(None) => {}
         Err(e) => {
             return Err(vec![FileDiagnostic::at_line_col(
                 &src.path,
@@ -290,7 +306,7 @@ fn compile_one(src: &RuleSourceFile) -> Result<(Rule, usize), Vec<FileDiagnostic
                 format!("rule file is not valid YAML: {}", e.message),
             )]);
         }
-        Ok(stream) => match stream.documents.first() {
+        Ok(Some(stream)) => match stream.documents.first() {
             Some(root) if root.as_map().is_some() => unknown_fields(&mut ctx, root),
             _ => {
                 ctx.at_top(
@@ -399,24 +415,6 @@ fn compile_one(src: &RuleSourceFile) -> Result<(Rule, usize), Vec<FileDiagnostic
         }
     };
     let controls = check_controls(&mut ctx, &raw.controls);
-    let select = raw
-        .select
-        .as_ref()
-        .and_then(|s| compile_expr(&mut ctx, s, "select"));
-    let when = raw
-        .when
-        .as_ref()
-        .and_then(|s| compile_expr(&mut ctx, s, "when"));
-    let assert = match &raw.assertion {
-        Some(a) => compile_expr(&mut ctx, a, "assert"),
-        None => {
-            ctx.at_top(
-                "missing field 'assert'",
-                "add assert: <CEL expression, true when compliant>",
-            );
-            None
-        }
-    };
     let at = raw
         .at
         .as_ref()
@@ -427,54 +425,107 @@ fn compile_one(src: &RuleSourceFile) -> Result<(Rule, usize), Vec<FileDiagnostic
                 None
             }
         });
-    let message = match &raw.message {
-        Some(m) => compile_template(&mut ctx, m),
-        None => {
-            ctx.at_top(
-                "missing field 'message'",
-                "add message: \"what is wrong, with {{ item.name }}\"",
-            );
-            Vec::new()
+    if raw.assertion.is_none() {
+        ctx.at_top(
+            "missing field 'assert'",
+            "add assert: <CEL expression, true when compliant>",
+        );
+    }
+    if raw.message.is_none() {
+        ctx.at_top(
+            "missing field 'message'",
+            "add message: \"what is wrong, with {{ item.name }}\"",
+        );
+    }
+    let checks = OnceLock::new();
+    if !defer_cel {
+        if let Some(c) = compile_checks(&mut ctx, &raw) {
+            let _ = checks.set(c);
         }
+    }
+    let control_ids = controls.iter().map(|c| c.id.clone()).collect();
+    if !ctx.errors.is_empty() {
+        return Err(ctx.errors);
+    }
+    let rule = Rule {
+        id,
+        title,
+        description: raw.description.unwrap_or_default().trim().to_string(),
+        severity,
+        kinds,
+        files,
+        controls,
+        at,
+        remediation,
+        references: raw.references.unwrap_or_default(),
+        tags: raw.tags.unwrap_or_default(),
+        origin: RuleOrigin {
+            path: src.path.clone(),
+            builtin: src.builtin,
+        },
+        control_ids,
+        checks,
+        deferred: defer_cel.then(|| Arc::new(src.clone())),
     };
-    let gate = super::gate::Gate::of_rule(
+    Ok((rule, id_offset))
+}
+
+/// Compiles `select`, `when`, `assert` and the message; `None` after reporting an error.
+fn compile_checks(ctx: &mut Ctx<'_>, raw: &RawRule) -> Option<Checks> {
+    let select = raw.select.as_ref().map(|s| compile_expr(ctx, s, "select"));
+    let when = raw.when.as_ref().map(|s| compile_expr(ctx, s, "when"));
+    let assert = raw
+        .assertion
+        .as_ref()
+        .and_then(|a| compile_expr(ctx, a, "assert"));
+    let message = raw
+        .message
+        .as_ref()
+        .map(|m| compile_template(ctx, m))
+        .unwrap_or_default();
+    let (select, when, assert) = match (select, when, assert) {
+        (Some(None), _, _) | (_, Some(None), _) | (_, _, None) => return None,
+        (s, w, Some(a)) => (s.flatten(), w.flatten(), a),
+    };
+    if !ctx.errors.is_empty() {
+        return None;
+    }
+    let gate = Gate::of_rule(
         select.as_ref().map(|e| e.program.expression()),
         when.as_ref().map(|e| e.program.expression()),
     );
-    let checks_use_key = [&when, &assert].iter().any(|e| {
-        e.as_ref()
-            .is_some_and(|e| e.program.references().has_variable("key"))
-    });
-    let control_ids = controls.iter().map(|c| c.id.clone()).collect();
-    match (assert, ctx.errors.is_empty()) {
-        (Some(assert), true) => Ok((
-            Rule {
-                id,
-                title,
-                description: raw.description.unwrap_or_default().trim().to_string(),
-                severity,
-                kinds,
-                files,
-                controls,
-                select,
-                when,
-                assert,
-                at,
-                message,
-                remediation,
-                references: raw.references.unwrap_or_default(),
-                tags: raw.tags.unwrap_or_default(),
-                origin: RuleOrigin {
-                    path: src.path.clone(),
-                    builtin: src.builtin,
-                },
-                gate,
-                checks_use_key,
-                control_ids,
-            },
-            id_offset,
-        )),
-        _ => Err(ctx.errors),
+    let uses_key = [when.as_ref(), Some(&assert)]
+        .into_iter()
+        .flatten()
+        .any(|e| e.program.references().has_variable("key"));
+    Some(Checks {
+        select,
+        when,
+        assert,
+        message,
+        gate,
+        uses_key,
+    })
+}
+
+/// Compiles a built-in rule's CEL on first use. Built-in rules are compiled in full by the test
+/// suite, so failing here is a bug in isms-lint, reported as an internal error of the file
+/// being scanned.
+pub(super) fn compile_deferred(src: &RuleSourceFile) -> Checks {
+    match compile_one(src, false) {
+        Ok((rule, _)) => rule
+            .checks
+            .into_inner()
+            .expect("an eagerly compiled rule has its checks"),
+        Err(errors) => panic!(
+            "built-in rule {} does not compile: {}",
+            src.path,
+            errors
+                .iter()
+                .map(|e| e.message.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
     }
 }
 
@@ -780,12 +831,43 @@ remediation: Do not.
 "#;
 
     #[test]
+    fn every_built_in_rule_passes_the_full_check_that_loading_defers() {
+        let sources = builtin_sources();
+        assert!(sources.len() >= 300);
+        let failures: Vec<String> = sources
+            .iter()
+            .filter_map(|s| compile_one(s, false).err())
+            .flatten()
+            .map(|e| format!("{}:{}: {}", e.path, e.line, e.message))
+            .collect();
+        assert!(failures.is_empty(), "{failures:#?}");
+    }
+
+    #[test]
+    fn built_in_rules_compile_their_cel_on_first_use() {
+        let (rules, errors) = compile_all(builtin_sources());
+        assert!(errors.is_empty(), "{errors:?}");
+        let rule = rules
+            .iter()
+            .find(|r| r.id == "k8s-container-privileged")
+            .unwrap();
+        assert!(rule.checks.get().is_none());
+        assert_eq!(
+            rule.checks().select.as_ref().unwrap().source,
+            "containers(doc)"
+        );
+        // User rules are compiled at load, so their CEL errors are reported then.
+        let (rules, _) = compile_all(vec![src("r/demo-rule.yaml", GOOD)]);
+        assert!(rules[0].checks.get().is_some());
+    }
+
+    #[test]
     fn a_good_rule_compiles() {
         let (rules, errors) = compile_all(vec![src("r/demo-rule.yaml", GOOD)]);
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(rules[0].id, "demo-rule");
         assert_eq!(rules[0].controls[0].id, "8.9");
-        assert_eq!(rules[0].message.len(), 3);
+        assert_eq!(rules[0].checks().message.len(), 3);
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod path;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::{Arc, OnceLock};
 
 use globset::GlobSet;
 
@@ -191,16 +192,8 @@ pub struct Rule {
     pub files: Option<(Vec<String>, GlobSet)>,
     /// Annex A controls it evidences.
     pub controls: Vec<ControlLink>,
-    /// Elements to judge (default: the document).
-    pub select: Option<Expr>,
-    /// Filter on each element.
-    pub when: Option<Expr>,
-    /// True when the element is compliant.
-    pub assert: Expr,
     /// Path inside the element to point at.
     pub at: Option<path::KeyPath>,
-    /// Message template.
-    pub message: Vec<TemplatePart>,
     /// How to fix a finding.
     pub remediation: String,
     /// Further reading.
@@ -209,15 +202,50 @@ pub struct Rule {
     pub tags: Vec<String>,
     /// Where the rule file is.
     pub origin: RuleOrigin,
+    /// The ids of `controls`, shared by every finding of the rule.
+    pub control_ids: std::sync::Arc<[String]>,
+    /// Its CEL, compiled (at load for user rules, on first use for built-in ones).
+    checks: OnceLock<Checks>,
+    /// The file to compile the CEL from when that was deferred.
+    deferred: Option<Arc<RuleSourceFile>>,
+}
+
+/// A rule's CEL programs and what was learnt from them.
+#[derive(Debug)]
+pub struct Checks {
+    /// Elements to judge (default: the document).
+    pub select: Option<Expr>,
+    /// Filter on each element.
+    pub when: Option<Expr>,
+    /// True when the element is compliant.
+    pub assert: Expr,
+    /// Message template.
+    pub message: Vec<TemplatePart>,
     /// What a document must contain for the rule to report anything on it.
     pub gate: gate::Gate,
     /// Whether `when` or `assert` read `key` (else it is bound only to render messages).
-    pub checks_use_key: bool,
-    /// The ids of `controls`, shared by every finding of the rule.
-    pub control_ids: std::sync::Arc<[String]>,
+    pub uses_key: bool,
 }
 
 impl Rule {
+    /// The rule's compiled CEL. Built-in rules compile on first use, so a run compiles only
+    /// the rules of the document kinds it meets (the test suite compiles them all).
+    pub fn checks(&self) -> &Checks {
+        self.checks.get_or_init(|| {
+            let src = self
+                .deferred
+                .as_deref()
+                .expect("a rule whose CEL was not compiled at load keeps its source");
+            load::compile_deferred(src)
+        })
+    }
+
+    /// The compiled CEL, for changing it (tests open gates with this).
+    pub fn checks_mut(&mut self) -> &mut Checks {
+        self.checks();
+        self.checks.get_mut().expect("compiled just above")
+    }
+
     /// Whether the rule judges documents of `kind` at `path`.
     pub fn applies_to(&self, kind: Kind, path: &str) -> bool {
         self.kinds.contains(&kind)
