@@ -139,11 +139,11 @@ pub fn show_rule(r: &Rule) -> String {
             c.rationale
         );
     }
-    let _ = writeln!(out, "\nChecks: {}", r.checks().assert.source.trim());
-    if let Some(s) = &r.checks().select {
+    let _ = writeln!(out, "\nChecks: {}", r.verdict().assert.source.trim());
+    if let Some(s) = &r.selection().select {
         let _ = writeln!(out, "  on each of: {}", s.source.trim());
     }
-    if let Some(w) = &r.checks().when {
+    if let Some(w) = &r.selection().when {
         let _ = writeln!(out, "  when: {}", w.source.trim());
     }
     for (label, which) in [("Failing example", "fail"), ("Passing example", "pass")] {

@@ -108,12 +108,12 @@ pub fn rule_section(r: &Rule) -> String {
     let _ = writeln!(
         out,
         "\nChecks (CEL, true = compliant): `{}`\n",
-        one_line(&r.checks().assert.source)
+        one_line(&r.verdict().assert.source)
     );
-    if let Some(s) = &r.checks().select {
+    if let Some(s) = &r.selection().select {
         let _ = writeln!(out, "On each of: `{}`\n", one_line(&s.source));
     }
-    if let Some(w) = &r.checks().when {
+    if let Some(w) = &r.selection().when {
         let _ = writeln!(out, "When: `{}`\n", one_line(&w.source));
     }
     fenced(&mut out, "Failing example", example(&r.id, "fail"));

@@ -11,7 +11,7 @@ use crate::cel_env;
 use crate::doc::{tree, Document, ListNode, MapBuilder, MapNode, Node, NodeId, Span, Value};
 use crate::finding::{fingerprint, Finding};
 use crate::rules::gate::Facts;
-use crate::rules::{Expr, Rule, RuleSet, Severity, TemplatePart};
+use crate::rules::{Expr, Rule, RuleSet, Selection, Severity, TemplatePart};
 
 /// A rule that failed to evaluate on a document: reported, never taken as a pass.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -89,7 +89,7 @@ pub fn evaluate(rules: &RuleSet, doc: &Document, path: &str, repo: Option<&MapNo
         out.evaluated.push(i);
         if facts
             .as_ref()
-            .is_some_and(|f| !rule.checks().gate.admits(f))
+            .is_some_and(|f| !rule.selection().gate.admits(f))
         {
             out.gated += 1;
             continue;
@@ -134,7 +134,7 @@ fn select<'r, 'm>(
     scope: &Context<'_, 'static>,
     selections: &'m mut HashMap<&'r str, Vec<Box<dyn Val>>>,
 ) -> Result<&'m [Box<dyn Val>], RuleRunError> {
-    let Some(expr) = &rule.checks().select else {
+    let Some(expr) = &rule.selection().select else {
         let whole = selections
             .entry("")
             .or_insert_with(|| vec![doc.root.as_val().clone_as_boxed()]);
@@ -167,16 +167,17 @@ fn judge<'a>(
     out: &mut Outcome,
 ) {
     let run_error = |span: Span, e: String| run_error(rule, doc, path, span, e);
-    let checks = rule.checks();
+    let Selection { when, .. } = rule.selection();
+    let verdict = rule.verdict();
     for element in elements {
         let element_span = span_of(element.as_ref()).unwrap_or(doc.root.span);
         let mut es = scope.new_inner_scope();
         es.add_variable_as_val("item", element.clone_as_boxed());
         // The element's key costs a document index; most checks never read it.
-        if checks.uses_key {
+        if verdict.uses_key {
             bind_key(&mut es, index, doc, element.as_ref());
         }
-        if let Some(when) = &checks.when {
+        if let Some(when) = when {
             match truth(when, &es) {
                 Ok(true) => {}
                 Ok(false) => continue,
@@ -188,9 +189,9 @@ fn judge<'a>(
             }
         }
         tree::reset_unknown_read();
-        let verdict = truth(&checks.assert, &es);
+        let judged = truth(&verdict.assert, &es);
         let unknown = tree::unknown_read();
-        match (verdict, unknown) {
+        match (judged, unknown) {
             (Ok(true), _) => {}
             (Ok(false), None) => {
                 let finding = build_finding(index, rule, doc, path, element.as_ref(), &es, out);
@@ -396,7 +397,7 @@ fn build_finding<'a>(
     out: &mut Outcome,
 ) -> Finding {
     let mut ms = es.new_inner_scope();
-    if !rule.checks().uses_key {
+    if !rule.verdict().uses_key {
         bind_key(&mut ms, index, doc, element);
     }
     let index = index.get_or_insert_with(|| Placements::of(&doc.root));
@@ -449,7 +450,7 @@ fn build_finding<'a>(
 
 fn render(rule: &Rule, ctx: &Context<'_, 'static>, mut on_error: impl FnMut(String)) -> String {
     let mut s = String::new();
-    for part in &rule.checks().message {
+    for part in &rule.verdict().message {
         match part {
             TemplatePart::Text(t) => s.push_str(t),
             TemplatePart::Expr(e) => match CelValue::resolve_val(e.program.expression(), ctx) {

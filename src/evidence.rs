@@ -85,17 +85,17 @@ pub fn rule_pack_digest(rules: &RuleSet) -> String {
                 c.rationale
             ));
         }
-        let checks = r.checks();
-        for e in [&checks.select, &checks.when].into_iter().flatten() {
+        let (selection, verdict) = (r.selection(), r.verdict());
+        for e in [&selection.select, &selection.when].into_iter().flatten() {
             canon.push_str(&e.source);
             canon.push('\n');
         }
-        canon.push_str(&checks.assert.source);
+        canon.push_str(&verdict.assert.source);
         canon.push('\n');
         if let Some(at) = &r.at {
             canon.push_str(&at.text);
         }
-        for p in &checks.message {
+        for p in &verdict.message {
             match p {
                 TemplatePart::Text(t) => canon.push_str(t),
                 TemplatePart::Expr(e) => canon.push_str(&format!("{{{{{}}}}}", e.source)),

@@ -24,7 +24,7 @@ fn gates_change_no_finding_error_or_count() {
     assert!(gated.errors.is_empty(), "{:?}", gated.errors);
     let mut open = RuleSet::load(builtin_sources());
     for r in &mut open.rules {
-        r.checks_mut().gate = Gate::Open;
+        r.selection_mut().gate = Gate::Open;
     }
     let with = scan_fixtures(&gated);
     let without = scan_fixtures(&open);
@@ -49,7 +49,7 @@ fn gates_change_no_finding_error_or_count() {
 #[test]
 fn built_in_rules_get_the_gates_their_select_implies() {
     let rules = RuleSet::load(builtin_sources());
-    let gate = |id: &str| rules.get(id).unwrap().checks().gate.clone();
+    let gate = |id: &str| rules.get(id).unwrap().selection().gate.clone();
     assert_eq!(
         gate("cfn-alb-access-logs"),
         Gate::Resource("AWS::ElasticLoadBalancingV2::LoadBalancer".into())
@@ -62,7 +62,7 @@ fn built_in_rules_get_the_gates_their_select_implies() {
     let gated = rules
         .rules
         .iter()
-        .filter(|r| r.checks().gate != Gate::Open)
+        .filter(|r| r.selection().gate != Gate::Open)
         .count();
     assert!(
         gated >= 200,

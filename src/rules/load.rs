@@ -12,7 +12,9 @@ use serde_saphyr::{Location, Spanned};
 
 use super::gate::Gate;
 use super::path::KeyPath;
-use super::{Checks, ControlLink, Expr, Relation, Rule, RuleOrigin, Severity, TemplatePart};
+use super::{
+    ControlLink, Expr, Relation, Rule, RuleOrigin, Selection, Severity, TemplatePart, Verdict,
+};
 use crate::catalog;
 use crate::cel_env;
 use crate::diagnostic::FileDiagnostic;
@@ -281,7 +283,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 /// Checks and compiles one rule file. With `defer_cel` (built-in rules, which the test suite
-/// checks), the field check and the CEL are left for `compile_deferred` on first use.
+/// checks), the field check is skipped and the CEL is compiled when first needed.
 fn compile_one(
     src: &RuleSourceFile,
     defer_cel: bool,
@@ -437,10 +439,16 @@ fn compile_one(
             "add message: \"what is wrong, with {{ item.name }}\"",
         );
     }
-    let checks = OnceLock::new();
+    let (selection, verdict) = (OnceLock::new(), OnceLock::new());
     if !defer_cel {
-        if let Some(c) = compile_checks(&mut ctx, &raw) {
-            let _ = checks.set(c);
+        // Both halves are compiled whatever happens, so that every error is reported at once.
+        let sel = compile_selection(&mut ctx, &raw);
+        let when = sel.as_ref().and_then(|s| s.when.as_ref());
+        if let Some(v) = compile_verdict(&mut ctx, &raw.assertion, &raw.message, when) {
+            let _ = verdict.set(v);
+        }
+        if let Some(sel) = sel {
+            let _ = selection.set(sel);
         }
     }
     let control_ids = controls.iter().map(|c| c.id.clone()).collect();
@@ -464,68 +472,117 @@ fn compile_one(
             builtin: src.builtin,
         },
         control_ids,
-        checks,
-        deferred: defer_cel.then(|| Arc::new(src.clone())),
+        selection,
+        verdict,
+        deferred: defer_cel.then(|| {
+            Arc::new(DeferredCel {
+                src: src.clone(),
+                select: raw.select,
+                when: raw.when,
+                assertion: raw.assertion,
+                message: raw.message,
+            })
+        }),
     };
     Ok((rule, id_offset))
 }
 
-/// Compiles `select`, `when`, `assert` and the message; `None` after reporting an error.
-fn compile_checks(ctx: &mut Ctx<'_>, raw: &RawRule) -> Option<Checks> {
-    let select = raw.select.as_ref().map(|s| compile_expr(ctx, s, "select"));
-    let when = raw.when.as_ref().map(|s| compile_expr(ctx, s, "when"));
-    let assert = raw
-        .assertion
-        .as_ref()
-        .and_then(|a| compile_expr(ctx, a, "assert"));
-    let message = raw
-        .message
-        .as_ref()
-        .map(|m| compile_template(ctx, m))
-        .unwrap_or_default();
-    let (select, when, assert) = match (select, when, assert) {
-        (Some(None), _, _) | (_, Some(None), _) | (_, _, None) => return None,
-        (s, w, Some(a)) => (s.flatten(), w.flatten(), a),
-    };
-    if !ctx.errors.is_empty() {
+/// A built-in rule's CEL, kept to be compiled when first needed.
+#[derive(Debug)]
+pub(super) struct DeferredCel {
+    src: RuleSourceFile,
+    select: Option<Spanned<String>>,
+    when: Option<Spanned<String>>,
+    assertion: Option<Spanned<String>>,
+    message: Option<Spanned<String>>,
+}
+
+/// Compiles `select` and `when` and reads the gate; `None` after reporting an error.
+fn compile_selection(ctx: &mut Ctx<'_>, raw: &RawRule) -> Option<Selection> {
+    selection_of(ctx, &raw.select, &raw.when)
+}
+
+fn selection_of(
+    ctx: &mut Ctx<'_>,
+    select: &Option<Spanned<String>>,
+    when: &Option<Spanned<String>>,
+) -> Option<Selection> {
+    let select = select.as_ref().map(|s| compile_expr(ctx, s, "select"));
+    let when = when.as_ref().map(|s| compile_expr(ctx, s, "when"));
+    // A field that is present but did not compile has reported its error.
+    if matches!(select, Some(None)) || matches!(when, Some(None)) {
         return None;
     }
+    let (select, when) = (select.flatten(), when.flatten());
     let gate = Gate::of_rule(
         select.as_ref().map(|e| e.program.expression()),
         when.as_ref().map(|e| e.program.expression()),
     );
-    let uses_key = [when.as_ref(), Some(&assert)]
+    Some(Selection { select, when, gate })
+}
+
+/// Compiles `assert` and the message; `None` after reporting an error.
+fn compile_verdict(
+    ctx: &mut Ctx<'_>,
+    assertion: &Option<Spanned<String>>,
+    message: &Option<Spanned<String>>,
+    when: Option<&Expr>,
+) -> Option<Verdict> {
+    let errors_before = ctx.errors.len();
+    let assert = assertion
+        .as_ref()
+        .and_then(|a| compile_expr(ctx, a, "assert"));
+    let message = message
+        .as_ref()
+        .map(|m| compile_template(ctx, m))
+        .unwrap_or_default();
+    let assert = assert.filter(|_| ctx.errors.len() == errors_before)?;
+    let uses_key = [when, Some(&assert)]
         .into_iter()
         .flatten()
         .any(|e| e.program.references().has_variable("key"));
-    Some(Checks {
-        select,
-        when,
+    Some(Verdict {
         assert,
         message,
-        gate,
         uses_key,
     })
 }
 
-/// Compiles a built-in rule's CEL on first use. Built-in rules are compiled in full by the test
-/// suite, so failing here is a bug in isms-lint, reported as an internal error of the file
-/// being scanned.
-pub(super) fn compile_deferred(src: &RuleSourceFile) -> Checks {
-    match compile_one(src, false) {
-        Ok((rule, _)) => rule
-            .checks
-            .into_inner()
-            .expect("an eagerly compiled rule has its checks"),
-        Err(errors) => panic!(
-            "built-in rule {} does not compile: {}",
-            src.path,
-            errors
-                .iter()
-                .map(|e| e.message.as_str())
-                .collect::<Vec<_>>()
-                .join("; ")
-        ),
+/// Built-in rules are compiled in full by the test suite, so failing here is a bug in
+/// isms-lint, reported as an internal error of the file being scanned.
+fn deferred_failed(d: &DeferredCel, errors: &[FileDiagnostic]) -> ! {
+    panic!(
+        "built-in rule {} does not compile: {}",
+        d.src.path,
+        errors
+            .iter()
+            .map(|e| e.message.as_str())
+            .collect::<Vec<_>>()
+            .join("; ")
+    )
+}
+
+/// Compiles a built-in rule's `select` and `when` on first use.
+pub(super) fn compile_selection_deferred(d: &DeferredCel) -> Selection {
+    let mut ctx = Ctx {
+        src: &d.src,
+        errors: Vec::new(),
+    };
+    match selection_of(&mut ctx, &d.select, &d.when) {
+        Some(s) if ctx.errors.is_empty() => s,
+        _ => deferred_failed(d, &ctx.errors),
+    }
+}
+
+/// Compiles a built-in rule's `assert` and message on first use.
+pub(super) fn compile_verdict_deferred(d: &DeferredCel, when: Option<&Expr>) -> Verdict {
+    let mut ctx = Ctx {
+        src: &d.src,
+        errors: Vec::new(),
+    };
+    match compile_verdict(&mut ctx, &d.assertion, &d.message, when) {
+        Some(v) if ctx.errors.is_empty() => v,
+        _ => deferred_failed(d, &ctx.errors),
     }
 }
 
@@ -851,14 +908,15 @@ remediation: Do not.
             .iter()
             .find(|r| r.id == "k8s-container-privileged")
             .unwrap();
-        assert!(rule.checks.get().is_none());
-        assert_eq!(
-            rule.checks().select.as_ref().unwrap().source,
-            "containers(doc)"
-        );
+        assert!(rule.selection.get().is_none() && rule.verdict.get().is_none());
+        let select = &rule.selection().select;
+        assert_eq!(select.as_ref().unwrap().source, "containers(doc)");
+        // `assert` waits until a document passes the gate.
+        assert!(rule.verdict.get().is_none());
+        assert!(rule.verdict().assert.source.contains("privileged"));
         // User rules are compiled at load, so their CEL errors are reported then.
         let (rules, _) = compile_all(vec![src("r/demo-rule.yaml", GOOD)]);
-        assert!(rules[0].checks.get().is_some());
+        assert!(rules[0].selection.get().is_some() && rules[0].verdict.get().is_some());
     }
 
     #[test]
@@ -867,7 +925,7 @@ remediation: Do not.
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(rules[0].id, "demo-rule");
         assert_eq!(rules[0].controls[0].id, "8.9");
-        assert_eq!(rules[0].checks().message.len(), 3);
+        assert_eq!(rules[0].verdict().message.len(), 3);
     }
 
     #[test]

@@ -204,46 +204,63 @@ pub struct Rule {
     pub origin: RuleOrigin,
     /// The ids of `controls`, shared by every finding of the rule.
     pub control_ids: std::sync::Arc<[String]>,
-    /// Its CEL, compiled (at load for user rules, on first use for built-in ones).
-    checks: OnceLock<Checks>,
-    /// The file to compile the CEL from when that was deferred.
-    deferred: Option<Arc<RuleSourceFile>>,
+    /// `select` and `when`, compiled (at load for user rules, on first use for built-in ones).
+    selection: OnceLock<Selection>,
+    /// `assert` and the message, compiled (at load for user rules, for built-in ones when a
+    /// document first passes the rule's gate).
+    verdict: OnceLock<Verdict>,
+    /// What to compile from when compiling was deferred.
+    deferred: Option<Arc<load::DeferredCel>>,
 }
 
-/// A rule's CEL programs and what was learnt from them.
+/// What a rule judges: its `select` and `when`, and the gate read from them.
 #[derive(Debug)]
-pub struct Checks {
+pub struct Selection {
     /// Elements to judge (default: the document).
     pub select: Option<Expr>,
     /// Filter on each element.
     pub when: Option<Expr>,
+    /// What a document must contain for the rule to report anything on it.
+    pub gate: gate::Gate,
+}
+
+/// How a rule judges: its `assert` and message.
+#[derive(Debug)]
+pub struct Verdict {
     /// True when the element is compliant.
     pub assert: Expr,
     /// Message template.
     pub message: Vec<TemplatePart>,
-    /// What a document must contain for the rule to report anything on it.
-    pub gate: gate::Gate,
     /// Whether `when` or `assert` read `key` (else it is bound only to render messages).
     pub uses_key: bool,
 }
 
 impl Rule {
-    /// The rule's compiled CEL. Built-in rules compile on first use, so a run compiles only
-    /// the rules of the document kinds it meets (the test suite compiles them all).
-    pub fn checks(&self) -> &Checks {
-        self.checks.get_or_init(|| {
-            let src = self
-                .deferred
-                .as_deref()
-                .expect("a rule whose CEL was not compiled at load keeps its source");
-            load::compile_deferred(src)
+    /// The rule's `select`, `when` and gate. Built-in rules compile them on first use, so a run
+    /// compiles only the rules of the document kinds it meets (the test suite compiles them all).
+    pub fn selection(&self) -> &Selection {
+        self.selection
+            .get_or_init(|| load::compile_selection_deferred(self.deferred()))
+    }
+
+    /// The rule's `assert` and message; built-in rules compile them when first needed, after a
+    /// document passed the gate.
+    pub fn verdict(&self) -> &Verdict {
+        self.verdict.get_or_init(|| {
+            load::compile_verdict_deferred(self.deferred(), self.selection().when.as_ref())
         })
     }
 
-    /// The compiled CEL, for changing it (tests open gates with this).
-    pub fn checks_mut(&mut self) -> &mut Checks {
-        self.checks();
-        self.checks.get_mut().expect("compiled just above")
+    /// The selection, for changing it (tests open gates with this).
+    pub fn selection_mut(&mut self) -> &mut Selection {
+        self.selection();
+        self.selection.get_mut().expect("compiled just above")
+    }
+
+    fn deferred(&self) -> &load::DeferredCel {
+        self.deferred
+            .as_deref()
+            .expect("a rule whose CEL was not compiled at load keeps its source")
     }
 
     /// Whether the rule judges documents of `kind` at `path`.
