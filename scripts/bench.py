@@ -79,7 +79,7 @@ def main():
         print(f"{label:<24} {wall:7.2f} {files / wall:9.0f} {mb / wall:7.1f} {rss:12.1f}")
     for label, _, _, timings in rows:
         print(f"  {label}: {timings[0] if timings else ''}")
-    print("  full scan, all cores, " + "\n    ".join(timings_line for timings_line in rows[2][3][1:7]))
+    print("  full scan, all cores, " + "\n    ".join(rows[2][3][1:7]))
     parse_all, full_all = rows[0][1], rows[2][1]
     parse_1, full_1 = rows[1][1], rows[3][1]
     print(f"full / parse-only (all cores): {full_all / parse_all:.2f}x   (target <= 1.5x)")

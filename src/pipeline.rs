@@ -169,6 +169,7 @@ pub fn run(opts: &RunOptions) -> Result<Run, String> {
         assume_repository: false,
     };
     let mut result = scan::scan(&rules, &scan_opts)?;
+    let scanned = result.findings.len();
     let applied = suppress::apply_waivers(
         &mut result.findings,
         &config,
@@ -176,7 +177,10 @@ pub fn run(opts: &RunOptions) -> Result<Run, String> {
         opts.report_unused_suppressions,
     );
     result.unused_suppressions += applied.unused;
-    crate::finding::finalize(&mut result.findings);
+    // The scan left its findings final; only waiver findings (expired, unused) need placing.
+    if result.findings.len() != scanned {
+        crate::finding::finalize(&mut result.findings);
+    }
     let mut baseline_known = 0;
     if let Some(b) = &opts.baseline {
         match baseline::read(b) {

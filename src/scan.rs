@@ -139,34 +139,12 @@ pub fn scan(rules: &RuleSet, opts: &ScanOptions) -> Result<ScanResult, String> {
     out.timings.files_wall = files_started.elapsed();
     out.findings
         .reserve_exact(results.iter().map(|r| r.findings.len()).sum::<usize>() + 16);
-    let mut evaluations = vec![0usize; rules.rules.len()];
-    let mut profile = vec![RuleProfile::default(); rules.rules.len()];
+    let mut tally = Tally {
+        evaluations: vec![0; rules.rules.len()],
+        profile: vec![RuleProfile::default(); rules.rules.len()],
+    };
     for r in results {
-        out.timings.rule_runs += r.evaluated.len();
-        out.timings.rule_runs_gated += r.gated;
-        for (i, time, elements) in r.profile {
-            let p = &mut profile[i];
-            p.runs += 1;
-            p.elements += elements;
-            p.time += time;
-        }
-        out.findings.extend(r.findings);
-        out.rule_errors.extend(r.errors);
-        out.notices.extend(r.notices);
-        out.files_scanned += if r.files > 0 {
-            r.files
-        } else {
-            usize::from(r.scanned)
-        };
-        for k in r.kinds {
-            *out.documents_by_kind.entry(k).or_default() += 1;
-        }
-        for i in r.evaluated {
-            evaluations[i] += 1;
-        }
-        out.unused_suppressions += r.unused_suppressions;
-        out.timings.parse += r.parse;
-        out.timings.evaluate += r.evaluate;
+        merge(&mut out, &mut tally, r);
     }
     if rules.has_kind(Kind::Repository) {
         let excludes = discover::exclude_set(&opts.discover.excludes)?;
@@ -178,12 +156,12 @@ pub fn scan(rules: &RuleSet, opts: &ScanOptions) -> Result<ScanResult, String> {
                 let facts = repo.root.as_map().cloned();
                 let anchor = repo.files.first().cloned().unwrap_or_default();
                 let outcome = eval::evaluate(rules, &repo, &anchor, facts.as_ref());
-                *out.documents_by_kind.entry(Kind::Repository).or_default() += 1;
-                // Suppressions in the files the facts point into (README, CODEOWNERS, settings…).
                 let mut r = FileResult {
-                    findings: outcome.findings,
+                    kinds: vec![Kind::Repository],
                     ..FileResult::default()
                 };
+                r.absorb(outcome);
+                // Suppressions in the files the facts point into (README, CODEOWNERS, settings…).
                 let directives: Vec<suppress::Directive> = repo
                     .files
                     .iter()
@@ -192,22 +170,14 @@ pub fn scan(rules: &RuleSet, opts: &ScanOptions) -> Result<ScanResult, String> {
                     .flat_map(|(f, t)| suppress::directives(f, &t))
                     .collect();
                 apply_directives(&mut r, &directives, opts);
-                out.unused_suppressions += r.unused_suppressions;
-                out.findings.extend(r.findings);
-                out.rule_errors.extend(outcome.errors);
-                out.timings.rule_runs += outcome.evaluated.len();
-                out.timings.rule_runs_gated += outcome.gated;
-                for i in outcome.evaluated {
-                    evaluations[i] += 1;
-                }
-                for (i, time, elements) in outcome.profile {
-                    profile[i].runs += 1;
-                    profile[i].elements += elements;
-                    profile[i].time += time;
-                }
+                merge(&mut out, &mut tally, r);
             }
         }
     }
+    let Tally {
+        evaluations,
+        mut profile,
+    } = tally;
     if rules.profile {
         for (p, r) in profile.iter_mut().zip(&rules.rules) {
             p.rule_id = r.id.clone();
@@ -229,6 +199,54 @@ pub fn scan(rules: &RuleSet, opts: &ScanOptions) -> Result<ScanResult, String> {
     });
     out.notices.sort();
     Ok(out)
+}
+
+/// Per-rule counts gathered from every file.
+struct Tally {
+    /// Documents each rule judged, by rule index.
+    evaluations: Vec<usize>,
+    /// Time and elements, by rule index (with `RuleSet::profile`).
+    profile: Vec<RuleProfile>,
+}
+
+/// Adds one file's (or module's, or repository's) results to the scan.
+fn merge(out: &mut ScanResult, tally: &mut Tally, r: FileResult) {
+    out.timings.rule_runs += r.evaluated.len();
+    out.timings.rule_runs_gated += r.gated;
+    for i in r.evaluated {
+        tally.evaluations[i] += 1;
+    }
+    for (i, time, elements) in r.profile {
+        let p = &mut tally.profile[i];
+        p.runs += 1;
+        p.elements += elements;
+        p.time += time;
+    }
+    out.findings.extend(r.findings);
+    out.rule_errors.extend(r.errors);
+    out.notices.extend(r.notices);
+    out.files_scanned += if r.files > 0 {
+        r.files
+    } else {
+        usize::from(r.scanned)
+    };
+    for k in r.kinds {
+        *out.documents_by_kind.entry(k).or_default() += 1;
+    }
+    out.unused_suppressions += r.unused_suppressions;
+    out.timings.parse += r.parse;
+    out.timings.evaluate += r.evaluate;
+}
+
+impl FileResult {
+    /// Takes in what evaluating one document produced.
+    fn absorb(&mut self, outcome: eval::Outcome) {
+        self.findings.extend(outcome.findings);
+        self.errors.extend(outcome.errors);
+        self.evaluated.extend(outcome.evaluated);
+        self.gated += outcome.gated;
+        self.profile.extend(outcome.profile);
+    }
 }
 
 /// One unit of parallel work: a file, or a Terraform module (a directory of `.tf` files).
@@ -318,12 +336,7 @@ fn scan_module(
         let t = Instant::now();
         r.kinds.push(d.kind);
         let path = d.files.first().cloned().unwrap_or_else(|| shown(dir));
-        let outcome = eval::evaluate(rules, &d, &path, None);
-        r.findings.extend(outcome.findings);
-        r.errors.extend(outcome.errors);
-        r.evaluated.extend(outcome.evaluated);
-        r.gated += outcome.gated;
-        r.profile.extend(outcome.profile);
+        r.absorb(eval::evaluate(rules, &d, &path, None));
         r.evaluate = t.elapsed();
     }
     let directives: Vec<suppress::Directive> = texts
@@ -468,12 +481,7 @@ fn scan_file(rules: &RuleSet, c: &Candidate, opts: &ScanOptions) -> FileResult {
     let t = Instant::now();
     for d in &parsed.documents {
         r.kinds.push(d.kind);
-        let outcome = eval::evaluate(rules, d, &c.display, None);
-        r.findings.extend(outcome.findings);
-        r.errors.extend(outcome.errors);
-        r.evaluated.extend(outcome.evaluated);
-        r.gated += outcome.gated;
-        r.profile.extend(outcome.profile);
+        r.absorb(eval::evaluate(rules, d, &c.display, None));
     }
     r.evaluate = t.elapsed();
     if !c.display.ends_with(".json") {

@@ -304,10 +304,11 @@ pub fn apply_waivers(
     let mut used = vec![false; compiled.len()];
     let cwd = std::env::current_dir().unwrap_or_default();
     let dir = crate::paths::normalize(&cwd.join(&config.dir));
-    for f in findings.iter_mut().filter(|f| f.is_open()) {
-        if compiled.is_empty() {
-            break;
-        }
+    // Without waivers, no finding needs its path made relative.
+    for f in findings
+        .iter_mut()
+        .filter(|f| !compiled.is_empty() && f.is_open())
+    {
         let rel = relative_to(&cwd, &dir, &f.path);
         for (i, c) in compiled.iter().enumerate() {
             let rule_hit = c.waiver.rule.as_deref() == Some(f.rule_id.as_str())

@@ -390,3 +390,42 @@ fn only_and_skip_select_by_rule_or_control() {
     let o = run(&["scan", "fixtures/", "--only", "no-such-rule"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn timings_report_gated_runs_and_the_work_of_each_rule() {
+    // A Deployment with two privileged containers: the container rule judges both; the HPA
+    // rule's gate (`doc.kind == 'HorizontalPodAutoscaler'`) settles it without running CEL.
+    let o = run(&[
+        "scan",
+        "fixtures/k8s-container-privileged/fail",
+        "--no-config",
+        "--only",
+        "k8s-container-privileged,k8s-hpa-min-replicas",
+        "--format",
+        "json",
+        "--timings",
+    ]);
+    let (code, _, err) = parts(&o);
+    assert_eq!(code, 1, "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(lines[0].starts_with("timings: discover "), "{err}");
+    assert!(lines[0].ends_with(", 1 files"), "{err}");
+    assert_eq!(
+        lines[1],
+        "rules: 2 runs (rule x document), 1 settled by their gate without running CEL"
+    );
+    assert_eq!(lines.len(), 3, "one profiled rule: {err}");
+    let row: Vec<&str> = lines[2].split_whitespace().collect();
+    assert_eq!(
+        row[1..],
+        [
+            "ms",
+            "k8s-container-privileged",
+            "1",
+            "runs,",
+            "2",
+            "elements"
+        ]
+    );
+    assert_eq!(json(&o)["findings"].as_array().unwrap().len(), 2);
+}

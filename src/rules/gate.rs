@@ -46,7 +46,7 @@ impl Gate {
         let item_is_doc = select.is_none();
         let selected = select.map_or(Gate::Open, yields);
         let admitted = when.map_or(Gate::Open, |w| holds(w, item_is_doc));
-        all(vec![selected, admitted])
+        all(selected, admitted)
     }
 
     /// Whether the document described by `facts` passes the gate.
@@ -63,37 +63,39 @@ impl Gate {
     }
 }
 
-fn all(gates: Vec<Gate>) -> Gate {
-    let mut kept = Vec::new();
-    for g in gates {
-        match g {
-            Gate::Open => {}
-            Gate::Closed => return Gate::Closed,
-            Gate::All(inner) => kept.extend(inner),
-            other => kept.push(other),
-        }
-    }
-    match kept.len() {
-        0 => Gate::Open,
-        1 => kept.remove(0),
-        _ => Gate::All(kept),
-    }
+/// Both gates (`a && b`).
+fn all(a: Gate, b: Gate) -> Gate {
+    join([a, b], true)
 }
 
-fn any(gates: Vec<Gate>) -> Gate {
+/// Either gate (`a || b`).
+fn any(a: Gate, b: Gate) -> Gate {
+    join([a, b], false)
+}
+
+/// Joins gates under `&&` (`conjunction`) or `||`, simplified: the neutral gate (open for `&&`,
+/// closed for `||`) is dropped, the absorbing one decides, nested joins of the same kind merge.
+fn join(gates: [Gate; 2], conjunction: bool) -> Gate {
+    let (neutral, absorbing) = if conjunction {
+        (Gate::Open, Gate::Closed)
+    } else {
+        (Gate::Closed, Gate::Open)
+    };
     let mut kept = Vec::new();
     for g in gates {
         match g {
-            Gate::Closed => {}
-            Gate::Open => return Gate::Open,
-            Gate::Any(inner) => kept.extend(inner),
+            g if g == neutral => {}
+            g if g == absorbing => return absorbing,
+            Gate::All(inner) if conjunction => kept.extend(inner),
+            Gate::Any(inner) if !conjunction => kept.extend(inner),
             other => kept.push(other),
         }
     }
-    match kept.len() {
-        0 => Gate::Closed,
-        1 => kept.remove(0),
-        _ => Gate::Any(kept),
+    match (kept.len(), conjunction) {
+        (0, _) => neutral,
+        (1, _) => kept.remove(0),
+        (_, true) => Gate::All(kept),
+        (_, false) => Gate::Any(kept),
     }
 }
 
@@ -117,11 +119,11 @@ fn yields(e: &IdedExpr) -> Gate {
                 string_literal(t).map_or(Gate::Open, Gate::Resource)
             }
             ("podSpecs" | "containers", None, [d]) if is_doc(d) => Gate::PodSpec,
-            (operators::ADD, None, [a, b]) => any(vec![yields(a), yields(b)]),
+            (operators::ADD, None, [a, b]) => any(yields(a), yields(b)),
             ("flatten", Some(target), []) => yields(target),
             // An error-free false condition picks the second branch.
             (operators::CONDITIONAL, None, [cond, _, otherwise]) => {
-                any(vec![holds(cond, false), yields(otherwise)])
+                any(holds(cond, false), yields(otherwise))
             }
             _ => Gate::Open,
         },
@@ -156,12 +158,8 @@ fn holds(e: &IdedExpr, item_is_doc: bool) -> Gate {
         return Gate::Open;
     };
     match (c.func_name.as_str(), &c.target, c.args.as_slice()) {
-        (operators::LOGICAL_AND, None, [a, b]) => {
-            all(vec![holds(a, item_is_doc), holds(b, item_is_doc)])
-        }
-        (operators::LOGICAL_OR, None, [a, b]) => {
-            any(vec![holds(a, item_is_doc), holds(b, item_is_doc)])
-        }
+        (operators::LOGICAL_AND, None, [a, b]) => all(holds(a, item_is_doc), holds(b, item_is_doc)),
+        (operators::LOGICAL_OR, None, [a, b]) => any(holds(a, item_is_doc), holds(b, item_is_doc)),
         (operators::EQUALS, None, [a, b]) => {
             let (kind, lit) = if is_kind_of_doc(a, item_is_doc) {
                 (a, b)

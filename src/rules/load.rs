@@ -177,7 +177,7 @@ pub fn compile_all(sources: Vec<RuleSourceFile>) -> (Vec<Rule>, Vec<FileDiagnost
     (rules, errors)
 }
 
-struct Ctx<'a> {
+pub(super) struct Ctx<'a> {
     src: &'a RuleSourceFile,
     errors: Vec<FileDiagnostic>,
 }
@@ -439,12 +439,18 @@ fn compile_one(
             "add message: \"what is wrong, with {{ item.name }}\"",
         );
     }
+    let cel = CelText {
+        select: raw.select,
+        when: raw.when,
+        assertion: raw.assertion,
+        message: raw.message,
+    };
     let (selection, verdict) = (OnceLock::new(), OnceLock::new());
     if !defer_cel {
         // Both halves are compiled whatever happens, so that every error is reported at once.
-        let sel = compile_selection(&mut ctx, &raw);
+        let sel = compile_selection(&mut ctx, &cel);
         let when = sel.as_ref().and_then(|s| s.when.as_ref());
-        if let Some(v) = compile_verdict(&mut ctx, &raw.assertion, &raw.message, when) {
+        if let Some(v) = compile_verdict(&mut ctx, &cel, when) {
             let _ = verdict.set(v);
         }
         if let Some(sel) = sel {
@@ -477,38 +483,33 @@ fn compile_one(
         deferred: defer_cel.then(|| {
             Arc::new(DeferredCel {
                 src: src.clone(),
-                select: raw.select,
-                when: raw.when,
-                assertion: raw.assertion,
-                message: raw.message,
+                cel,
             })
         }),
     };
     Ok((rule, id_offset))
 }
 
-/// A built-in rule's CEL, kept to be compiled when first needed.
+/// A rule's CEL fields as written.
 #[derive(Debug)]
-pub(super) struct DeferredCel {
-    src: RuleSourceFile,
+pub(super) struct CelText {
     select: Option<Spanned<String>>,
     when: Option<Spanned<String>>,
     assertion: Option<Spanned<String>>,
     message: Option<Spanned<String>>,
 }
 
-/// Compiles `select` and `when` and reads the gate; `None` after reporting an error.
-fn compile_selection(ctx: &mut Ctx<'_>, raw: &RawRule) -> Option<Selection> {
-    selection_of(ctx, &raw.select, &raw.when)
+/// A built-in rule's CEL, kept to be compiled when first needed.
+#[derive(Debug)]
+pub(super) struct DeferredCel {
+    src: RuleSourceFile,
+    cel: CelText,
 }
 
-fn selection_of(
-    ctx: &mut Ctx<'_>,
-    select: &Option<Spanned<String>>,
-    when: &Option<Spanned<String>>,
-) -> Option<Selection> {
-    let select = select.as_ref().map(|s| compile_expr(ctx, s, "select"));
-    let when = when.as_ref().map(|s| compile_expr(ctx, s, "when"));
+/// Compiles `select` and `when` and reads the gate; `None` after reporting an error.
+pub(super) fn compile_selection(ctx: &mut Ctx<'_>, cel: &CelText) -> Option<Selection> {
+    let select = cel.select.as_ref().map(|s| compile_expr(ctx, s, "select"));
+    let when = cel.when.as_ref().map(|s| compile_expr(ctx, s, "when"));
     // A field that is present but did not compile has reported its error.
     if matches!(select, Some(None)) || matches!(when, Some(None)) {
         return None;
@@ -522,17 +523,18 @@ fn selection_of(
 }
 
 /// Compiles `assert` and the message; `None` after reporting an error.
-fn compile_verdict(
+pub(super) fn compile_verdict(
     ctx: &mut Ctx<'_>,
-    assertion: &Option<Spanned<String>>,
-    message: &Option<Spanned<String>>,
+    cel: &CelText,
     when: Option<&Expr>,
 ) -> Option<Verdict> {
     let errors_before = ctx.errors.len();
-    let assert = assertion
+    let assert = cel
+        .assertion
         .as_ref()
         .and_then(|a| compile_expr(ctx, a, "assert"));
-    let message = message
+    let message = cel
+        .message
         .as_ref()
         .map(|m| compile_template(ctx, m))
         .unwrap_or_default();
@@ -548,41 +550,28 @@ fn compile_verdict(
     })
 }
 
-/// Built-in rules are compiled in full by the test suite, so failing here is a bug in
-/// isms-lint, reported as an internal error of the file being scanned.
-fn deferred_failed(d: &DeferredCel, errors: &[FileDiagnostic]) -> ! {
-    panic!(
-        "built-in rule {} does not compile: {}",
-        d.src.path,
-        errors
-            .iter()
-            .map(|e| e.message.as_str())
-            .collect::<Vec<_>>()
-            .join("; ")
-    )
-}
-
-/// Compiles a built-in rule's `select` and `when` on first use.
-pub(super) fn compile_selection_deferred(d: &DeferredCel) -> Selection {
+/// Compiles part of a built-in rule's CEL on first use (`compile_selection` or
+/// `compile_verdict`). Built-in rules are compiled in full by the test suite, so failing here
+/// is a bug in isms-lint, reported as an internal error of the file being scanned.
+pub(super) fn compile_deferred<T>(
+    d: &DeferredCel,
+    compile: impl FnOnce(&mut Ctx<'_>, &CelText) -> Option<T>,
+) -> T {
     let mut ctx = Ctx {
         src: &d.src,
         errors: Vec::new(),
     };
-    match selection_of(&mut ctx, &d.select, &d.when) {
-        Some(s) if ctx.errors.is_empty() => s,
-        _ => deferred_failed(d, &ctx.errors),
-    }
-}
-
-/// Compiles a built-in rule's `assert` and message on first use.
-pub(super) fn compile_verdict_deferred(d: &DeferredCel, when: Option<&Expr>) -> Verdict {
-    let mut ctx = Ctx {
-        src: &d.src,
-        errors: Vec::new(),
-    };
-    match compile_verdict(&mut ctx, &d.assertion, &d.message, when) {
-        Some(v) if ctx.errors.is_empty() => v,
-        _ => deferred_failed(d, &ctx.errors),
+    match compile(&mut ctx, &d.cel) {
+        Some(compiled) if ctx.errors.is_empty() => compiled,
+        _ => panic!(
+            "built-in rule {} does not compile: {}",
+            d.src.path,
+            ctx.errors
+                .iter()
+                .map(|e| e.message.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
     }
 }
 

@@ -203,7 +203,7 @@ pub struct Rule {
     /// Where the rule file is.
     pub origin: RuleOrigin,
     /// The ids of `controls`, shared by every finding of the rule.
-    pub control_ids: std::sync::Arc<[String]>,
+    pub control_ids: Arc<[String]>,
     /// `select` and `when`, compiled (at load for user rules, on first use for built-in ones).
     selection: OnceLock<Selection>,
     /// `assert` and the message, compiled (at load for user rules, for built-in ones when a
@@ -240,14 +240,17 @@ impl Rule {
     /// compiles only the rules of the document kinds it meets (the test suite compiles them all).
     pub fn selection(&self) -> &Selection {
         self.selection
-            .get_or_init(|| load::compile_selection_deferred(self.deferred()))
+            .get_or_init(|| load::compile_deferred(self.deferred(), load::compile_selection))
     }
 
     /// The rule's `assert` and message; built-in rules compile them when first needed, after a
     /// document passed the gate.
     pub fn verdict(&self) -> &Verdict {
         self.verdict.get_or_init(|| {
-            load::compile_verdict_deferred(self.deferred(), self.selection().when.as_ref())
+            let when = self.selection().when.as_ref();
+            load::compile_deferred(self.deferred(), |ctx, cel| {
+                load::compile_verdict(ctx, cel, when)
+            })
         })
     }
 
