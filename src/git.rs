@@ -295,22 +295,30 @@ pub fn remote_name(url: &str) -> Option<String> {
     }
 }
 
-/// Whether `dir` is the GitHub Actions workspace (`GITHUB_WORKSPACE`), the only place where
-/// `GITHUB_REPOSITORY` names what is scanned.
-fn is_github_workspace(dir: &Path) -> bool {
+/// Whether the tree is what GitHub Actions checked out (`GITHUB_WORKSPACE`), the only case
+/// where `GITHUB_REPOSITORY` names what is scanned: a repository whose top level is the
+/// workspace (a repository checked out into a subdirectory is another one), or a tree outside
+/// git that lies in the workspace.
+fn is_github_workspace(tree: &Tree) -> bool {
     let Some(ws) = std::env::var_os("GITHUB_WORKSPACE").filter(|w| !w.is_empty()) else {
         return false;
     };
-    match (std::fs::canonicalize(ws), std::fs::canonicalize(dir)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
+    let (Ok(ws), Ok(dir)) = (
+        std::fs::canonicalize(ws),
+        std::fs::canonicalize(tree.dir()),
+    ) else {
+        return false;
+    };
+    match tree {
+        Tree::Repo(_) => dir == ws,
+        Tree::Outside { .. } => dir.starts_with(&ws),
     }
 }
 
 /// The repository's name: `GITHUB_REPOSITORY` when the tree is the GitHub Actions workspace,
 /// else the `owner/name` of the `origin` remote, else the directory name.
 pub fn repository_name(tree: &Tree) -> String {
-    if is_github_workspace(tree.dir()) {
+    if is_github_workspace(tree) {
         if let Some(r) = std::env::var("GITHUB_REPOSITORY")
             .ok()
             .filter(|r| !r.is_empty())

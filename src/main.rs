@@ -311,7 +311,10 @@ fn run_evidence(args: cli::EvidenceArgs) -> u8 {
                 return 2;
             };
             let started = evidence::start_time();
-            let opts = args.inputs.run_options();
+            let mut opts = args.inputs.run_options();
+            // The bundle directory is never scanned (a second run would see the first bundle).
+            opts.excludes
+                .push(globset::escape(&isms_lint::paths::display(&out)));
             // Git facts of the scanned tree first: roots in two repositories stop here.
             let source = match git::evidence_source(&opts.paths, Some(&out)) {
                 Ok(s) => s,
