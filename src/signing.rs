@@ -67,10 +67,17 @@ pub fn keygen(
         .pk
         .to_box()
         .map_err(|e| format!("cannot encode the public key: {e}"))?;
-    write_private(secret, sk.into_string().as_bytes())?;
-    std::fs::write(public, pk.into_string())
+    write_private(secret, with_newline(sk.into_string()).as_bytes())?;
+    std::fs::write(public, with_newline(pk.into_string()))
         .map_err(|e| format!("cannot write '{}': {e}", public.display()))?;
     Ok(pair.pk.to_base64())
+}
+
+fn with_newline(mut s: String) -> String {
+    if !s.ends_with('\n') {
+        s.push('\n');
+    }
+    s
 }
 
 /// Writes a file only its owner can read (on Unix).
@@ -96,11 +103,15 @@ pub fn load_secret_key(path: &Path, password: Option<String>) -> Result<SecretKe
         .map_err(|e| format!("cannot read the secret key '{}': {e}", path.display()))?;
     let boxed = SecretKeyBox::from_string(&text)
         .map_err(|e| format!("'{}' is not a minisign secret key: {e}", path.display()))?;
-    let unencrypted = boxed.clone().into_unencrypted_secret_key();
-    if let Ok(sk) = unencrypted {
-        if !sk.is_encrypted() {
-            return Ok(sk);
+    match boxed.clone().into_unencrypted_secret_key() {
+        Ok(sk) => return Ok(sk),
+        Err(e) if !e.to_string().contains("encrypted") => {
+            return Err(format!(
+                "'{}' is not a usable minisign secret key: {e}",
+                path.display()
+            ))
         }
+        Err(_) => {} // encrypted: needs the password
     }
     if password.is_none() && !std::io::stdin().is_terminal() {
         return Err(format!(
