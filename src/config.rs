@@ -145,7 +145,9 @@ pub fn parse(display: &str, text: &str) -> Result<Config, Vec<FileDiagnostic>> {
         let msg = e.to_string();
         let msg = crate::diagnostic::strip_location(msg.lines().next().unwrap_or("invalid config"));
         let help = match unknown_name_suggestion(&msg) {
-            Some(s) => format!("did you mean `{s}`? (see docs/config.md and schemas/config.schema.json)"),
+            Some(s) => {
+                format!("did you mean `{s}`? (see docs/config.md and schemas/config.schema.json)")
+            }
             None => "see docs/config.md and schemas/config.schema.json".to_string(),
         };
         vec![FileDiagnostic::at_line_col(display, text, line, col, msg).with_help(help)]
@@ -205,7 +207,10 @@ pub fn parse(display: &str, text: &str) -> Result<Config, Vec<FileDiagnostic>> {
 }
 
 /// The closest of `candidates` to `word`, when close enough to be a likely typo.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(word, c), c))
@@ -303,7 +308,11 @@ mod tests {
         assert!(help.starts_with("did you mean `high`?"), "{help}");
         // Nothing close: no guess.
         let errs = parse("c.yaml", "zzzzzz: 1\n").unwrap_err();
-        assert!(!errs[0].help.as_deref().unwrap_or_default().contains("did you mean"));
+        assert!(!errs[0]
+            .help
+            .as_deref()
+            .unwrap_or_default()
+            .contains("did you mean"));
     }
 
     #[test]

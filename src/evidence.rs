@@ -283,12 +283,12 @@ pub fn write_bundle(
         outputs.push(write_file(dir, name, text.as_bytes())?);
     }
     let mut errors: Vec<String> = run.errors.iter().map(|e| e.short()).collect();
-    errors.extend(
-        run.result
-            .rule_errors
-            .iter()
-            .map(|e| format!("rule {} failed on {}:{}: {}", e.rule_id, e.path, e.line, e.message)),
-    );
+    errors.extend(run.result.rule_errors.iter().map(|e| {
+        format!(
+            "rule {} failed on {}:{}: {}",
+            e.rule_id, e.path, e.line, e.message
+        )
+    }));
     errors.extend(
         run.result
             .notices
@@ -328,7 +328,11 @@ pub fn write_bundle(
             "isms-lint evidence bundle of {} at {}{}: bundle_digest {}",
             manifest.source.repository,
             manifest.source.commit.as_deref().unwrap_or("no commit"),
-            if manifest.source.dirty { " (dirty)" } else { "" },
+            if manifest.source.dirty {
+                " (dirty)"
+            } else {
+                ""
+            },
             manifest.bundle_digest
         );
         let sig = signing::sign(&sk, text.as_bytes(), &comment)?;
@@ -417,7 +421,8 @@ impl Verification {
 /// `key`, the manifest's signature verifies. `Err` when there is no readable manifest at all.
 pub fn verify(dir: &Path, key: Option<&str>) -> Result<Verification, String> {
     let path = dir.join(MANIFEST);
-    let bytes = std::fs::read(&path).map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
+    let bytes =
+        std::fs::read(&path).map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
     let mut value: serde_json::Value = serde_json::from_slice(&bytes)
         .map_err(|e| format!("'{}' is not JSON: {e}", path.display()))?;
     let schema = value["schema"].as_str().unwrap_or_default().to_string();
@@ -721,7 +726,10 @@ pub fn merge_dirs(
         (&a.meta.repository, &a.meta.commit).cmp(&(&b.meta.repository, &b.meta.commit))
     });
     merged_bundles.sort_by(|a, b| (&a.repository, &a.commit).cmp(&(&b.repository, &b.commit)));
-    let present: BTreeSet<&str> = merged_bundles.iter().map(|b| b.repository.as_str()).collect();
+    let present: BTreeSet<&str> = merged_bundles
+        .iter()
+        .map(|b| b.repository.as_str())
+        .collect();
     let expected: BTreeSet<String> = expect
         .iter()
         .map(|e| e.trim().to_string())

@@ -131,7 +131,12 @@ pub fn locate(path: &Path) -> Result<Root, String> {
     };
     match run(
         &dir,
-        &["rev-parse", "--show-toplevel", "--show-cdup", "--show-prefix"],
+        &[
+            "rev-parse",
+            "--show-toplevel",
+            "--show-cdup",
+            "--show-prefix",
+        ],
     ) {
         Ok(out) => {
             let mut lines = out.split('\n');
@@ -152,10 +157,7 @@ pub fn locate(path: &Path) -> Result<Root, String> {
         }
         Err(e) => {
             let reason = if e.contains("not a git repository") {
-                format!(
-                    "'{}' is not inside a git repository",
-                    paths::display(&abs)
-                )
+                format!("'{}' is not inside a git repository", paths::display(&abs))
             } else {
                 format!("git cannot read '{}': {e}", paths::display(&abs))
             };
@@ -198,7 +200,10 @@ fn dir_of(root: &Root) -> PathBuf {
     if root.path.is_dir() {
         root.path.clone()
     } else {
-        root.path.parent().map(Path::to_path_buf).unwrap_or_default()
+        root.path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
     }
 }
 
@@ -303,10 +308,7 @@ fn is_github_workspace(tree: &Tree) -> bool {
     let Some(ws) = std::env::var_os("GITHUB_WORKSPACE").filter(|w| !w.is_empty()) else {
         return false;
     };
-    let (Ok(ws), Ok(dir)) = (
-        std::fs::canonicalize(ws),
-        std::fs::canonicalize(tree.dir()),
-    ) else {
+    let (Ok(ws), Ok(dir)) = (std::fs::canonicalize(ws), std::fs::canonicalize(tree.dir())) else {
         return false;
     };
     match tree {
@@ -409,8 +411,8 @@ pub fn evidence_source(paths: &[PathBuf], skip: Option<&Path>) -> Result<Source,
             meta.commit = run(&repo.top, &["rev-parse", "--verify", "--quiet", "HEAD"]).ok();
             match &meta.commit {
                 Some(_) => {
-                    meta.date = run(&repo.top, &["show", "-s", "--format=%cs", "HEAD"])
-                        .unwrap_or(today);
+                    meta.date =
+                        run(&repo.top, &["show", "-s", "--format=%cs", "HEAD"]).unwrap_or(today);
                 }
                 None => {
                     meta.note = Some(format!(
@@ -436,10 +438,19 @@ mod tests {
     #[test]
     fn remote_names_keep_owner_and_name_only() {
         let cases = [
-            ("https://github.com/acme/payments.git", Some("acme/payments")),
-            ("https://user:t0ken@github.com/acme/payments", Some("acme/payments")),
+            (
+                "https://github.com/acme/payments.git",
+                Some("acme/payments"),
+            ),
+            (
+                "https://user:t0ken@github.com/acme/payments",
+                Some("acme/payments"),
+            ),
             ("git@github.com:acme/payments.git", Some("acme/payments")),
-            ("ssh://git@gitlab.example/group/sub/api.git/", Some("sub/api")),
+            (
+                "ssh://git@gitlab.example/group/sub/api.git/",
+                Some("sub/api"),
+            ),
             ("/srv/git/payments.git", None),
             ("../upstream", None),
             ("C:/repos/x", None),

@@ -123,7 +123,10 @@ fn report_run_error(e: &pipeline::RunError) -> u8 {
             for d in errors {
                 eprint!("{}", d.render(color));
             }
-            let file = errors.first().map(|d| d.path.as_str()).unwrap_or("the config");
+            let file = errors
+                .first()
+                .map(|d| d.path.as_str())
+                .unwrap_or("the config");
             eprintln!(
                 "error: {file} has {} error{}; nothing was scanned (fix it, or pass --no-config)",
                 errors.len(),
@@ -370,11 +373,17 @@ fn verify_bundle(dir: &std::path::Path, key: Option<&str>) -> u8 {
         println!("TAMPERED {}: {}", p.file, p.what);
     }
     for e in &v.run_errors {
-        println!("ERROR {}: the run that wrote this bundle reported: {e}", evidence::MANIFEST);
+        println!(
+            "ERROR {}: the run that wrote this bundle reported: {e}",
+            evidence::MANIFEST
+        );
     }
     match &v.signature {
         evidence::SignatureState::Valid(comment) => {
-            println!("signature: {} is signed by the key ({comment})", evidence::MANIFEST)
+            println!(
+                "signature: {} is signed by the key ({comment})",
+                evidence::MANIFEST
+            )
         }
         evidence::SignatureState::NotChecked => println!(
             "signature: {} is present but not checked (pass --key PUBLIC_KEY)",
@@ -383,7 +392,10 @@ fn verify_bundle(dir: &std::path::Path, key: Option<&str>) -> u8 {
         evidence::SignatureState::Unsigned | evidence::SignatureState::Invalid => {}
     }
     if v.ok() {
-        println!("{}: intact: every file listed, every digest matches", dir.display());
+        println!(
+            "{}: intact: every file listed, every digest matches",
+            dir.display()
+        );
         0
     } else {
         1

@@ -178,7 +178,9 @@ mod tests {
         let (sk, pk) = (dir.path().join("k.key"), dir.path().join("k.pub"));
         let line = keygen(&sk, &pk, Protection::None, false).unwrap();
         assert!(line.starts_with("RW"), "{line}");
-        assert!(keygen(&sk, &pk, Protection::None, false).unwrap_err().contains("exists"));
+        assert!(keygen(&sk, &pk, Protection::None, false)
+            .unwrap_err()
+            .contains("exists"));
         let secret = load_secret_key(&sk, None).unwrap();
         let sig = sign(&secret, b"manifest", "comment 1").unwrap();
         let public = load_public_key(pk.to_str().unwrap()).unwrap();

@@ -131,7 +131,9 @@ impl Uris {
             SRCROOT.to_string(),
             ArtifactLocation::builder()
                 .uri(file_uri(&self.root, true))
-                .description(message("The root of the scanned repository (or of the scanned tree outside git)."))
+                .description(message(
+                    "The root of the scanned repository (or of the scanned tree outside git).",
+                ))
                 .build(),
         );
         m
