@@ -10,9 +10,10 @@ use minisign::{KeyPair, PublicKey, PublicKeyBox, SecretKey, SecretKeyBox, Signat
 /// password is asked for instead).
 pub const PASSWORD_ENV: &str = "ISMS_LINT_KEY_PASSWORD";
 
-/// The password from [`PASSWORD_ENV`], if set.
+/// The password from [`PASSWORD_ENV`], if set and not empty (a CI secret that is not defined
+/// reaches the environment as an empty string).
 pub fn password_from_env() -> Option<String> {
-    std::env::var(PASSWORD_ENV).ok()
+    std::env::var(PASSWORD_ENV).ok().filter(|p| !p.is_empty())
 }
 
 fn check_absent(path: &Path, force: bool) -> Result<(), String> {
