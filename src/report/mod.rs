@@ -45,6 +45,9 @@ pub struct ReportInput<'a> {
     pub show_suppressed: bool,
     /// The severity at or above which findings fail the run.
     pub fail_on: Option<Severity>,
+    /// The directory SARIF URIs are relative to (the scanned repository's top level, or the
+    /// scan root outside git); `None`: the working directory.
+    pub source_root: Option<&'a std::path::Path>,
 }
 
 impl ReportInput<'_> {
@@ -93,6 +96,30 @@ impl ReportInput<'_> {
             .find(|c| c.id == id)
             .map(|c| c.remediation.to_string())
             .unwrap_or_default()
+    }
+
+    /// Whether the run had errors (a rule or config error, a rule that failed at run time, a
+    /// file that could not be handled): the exit code is then 2, whatever the findings.
+    pub fn has_errors(&self) -> bool {
+        !self.config_errors.is_empty()
+            || !self.scan.rule_errors.is_empty()
+            || self
+                .scan
+                .notices
+                .iter()
+                .any(|n| n.level == crate::discover::NoticeLevel::Error)
+    }
+
+    /// Number of errors behind [`ReportInput::has_errors`].
+    pub fn error_count(&self) -> usize {
+        self.config_errors.len()
+            + self.scan.rule_errors.len()
+            + self
+                .scan
+                .notices
+                .iter()
+                .filter(|n| n.level == crate::discover::NoticeLevel::Error)
+                .count()
     }
 
     /// Whether the run failed on findings.
