@@ -59,10 +59,10 @@ impl ReportInput<'_> {
             .filter(|f| f.is_open() || self.show_suppressed)
     }
 
-    /// Open findings by severity.
+    /// Open violations by severity (findings that could not be judged are counted apart).
     pub fn by_severity(&self) -> BTreeMap<Severity, usize> {
         let mut m = BTreeMap::new();
-        for f in self.scan.findings.iter().filter(|f| f.is_open()) {
+        for f in self.scan.findings.iter().filter(|f| f.is_open_violation()) {
             *m.entry(f.severity).or_default() += 1;
         }
         m
@@ -71,7 +71,7 @@ impl ReportInput<'_> {
     /// Open findings by control id, in catalog order.
     pub fn by_control(&self) -> Vec<(String, usize)> {
         let mut m: BTreeMap<(u32, u32), (String, usize)> = BTreeMap::new();
-        for f in self.scan.findings.iter().filter(|f| f.is_open()) {
+        for f in self.scan.findings.iter().filter(|f| f.is_open_violation()) {
             for c in f.controls.iter() {
                 m.entry(catalog::id_order(c))
                     .or_insert_with(|| (c.clone(), 0))
@@ -84,6 +84,15 @@ impl ReportInput<'_> {
     /// Number of suppressed or waived findings.
     pub fn suppressed(&self) -> usize {
         self.scan.findings.iter().filter(|f| !f.is_open()).count()
+    }
+
+    /// Open findings that say an element could not be judged before deployment.
+    pub fn unknown(&self) -> usize {
+        self.scan
+            .findings
+            .iter()
+            .filter(|f| f.is_open() && f.unknown)
+            .count()
     }
 
     /// Remediation of a rule id.
@@ -128,7 +137,7 @@ impl ReportInput<'_> {
             self.scan
                 .findings
                 .iter()
-                .any(|f| f.is_open() && f.severity >= min)
+                .any(|f| f.is_open_violation() && f.severity >= min)
         })
     }
 }

@@ -394,6 +394,10 @@ fn result(uris: &Uris, f: &Finding, rule_index: Option<i64>) -> SarifResult {
     props.insert("severity".to_string(), json!(f.severity.as_str()));
     props.insert("controls".to_string(), json!(controls));
     props.insert("logicalPath".to_string(), json!(f.logical_path));
+    if f.unknown {
+        // Not a violation: the rule could not judge the element before deployment.
+        props.insert("unknown".to_string(), json!(true));
+    }
     let taxa: Vec<ReportingDescriptorReference> = f
         .controls
         .iter()
