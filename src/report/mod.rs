@@ -10,16 +10,17 @@ pub mod text;
 use std::collections::BTreeMap;
 
 use crate::catalog;
+use crate::checks::BUILTIN_CHECKS;
 use crate::diagnostic::FileDiagnostic;
 use crate::finding::Finding;
-use crate::rules::{RuleSet, Severity, BUILTIN_CHECKS};
+use crate::rules::{RuleSet, Severity};
 use crate::scan::ScanResult;
 
 /// Where rule documentation lives; SARIF `helpUri` points at `#<rule-id>` in it.
 pub const RULE_DOCS_URL: &str = "https://github.com/isms-lint/isms-lint/blob/main/docs/rules.md";
 
 /// Output formats of `scan`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     /// Human-readable diagnostics with source snippets, then a summary.
     Text,
@@ -31,6 +32,42 @@ pub enum Format {
     Github,
     /// A Markdown summary (for `$GITHUB_STEP_SUMMARY`).
     Markdown,
+}
+
+impl Format {
+    /// Every format, with its name.
+    pub const ALL: [(Format, &'static str); 5] = [
+        (Format::Text, "text"),
+        (Format::Json, "json"),
+        (Format::Sarif, "sarif"),
+        (Format::Github, "github"),
+        (Format::Markdown, "markdown"),
+    ];
+
+    /// The format's name.
+    pub fn as_str(self) -> &'static str {
+        Format::ALL
+            .iter()
+            .find(|(f, _)| *f == self)
+            .map_or("text", |(_, n)| n)
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Format, String> {
+        Format::ALL
+            .iter()
+            .find(|(_, n)| n.eq_ignore_ascii_case(s))
+            .map(|(f, _)| *f)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Format::ALL.iter().map(|(_, n)| *n).collect();
+                format!(
+                    "unknown format '{s}' (expected one of: {})",
+                    names.join(", ")
+                )
+            })
+    }
 }
 
 /// Everything a report may show.

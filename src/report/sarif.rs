@@ -15,10 +15,11 @@ use serde_sarif::sarif::{
 
 use super::{annex, ReportInput, RULE_DOCS_URL};
 use crate::catalog::{self, Theme};
+use crate::checks::BUILTIN_CHECKS;
 use crate::discover::NoticeLevel;
 use crate::finding::{Finding, SuppressionKind};
 use crate::paths;
-use crate::rules::{Relation, Severity, BUILTIN_CHECKS};
+use crate::rules::{Relation, Severity};
 
 /// Name of the Annex A taxonomy.
 pub const TAXONOMY: &str = "ISO27001-2022-AnnexA";
