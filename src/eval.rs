@@ -7,10 +7,10 @@ use cel::common::types::{CelBool, CelString};
 use cel::common::value::Val;
 use cel::{Context, ExecutionError, Value as CelValue};
 
-use crate::cel_env;
 use crate::doc::reads::{self, Touched};
-use crate::doc::{ChoiceNode, Document, ListNode, MapBuilder, MapNode, Node, NodeId, Span, Value};
+use crate::doc::{ChoiceNode, ListNode, MapBuilder, MapNode, Node, NodeId, Span, Value};
 use crate::finding::{fingerprint, Finding};
+use crate::inputs::Document;
 use crate::rules::gate::Facts;
 use crate::rules::{Expr, Rule, RuleSet, Severity, TemplatePart};
 
@@ -111,7 +111,7 @@ fn empty_map() -> MapNode {
 /// Evaluates every applicable rule of `rules` on `doc`, whose file is shown as `path`.
 pub fn evaluate(rules: &RuleSet, doc: &Document, path: &str, repo: Option<&MapNode>) -> Outcome {
     let mut out = Outcome::default();
-    let root = cel_env::root_context();
+    let root = crate::rules::env::root_context();
     let file = file_value(doc, path);
     let repo = repo.cloned().unwrap_or_else(empty_map);
     let mut index: Option<Placements<'_>> = None;
@@ -832,7 +832,7 @@ fn render(rule: &Rule, ctx: &Context<'_, 'static>, mut on_error: impl FnMut(Stri
         match part {
             TemplatePart::Text(t) => s.push_str(t),
             TemplatePart::Expr(e) => match CelValue::resolve_val(e.program.expression(), ctx) {
-                Ok(v) => s.push_str(&cel_env::display(v.as_ref())),
+                Ok(v) => s.push_str(&crate::cel::display(v.as_ref())),
                 Err(err) => {
                     s.push('?');
                     on_error(describe(&err));
@@ -847,7 +847,6 @@ fn render(rule: &Rule, ctx: &Context<'_, 'static>, mut on_error: impl FnMut(Stri
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::doc::parse_file;
     use crate::rules::RuleSourceFile;
     use std::path::Path;
 
@@ -891,7 +890,7 @@ spec:
 
     fn run(rule_text: &str, doc_text: &str) -> Outcome {
         let set = rules(rule_text);
-        let parsed = parse_file(Path::new("pod.yaml"), "pod.yaml", doc_text).unwrap();
+        let parsed = crate::inputs::read_text(Path::new("pod.yaml"), "pod.yaml", doc_text);
         evaluate(&set, &parsed.documents[0], "pod.yaml", None)
     }
 
