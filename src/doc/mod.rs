@@ -6,6 +6,7 @@ pub mod repository;
 pub mod terraform;
 pub mod tree;
 pub mod yaml;
+pub mod yaml11;
 
 use std::path::Path;
 
@@ -171,14 +172,17 @@ fn parse_yaml_file(
     if format == Format::Json {
         check_json(display, text)?;
     }
-    let stream = yaml::parse(text).map_err(|e| ParseError {
+    let mut stream = yaml::parse(text).map_err(|e| ParseError {
         path: display.to_string(),
         pos: e.pos,
         message: e.message,
     })?;
     let multi = stream.documents.len() > 1;
     let mut documents = Vec::new();
-    for (i, root) in stream.documents.into_iter().enumerate() {
+    for (i, root) in std::mem::take(&mut stream.documents)
+        .into_iter()
+        .enumerate()
+    {
         if matches!(root.value, Value::Null) {
             continue;
         }
@@ -195,7 +199,7 @@ fn parse_yaml_file(
                     documents.push(Document {
                         kind: Kind::Kubernetes,
                         name: k8s_name(item).unwrap_or_else(|| format!("{fallback}items[{j}]")),
-                        root: item.clone(),
+                        root: yaml11::normalise(kind, item.clone(), &stream.yaml11_plain),
                         files: vec![display.to_string()],
                     });
                 }
@@ -208,7 +212,7 @@ fn parse_yaml_file(
         };
         let root = match kind {
             Kind::TerraformPlan => terraform::plan_document(&root).unwrap_or(root),
-            _ => root,
+            _ => yaml11::normalise(kind, root, &stream.yaml11_plain),
         };
         documents.push(Document {
             kind,

@@ -1,0 +1,476 @@
+//! Built-in rules never fail at run time on valid input. Every fixture of every built-in rule is
+//! mutated, one change at a time, and the built-in rules of the document's kind judge each
+//! mutant: findings and "cannot be judged" results are fine, a rule error is not.
+//!
+//! How each format is mutated (valid but odd inputs, the kind a real repository holds):
+//! - **YAML and JSON** (Kubernetes, Compose, workflows, actions, CloudFormation, Terraform plans):
+//!   the parsed tree is edited and written back as block-style YAML, or strict JSON for `.json`
+//!   files, then parsed again the way a scan parses it. Each document of a multi-document file
+//!   is mutated on its own. For every node: delete it (map member or list item), rename its key
+//!   to each odd string (`##X##`, empty, unicode, 1000 characters), set it to null, to a value
+//!   of each other type (string ↔ number ↔ bool, scalar → list / map, map / list → scalar,
+//!   empty), strings to odd strings (`##X##`, empty, unicode, 4 KiB), booleans to YAML 1.1
+//!   spellings (`yes`, `On`, `N`, `oFf`…, written as plain scalars; YAML only) and to their
+//!   negation.
+//! - **Terraform** (a fixture directory is one module): each `.tf` and `.tfvars` file is edited
+//!   as text at the byte ranges the HCL parser gives, so every mutant stays valid HCL: delete
+//!   each attribute and nested block, empty each block, replace each attribute value (and each
+//!   value inside object and tuple literals) by null, other types, odd strings, an unresolved
+//!   reference and a function call.
+//! - **Dockerfiles**: each instruction (continuations and heredocs included) is deleted, loses
+//!   its arguments or flags, gets a lowercase keyword, or odd arguments (`##X##`, unicode, long,
+//!   unset variables, empty and odd exec forms, and per instruction e.g. `FROM scratch`,
+//!   `USER 0`, `EXPOSE 99999/udp`). A mutant the Dockerfile reader refuses is a `parse-error`
+//!   finding, not a rule error; those are counted and skipped.
+//!
+//! Bounded, deterministic coverage (all mutants would be ~200,000, too many for a debug build):
+//! - **Each kind of change once.** Fixtures repeat the same fields: a mutation is made at the
+//!   first place, in path order, where its *class* occurs: document kind, the path in terms
+//!   that recur (list indices left out, a Kubernetes workload's pod spec as `POD`, a
+//!   CloudFormation resource by its `Type`, Compose services, workflow jobs and Terraform
+//!   resources by type, not name), the original value's type, and the change.
+//! - **Only the rules that could notice.** A mutant is judged by each rule of its kind whose
+//!   CEL reads a chain of keys that runs through the changed node (`mutations/reads.rs`: a read
+//!   above it takes it whole, one below it sees it changed), or that reads `key`/`path` when a
+//!   key is renamed. Changes that flow elsewhere (Terraform variables, locals and tfvars,
+//!   CloudFormation parameters, mappings and conditions) and Dockerfile changes go to every rule
+//!   of the kind.
+//!
+//! Every YAML, JSON, Terraform and Dockerfile fixture file is read (identical classes once);
+//! repository-level rules, which read the scanned tree rather than a file, are not mutated.
+//! Mutants are evaluated in-process, without discovery, in parallel; failures are sorted, so
+//! the report is deterministic. A YAML, JSON or HCL mutant that does not parse again is a bug of
+//! this test and fails it.
+
+mod common;
+#[path = "mutations/dockerfile.rs"]
+mod dockerfile;
+#[path = "mutations/hcl.rs"]
+mod hcl;
+#[path = "mutations/reads.rs"]
+mod reads;
+#[path = "mutations/tree.rs"]
+mod tree;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use isms_lint::doc::terraform::{parse_module, SourceText};
+use isms_lint::doc::{self, Document, Format, Kind};
+use isms_lint::eval;
+use isms_lint::rules::{builtin_sources, RuleSet};
+use rayon::prelude::*;
+
+use reads::Reads;
+use tree::{Syntax, Tree};
+
+/// Every built-in rule, each in a rule set of its own (so a mutant runs only the rules that
+/// could notice it), with what it reads.
+struct Rules {
+    sets: Vec<RuleSet>,
+    reads: Vec<Reads>,
+}
+
+/// Rule errors (rule, message) and the number of rule runs.
+type Judged = (Vec<(String, String)>, usize);
+
+impl Rules {
+    fn load() -> Rules {
+        let sets: Vec<RuleSet> = builtin_sources()
+            .into_iter()
+            .map(|src| {
+                let set = RuleSet::load(vec![src]);
+                assert!(set.errors.is_empty(), "{:?}", set.errors);
+                set
+            })
+            .collect();
+        let reads = sets.iter().map(|s| Reads::of(&s.rules[0])).collect();
+        Rules { sets, reads }
+    }
+
+    /// Judges `docs` with the rules of their kind that could notice a change at `keys` (all
+    /// of them when `keys` is `None`).
+    fn judge(&self, docs: &[Document], shown: &str, keys: Option<(&[String], bool)>) -> Judged {
+        let mut errors = Vec::new();
+        let mut runs = 0;
+        for d in docs {
+            for (set, reads) in self.sets.iter().zip(&self.reads) {
+                let rule = &set.rules[0];
+                if !rule.kinds.contains(&d.kind)
+                    || keys.is_some_and(|(k, renamed)| !reads.touches(k, renamed))
+                {
+                    continue;
+                }
+                runs += 1;
+                let outcome = eval::evaluate(set, d, shown, None);
+                errors.extend(outcome.errors.into_iter().map(|e| (e.rule_id, e.message)));
+            }
+        }
+        (errors, runs)
+    }
+}
+
+/// A rule error on a mutant.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Failure {
+    rule: String,
+    fixture: String,
+    mutation: String,
+    error: String,
+}
+
+/// A fixture and the mutations chosen for it.
+enum Unit {
+    /// One document of a YAML or JSON file: path, format, document number (when the file has
+    /// several), the document and its mutations.
+    Tree(TreeFixture, Vec<tree::Mutation>),
+    /// A Dockerfile: path and mutants.
+    Dockerfile(String, Vec<dockerfile::Mutant>),
+    /// A Terraform module: its files (path, text) and edits (index of the file, edit).
+    Module(Vec<(String, String)>, Vec<(usize, hcl::TextEdit)>),
+}
+
+/// One document of a YAML or JSON fixture file.
+struct TreeFixture {
+    rel: String,
+    format: Format,
+    /// Its number, when the file has several.
+    number: Option<usize>,
+    /// A Terraform plan, whose paths the document reshapes: every rule may notice a change.
+    reshaped: bool,
+    tree: Tree,
+}
+
+/// What judging mutants gave.
+#[derive(Default)]
+struct Tally {
+    mutants: usize,
+    runs: usize,
+    /// Dockerfile mutants the reader refused (a `parse-error` finding, skipped).
+    unreadable: usize,
+    /// YAML/JSON/HCL mutants that did not parse again: bugs of this test.
+    broken: Vec<String>,
+    failures: Vec<Failure>,
+}
+
+impl Tally {
+    fn add(&mut self, other: Tally) {
+        self.mutants += other.mutants;
+        self.runs += other.runs;
+        self.unreadable += other.unreadable;
+        self.broken.extend(other.broken);
+        self.failures.extend(other.failures);
+    }
+
+    fn record(&mut self, fixture: &str, mutation: &str, (errors, runs): Judged) {
+        self.runs += runs;
+        self.failures
+            .extend(errors.into_iter().map(|(rule, error)| Failure {
+                rule,
+                fixture: fixture.to_string(),
+                mutation: mutation.to_string(),
+                error,
+            }));
+    }
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = ignore::WalkBuilder::new(dir)
+        .standard_filters(false)
+        .build()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+        .map(|e| e.into_path())
+        .collect();
+    out.sort();
+    out
+}
+
+/// The mutants to judge, and how many there could have been.
+#[derive(Default)]
+struct Plan {
+    units: Vec<Unit>,
+    files: usize,
+    considered: usize,
+}
+
+/// Reads every fixture and keeps, for each class of mutation, its first occurrence.
+fn plan(root: &Path) -> Plan {
+    let mut p = Plan::default();
+    let mut classes: BTreeSet<String> = BTreeSet::new();
+    let mut modules: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    for path in files_under(&root.join("fixtures")) {
+        let rel = path
+            .strip_prefix(root)
+            .expect("fixtures lie under the project root")
+            .to_string_lossy()
+            .replace('\\', "/");
+        let name = rel.rsplit('/').next().unwrap_or_default();
+        let is_tfvars = name == "terraform.tfvars" || name.ends_with(".auto.tfvars");
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        match doc::kind::format_of(&path) {
+            Some(Format::Hcl) => {}
+            None if is_tfvars => {}
+            Some(Format::Dockerfile) => {
+                p.files += 1;
+                let all = dockerfile::mutants(&text).unwrap_or_default();
+                p.considered += all.len();
+                let kept: Vec<_> = all
+                    .into_iter()
+                    .filter(|m| classes.insert(format!("dockerfile|{}", m.shape)))
+                    .collect();
+                if !kept.is_empty() {
+                    p.units.push(Unit::Dockerfile(rel, kept));
+                }
+                continue;
+            }
+            Some(f @ (Format::Yaml | Format::Json)) => {
+                p.files += 1;
+                let Ok(stream) = doc::yaml::parse(&text) else {
+                    continue;
+                };
+                let syntax = if f == Format::Json {
+                    Syntax::Json
+                } else {
+                    Syntax::Yaml
+                };
+                let several = stream.documents.len() > 1;
+                for (i, node) in stream.documents.iter().enumerate() {
+                    let kind = doc::kind::detect(&path, f, node);
+                    let t = Tree::of(node);
+                    let all = tree::mutations(&t, syntax);
+                    p.considered += all.len();
+                    let kept: Vec<_> = all
+                        .into_iter()
+                        .filter(|m| {
+                            let class =
+                                format!("{kind}|{}|{}|{}", m.shape(&t), m.of_type, m.family);
+                            classes.insert(class)
+                        })
+                        .collect();
+                    if !kept.is_empty() {
+                        let fixture = TreeFixture {
+                            rel: rel.clone(),
+                            format: f,
+                            number: several.then_some(i + 1),
+                            reshaped: kind == Kind::TerraformPlan,
+                            tree: t,
+                        };
+                        p.units.push(Unit::Tree(fixture, kept));
+                    }
+                }
+                continue;
+            }
+            _ => continue,
+        }
+        let dir = rel.rsplit_once('/').map_or("", |(d, _)| d).to_string();
+        modules.entry(dir).or_default().push((rel, text));
+    }
+    for files in modules.into_values() {
+        if !files.iter().any(|(p, _)| p.ends_with(".tf")) {
+            continue;
+        }
+        p.files += files.len();
+        let mut kept = Vec::new();
+        for (i, (rel, text)) in files.iter().enumerate() {
+            let file = if rel.ends_with(".tf") { "tf" } else { "tfvars" };
+            let all = hcl::edits(text).unwrap_or_default();
+            p.considered += all.len();
+            kept.extend(
+                all.into_iter()
+                    .filter(|e| {
+                        let class = format!("{file}|{}|{}|{}", e.shape(), e.of_type, e.family);
+                        classes.insert(class)
+                    })
+                    .map(|e| (i, e)),
+            );
+        }
+        if !kept.is_empty() {
+            p.units.push(Unit::Module(files, kept));
+        }
+    }
+    p
+}
+
+/// Keys whose changes reach other places of the document (references, parameters): any rule
+/// may notice them.
+fn flows_everywhere(keys: &[String]) -> bool {
+    matches!(
+        keys.first().map(String::as_str),
+        Some("Parameters" | "Mappings" | "Conditions" | "Globals" | "variable" | "locals")
+    )
+}
+
+fn run_tree(rules: &Rules, f: &TreeFixture, mutations: &[tree::Mutation]) -> Tally {
+    let mut t = Tally::default();
+    let rel = f.rel.as_str();
+    for m in mutations {
+        let mutated = tree::apply(&f.tree, m);
+        let text = match f.format {
+            Format::Json => tree::to_json(&mutated),
+            _ => tree::to_yaml(&mutated),
+        };
+        let what = match f.number {
+            Some(n) => format!("document {n}: {}", m.what()),
+            None => m.what(),
+        };
+        t.mutants += 1;
+        match doc::parse_file(Path::new(rel), rel, &text) {
+            Ok(parsed) => {
+                let keys = m.keys(&f.tree);
+                let everywhere = f.reshaped || flows_everywhere(&keys);
+                let scope = (!everywhere).then_some((keys.as_slice(), m.renames()));
+                let judged = rules.judge(&parsed.documents, rel, scope);
+                t.record(rel, &what, judged);
+            }
+            Err(e) => t
+                .broken
+                .push(format!("{rel}: {what}: {}\n{text}", e.message)),
+        }
+    }
+    t
+}
+
+fn run_module(
+    rules: &Rules,
+    files: &[(String, String)],
+    edits: &[(usize, hcl::TextEdit)],
+) -> Tally {
+    let mut t = Tally::default();
+    for (index, e) in edits {
+        t.mutants += 1;
+        let mut tf = Vec::new();
+        let mut tfvars = Vec::new();
+        for (j, (p, original)) in files.iter().enumerate() {
+            let text = if j == *index {
+                e.apply(original)
+            } else {
+                original.clone()
+            };
+            let src = SourceText {
+                path: p.clone(),
+                text,
+            };
+            if p.ends_with(".tf") {
+                tf.push(src);
+            } else {
+                tfvars.push(src);
+            }
+        }
+        let rel = &files[*index].0;
+        match parse_module(&tf, &tfvars) {
+            Ok(root) => {
+                let d = Document {
+                    kind: Kind::Terraform,
+                    root,
+                    name: String::new(),
+                    files: tf.iter().map(|s| s.path.clone()).collect(),
+                };
+                let everywhere = !rel.ends_with(".tf") || flows_everywhere(&e.keys);
+                let scope = (!everywhere).then_some((e.keys.as_slice(), false));
+                let judged = rules.judge(&[d], &tf[0].path, scope);
+                t.record(rel, &e.what(), judged);
+            }
+            Err(err) => t
+                .broken
+                .push(format!("{rel}: {}: {}", e.what(), err.message)),
+        }
+    }
+    t
+}
+
+fn run(rules: &Rules, unit: &Unit) -> Tally {
+    match unit {
+        Unit::Tree(fixture, mutations) => run_tree(rules, fixture, mutations),
+        Unit::Dockerfile(rel, mutants) => {
+            let mut t = Tally::default();
+            for m in mutants {
+                t.mutants += 1;
+                match doc::parse_file(Path::new(rel), rel, &m.text) {
+                    Ok(parsed) => {
+                        let judged = rules.judge(&parsed.documents, rel, None);
+                        t.record(rel, &m.what, judged);
+                    }
+                    Err(_) => t.unreadable += 1,
+                }
+            }
+            t
+        }
+        Unit::Module(files, edits) => run_module(rules, files, edits),
+    }
+}
+
+#[test]
+fn no_builtin_rule_errors_on_any_mutant_of_any_fixture() {
+    let started = Instant::now();
+    let rules = Rules::load();
+    let plan = plan(&common::root());
+    let mut total = Tally::default();
+    for t in plan
+        .units
+        .par_iter()
+        .map(|u| run(&rules, u))
+        .collect::<Vec<_>>()
+    {
+        total.add(t);
+    }
+    eprintln!(
+        "mutations: {} fixture files, {} possible mutants, {} judged ({} unreadable Dockerfiles skipped), {} rule runs, {:.1}s",
+        plan.files,
+        plan.considered,
+        total.mutants,
+        total.unreadable,
+        total.runs,
+        started.elapsed().as_secs_f64()
+    );
+    assert!(
+        total.broken.is_empty(),
+        "{} mutants do not parse again (a bug of this test); first:\n{}",
+        total.broken.len(),
+        total.broken[..total.broken.len().min(5)].join("\n")
+    );
+    // The test does real work: thousands of mutants, every format.
+    assert!(
+        plan.files > 700 && total.mutants > 5_000 && total.runs > 50_000,
+        "{} files, {} mutants, {} rule runs",
+        plan.files,
+        total.mutants,
+        total.runs
+    );
+
+    total.failures.sort();
+    total.failures.dedup();
+    if !total.failures.is_empty() {
+        let mut by_rule: BTreeMap<&str, usize> = BTreeMap::new();
+        for f in &total.failures {
+            *by_rule.entry(&f.rule).or_default() += 1;
+        }
+        // One example per rule and error keeps the report short and actionable.
+        let mut shown: BTreeSet<(&str, &str)> = BTreeSet::new();
+        let examples: Vec<String> = total
+            .failures
+            .iter()
+            .filter(|f| shown.insert((&f.rule, &f.error)))
+            .map(|f| {
+                format!(
+                    "  {} on {} [{}]: {}",
+                    f.rule, f.fixture, f.mutation, f.error
+                )
+            })
+            .collect();
+        panic!(
+            "{} rule errors on mutants, in {} rules:\n{}\nexamples (one per rule and error):\n{}",
+            total.failures.len(),
+            by_rule.len(),
+            by_rule
+                .iter()
+                .map(|(r, n)| format!("  {r}: {n}"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            examples.join("\n")
+        );
+    }
+}
