@@ -382,12 +382,26 @@ fn run_module(
     t
 }
 
-fn run(rules: &Rules, unit: &Unit) -> Tally {
+/// Mutants judged per parallel task (fixtures differ a lot in size).
+const CHUNK: usize = 16;
+
+impl Unit {
+    fn len(&self) -> usize {
+        match self {
+            Unit::Tree(_, m) => m.len(),
+            Unit::Dockerfile(_, m) => m.len(),
+            Unit::Module(_, e) => e.len(),
+        }
+    }
+}
+
+/// Judges the mutants `range` of `unit`.
+fn run(rules: &Rules, unit: &Unit, range: std::ops::Range<usize>) -> Tally {
     match unit {
-        Unit::Tree(fixture, mutations) => run_tree(rules, fixture, mutations),
+        Unit::Tree(fixture, mutations) => run_tree(rules, fixture, &mutations[range]),
         Unit::Dockerfile(rel, mutants) => {
             let mut t = Tally::default();
-            for m in mutants {
+            for m in &mutants[range] {
                 t.mutants += 1;
                 match doc::parse_file(Path::new(rel), rel, &m.text) {
                     Ok(parsed) => {
@@ -399,7 +413,7 @@ fn run(rules: &Rules, unit: &Unit) -> Tally {
             }
             t
         }
-        Unit::Module(files, edits) => run_module(rules, files, edits),
+        Unit::Module(files, edits) => run_module(rules, files, &edits[range]),
     }
 }
 
@@ -409,10 +423,18 @@ fn no_builtin_rule_errors_on_any_mutant_of_any_fixture() {
     let rules = Rules::load();
     let plan = plan(&common::root());
     let mut total = Tally::default();
-    for t in plan
+    let tasks: Vec<(&Unit, std::ops::Range<usize>)> = plan
         .units
-        .par_iter()
-        .map(|u| run(&rules, u))
+        .iter()
+        .flat_map(|u| {
+            (0..u.len())
+                .step_by(CHUNK)
+                .map(move |i| (u, i..(i + CHUNK).min(u.len())))
+        })
+        .collect();
+    for t in tasks
+        .into_par_iter()
+        .map(|(u, range)| run(&rules, u, range))
         .collect::<Vec<_>>()
     {
         total.add(t);
