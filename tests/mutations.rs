@@ -496,3 +496,40 @@ fn no_builtin_rule_errors_on_any_mutant_of_any_fixture() {
         );
     }
 }
+
+/// A `{{ }}` hole whose value is missing (no such key, null, a field of null) renders as `?`;
+/// any other failure of a hole is still a rule error.
+#[test]
+fn messages_render_missing_values_as_a_placeholder() {
+    let rule = |message: &str| {
+        let text = format!(
+            "title: t\nseverity: low\nkinds: [kubernetes]\ncontrols: [{{id: \"8.9\", relation: supports, rationale: r}}]\nselect: containers(doc)\nassert: \"false\"\nmessage: \"{message}\"\nremediation: r\n"
+        );
+        let set = RuleSet::load(vec![isms_lint::rules::RuleSourceFile {
+            path: "t/holes.yaml".into(),
+            text,
+            builtin: false,
+        }]);
+        assert!(set.errors.is_empty(), "{:?}", set.errors);
+        set
+    };
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata: null\nspec:\n  containers:\n    - image: a\n      tag: ~\n";
+    let parsed = doc::parse_file(Path::new("pod.yaml"), "pod.yaml", pod).unwrap();
+    let judge = |set: &RuleSet| eval::evaluate(set, &parsed.documents[0], "pod.yaml", None);
+
+    let missing = rule("c '{{ item.name }}' of '{{ doc.metadata.name }}' tag {{ item.tag }} image {{ item.image }}");
+    let out = judge(&missing);
+    assert!(out.errors.is_empty(), "{:?}", out.errors);
+    assert_eq!(out.findings[0].message, "c '?' of '?' tag ? image a");
+    assert_eq!(eval::MISSING_VALUE, "?");
+
+    let broken = rule("{{ item.image + 1 }}");
+    let out = judge(&broken);
+    assert_eq!(out.findings.len(), 1);
+    assert_eq!(out.errors.len(), 1, "{:?}", out.errors);
+    assert!(
+        out.errors[0].message.starts_with("message:"),
+        "{:?}",
+        out.errors
+    );
+}
