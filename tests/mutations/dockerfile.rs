@@ -123,8 +123,7 @@ pub fn mutants(text: &str) -> Option<Vec<Mutant>> {
         let here = format!("line {first} ({keyword})");
         let first_word = written
             .split_whitespace()
-            .skip(1 + flags.len())
-            .next()
+            .nth(1 + flags.len())
             .unwrap_or_default()
             .to_string();
         let mut push = |family: &str, label: String, with: Option<String>, keep_rest: bool| {

@@ -14,7 +14,7 @@ pub struct TextEdit {
     /// Block types, labels and attribute names down to the edited place, e.g.
     /// `[resource, aws_s3_bucket, logs, versioning, enabled]` (`dynamic` and `content` left
     /// out: the document holds a dynamic block's content where a block would be).
-    pub keys: Vec<String>,
+    keys: Vec<String>,
     /// e.g. `set to null`.
     pub label: String,
     /// What was there: `attribute`, `block` or the expression's kind.

@@ -49,9 +49,12 @@ impl Tree {
     }
 }
 
+/// A label and a maker of an odd string (made only when a mutation is applied).
+type OddString = (&'static str, fn() -> String);
+
 /// Strings that are valid but unusual where a value is expected.
 /// (The empty string is tried everywhere, on its own.)
-pub const ODD_STRINGS: [(&str, fn() -> String); 3] = [
+const ODD_STRINGS: [OddString; 3] = [
     // A YAML comment marker: plain `name: ##X##` reads as null, quoted it is this string.
     ("'##X##'", || "##X##".to_string()),
     ("unicode", || "ünïcödé ✓ 名前 🚀 \u{200b}".to_string()),
@@ -59,7 +62,7 @@ pub const ODD_STRINGS: [(&str, fn() -> String); 3] = [
 ];
 
 /// Odd map keys (a YAML implicit key is at most 1024 characters long).
-const ODD_KEYS: [(&str, fn() -> String); 4] = [
+const ODD_KEYS: [OddString; 4] = [
     ("'##X##'", || "##X##".to_string()),
     ("empty string", String::new),
     ("unicode", || "ünïcödé ✓ 名前 🚀".to_string()),
@@ -67,7 +70,7 @@ const ODD_KEYS: [(&str, fn() -> String); 4] = [
 ];
 
 /// YAML 1.1 spellings of a boolean that YAML 1.2 reads as strings, in several cases.
-pub fn yaml11_spellings(b: bool) -> [&'static str; 4] {
+fn yaml11_spellings(b: bool) -> [&'static str; 4] {
     if b {
         ["yes", "On", "Y", "yEs"]
     } else {
@@ -104,9 +107,34 @@ pub enum Edit {
     /// Remove the map member or list item.
     Delete,
     /// Rename the map member's key.
-    RenameKey(String),
+    RenameKey(fn() -> String),
     /// Replace the value.
-    Replace(Tree),
+    Replace(New),
+}
+
+/// A replacement value, built only when a mutation is applied (most planned mutations are
+/// dropped as repeats, and some replacements are large).
+#[derive(Clone, Debug)]
+pub enum New {
+    /// This value.
+    Value(Tree),
+    /// A string made on demand.
+    Made(fn() -> String),
+    /// The replaced node inside a list.
+    InList,
+    /// The replaced node under the key `##X##`.
+    InMap,
+}
+
+impl New {
+    fn build(&self, old: &Tree) -> Tree {
+        match self {
+            New::Value(t) => t.clone(),
+            New::Made(make) => Tree::Str(make()),
+            New::InList => Tree::List(vec![old.clone()]),
+            New::InMap => Tree::Map(vec![("##X##".into(), old.clone())]),
+        }
+    }
 }
 
 /// One mutation: where, what kind of change, and the edit to make.
@@ -130,7 +158,7 @@ impl Mutation {
 
     /// The keys from the document root to the node (list indices left out), a CloudFormation
     /// resource named by its `Type` rather than its logical id.
-    pub fn keys(&self, root: &Tree) -> Vec<String> {
+    fn keys(&self, root: &Tree) -> Vec<String> {
         let mut keys: Vec<String> = self
             .path
             .iter()
@@ -139,22 +167,12 @@ impl Mutation {
                 Step::Index(_) => None,
             })
             .collect();
-        // The items of a Kubernetes `List` are documents of their own.
-        let is_list = matches!(lookup(root, &["kind"]), Some(Tree::Str(k)) if k.ends_with("List"));
-        if is_list && keys.first().is_some_and(|k| k == "items") {
-            keys.remove(0);
-        }
         if keys.len() > 1 && keys[0] == "Resources" {
             if let Some(Tree::Str(ty)) = lookup(root, &["Resources", &keys[1], "Type"]) {
                 keys[1] = ty.clone();
             }
         }
         keys
-    }
-
-    /// Whether the mutation renames a key.
-    pub fn renames(&self) -> bool {
-        matches!(self.edit, Edit::RenameKey(_))
     }
 
     /// The place the mutation changes, in terms that recur across documents: list indices
@@ -259,22 +277,17 @@ fn seed_of(text: &str) -> u64 {
 }
 
 /// The replacement values tried for `node`: (family, label, value). One alternative per family.
-fn replacements(node: &Tree, syntax: Syntax, seed: u64) -> Vec<(&'static str, String, Tree)> {
-    let mut out: Vec<(&'static str, String, Tree)> = vec![("null", "null".into(), Tree::Null)];
-    let mut add = |family: &'static str, label: &str, value: Tree| {
+fn replacements(node: &Tree, syntax: Syntax, seed: u64) -> Vec<(&'static str, String, New)> {
+    let mut out: Vec<(&'static str, String, New)> =
+        vec![("null", "null".into(), New::Value(Tree::Null))];
+    let mut add = |family: &'static str, label: &str, value: New| {
         out.push((family, label.to_string(), value))
     };
-    let collection = |seed: u64| -> (&'static str, Tree) {
-        if seed % 2 == 0 {
-            ("list", Tree::List(vec![node.clone()]))
-        } else {
-            ("map", Tree::Map(vec![("##X##".into(), node.clone())]))
-        }
-    };
+    let value = New::Value;
     match node {
         Tree::Bool(b) => {
-            add("string", "string", Tree::Str(b.to_string()));
-            add("number", "number", Tree::Int(i64::from(*b)));
+            add("string", "string", value(Tree::Str(b.to_string())));
+            add("number", "number", value(Tree::Int(i64::from(*b))));
             if syntax == Syntax::Yaml {
                 let words = yaml11_spellings(*b);
                 for (family, options) in [
@@ -282,74 +295,69 @@ fn replacements(node: &Tree, syntax: Syntax, seed: u64) -> Vec<(&'static str, St
                     ("YAML 1.1 letter or case", &words[2..]),
                 ] {
                     let w: &str = pick(seed, options);
-                    add(
-                        family,
-                        &format!("YAML 1.1 `{w}`"),
-                        Tree::Plain(w.to_string()),
-                    );
+                    let label = format!("YAML 1.1 `{w}`");
+                    add(family, &label, value(Tree::Plain(w.to_string())));
                 }
             }
             // The opposite value: code paths for both answers get exercised.
-            add("negated", "negated", Tree::Bool(!b));
+            add("negated", "negated", value(Tree::Bool(!b)));
         }
         Tree::Int(i) => {
-            add("string", "string", Tree::Str(i.to_string()));
-            add("bool", "bool", Tree::Bool(true));
-            add("float", "float", Tree::Float(*i as f64 + 0.5));
-            add("negative", "negative", Tree::Int(-1));
+            add("string", "string", value(Tree::Str(i.to_string())));
+            add("bool", "bool", value(Tree::Bool(true)));
+            add("float", "float", value(Tree::Float(*i as f64 + 0.5)));
+            add("negative", "negative", value(Tree::Int(-1)));
         }
         Tree::Float(f) => {
-            add("string", "string", Tree::Str(f.to_string()));
-            add("int", "int", Tree::Int(*f as i64));
+            add("string", "string", value(Tree::Str(f.to_string())));
+            add("int", "int", value(Tree::Int(*f as i64)));
         }
         Tree::Str(_) | Tree::Plain(_) => {
-            add("number", "number", Tree::Int(0));
-            add("bool", "bool", Tree::Bool(true));
-            add("empty string", "empty string", Tree::Str(String::new()));
+            add("number", "number", value(Tree::Int(0)));
+            add("bool", "bool", value(Tree::Bool(true)));
+            add(
+                "empty string",
+                "empty string",
+                value(Tree::Str(String::new())),
+            );
             let (label, make) = pick(seed, &ODD_STRINGS[..]);
-            add("odd string", label, Tree::Str(make()));
+            add("odd string", label, New::Made(make));
         }
         Tree::Null => {
-            add("string", "string", Tree::Str("##X##".into()));
-            add("bool", "bool", Tree::Bool(true));
+            add("string", "string", value(Tree::Str("##X##".into())));
+            add("bool", "bool", value(Tree::Bool(true)));
         }
         Tree::List(_) => {
-            let scalar = pick(
+            let (label, scalar) = pick(
                 seed,
                 &[
                     ("string", Tree::Str("##X##".into())),
                     ("number", Tree::Int(0)),
                 ],
             );
-            add("scalar", scalar.0, scalar.1);
-            add(
-                "map",
-                "map",
-                Tree::Map(vec![("##X##".into(), Tree::Int(1))]),
-            );
-            add("empty", "empty list", Tree::List(Vec::new()));
-            add(
-                "odd items",
-                "list of odd items",
-                Tree::List(vec![Tree::Null, Tree::Int(0), Tree::Str(String::new())]),
-            );
+            add("scalar", label, value(scalar));
+            let map = Tree::Map(vec![("##X##".into(), Tree::Int(1))]);
+            add("map", "map", value(map));
+            add("empty", "empty list", value(Tree::List(Vec::new())));
+            let odd = Tree::List(vec![Tree::Null, Tree::Int(0), Tree::Str(String::new())]);
+            add("odd items", "list of odd items", value(odd));
         }
         Tree::Map(_) => {
-            let scalar = pick(
+            let (label, scalar) = pick(
                 seed,
                 &[
                     ("string", Tree::Str("##X##".into())),
                     ("number", Tree::Int(0)),
                 ],
             );
-            add("scalar", scalar.0, scalar.1);
-            add("list", "list", Tree::List(vec![node.clone()]));
-            add("empty", "empty map", Tree::Map(Vec::new()));
+            add("scalar", label, value(scalar));
+            add("list", "list", New::InList);
+            add("empty", "empty map", value(Tree::Map(Vec::new())));
         }
     }
     if node.is_scalar() {
-        let (label, value) = collection(seed);
-        out.push(("collection", label.into(), value));
+        let (label, wrap) = pick(seed, &[("list", New::InList), ("map", New::InMap)]);
+        out.push(("collection", label.into(), wrap));
     }
     out
 }
@@ -393,7 +401,7 @@ fn walk(node: &Tree, path: &mut Vec<Step>, syntax: Syntax, out: &mut Vec<Mutatio
                 push(
                     "rename",
                     format!("rename key to {label}"),
-                    Edit::RenameKey(make()),
+                    Edit::RenameKey(make),
                 );
             }
             Some(Step::Index(_)) => push("delete", "delete item".into(), Edit::Delete),
@@ -445,15 +453,16 @@ fn edit(node: &mut Tree, path: &[Step], e: &Edit) {
                 Edit::Delete => {
                     entries.remove(i);
                 }
-                Edit::RenameKey(new) => {
+                Edit::RenameKey(make) => {
+                    let new = make();
                     // A key that already exists would merge two members: keep the first.
-                    if entries.iter().any(|(key, _)| key == new) {
+                    if entries.iter().any(|(key, _)| *key == new) {
                         entries.remove(i);
                     } else {
-                        entries[i].0 = new.clone();
+                        entries[i].0 = new;
                     }
                 }
-                Edit::Replace(v) => entries[i].1 = v.clone(),
+                Edit::Replace(v) => entries[i].1 = v.build(&entries[i].1),
             }
         }
         (Tree::List(items), Step::Index(i)) => {
@@ -467,7 +476,7 @@ fn edit(node: &mut Tree, path: &[Step], e: &Edit) {
                 Edit::Delete | Edit::RenameKey(_) => {
                     items.remove(*i);
                 }
-                Edit::Replace(v) => items[*i] = v.clone(),
+                Edit::Replace(v) => items[*i] = v.build(&items[*i]),
             }
         }
         _ => {}
