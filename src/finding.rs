@@ -57,6 +57,10 @@ pub struct Finding {
     /// First line of the judged element (inline suppressions may sit just above it).
     #[serde(skip)]
     pub element_line: u32,
+    /// Set when the rule could not judge the element because it depends on a value not known
+    /// before deployment (always `info`; never fails a run).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unknown: bool,
     /// Set when a reasoned suppression or waiver applies.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppression: Option<Box<Suppression>>,
@@ -66,6 +70,12 @@ impl Finding {
     /// Whether the finding counts (not suppressed or waived).
     pub fn is_open(&self) -> bool {
         self.suppression.is_none()
+    }
+
+    /// Whether the finding is an open violation: open, and not a "cannot be judged before
+    /// deployment" notice (those never fail a run or a control).
+    pub fn is_open_violation(&self) -> bool {
+        self.is_open() && !self.unknown
     }
 
     /// Sort key: path, line, column, rule, message.

@@ -116,12 +116,22 @@ fn soa_has_93_rows_with_each_status_and_the_contradiction() {
     );
     assert_eq!(r["rules_evaluated"], 1);
     assert_eq!(r["evidence"][0], "https://wiki.example/capacity");
-    // not evaluated: a rule exists but no compose file was found.
-    assert_eq!(row(&soa, "8.20")["status"], "not evaluated");
-    // manual: no automated rule.
+    // What it judged: one container, compliant.
+    assert_eq!(
+        (&r["judged"], &r["passed"], &r["failed"], &r["unknown"]),
+        (&1.into(), &1.into(), &0.into(), &0.into())
+    );
+    assert_eq!(r["rules"][0]["documents"], 1);
+    // not evaluated: a rule exists but no compose file was found, and it says so.
+    let r = row(&soa, "8.20");
+    assert_eq!(r["status"], "not evaluated");
+    assert_eq!(r["reason"], "no compose documents scanned");
+    assert_eq!(r["judged"], 0);
+    // manual: no automated rule, declared applicable; undecided: no rule and no decision.
     let r = row(&soa, "5.1");
     assert_eq!(r["status"], "manual");
     assert_eq!(r["owner"], "ciso");
+    assert_eq!(row(&soa, "5.2")["status"], "undecided");
     // not applicable, without and with a contradiction.
     let r = row(&soa, "7.1");
     assert_eq!(
@@ -165,7 +175,7 @@ fn soa_has_93_rows_with_each_status_and_the_contradiction() {
     assert!(md.contains("## A.7 Physical controls"), "{md}");
     assert!(
         md.contains(
-            "| A.8.2 Privileged access rights | applicable | failing | `priv` (partial) | 1 |"
+            "| A.8.2 Privileged access rights | applicable | failing | `priv` (partial: 1 failed) | 1 | 0 | 1 | 0 | 1 |"
         ),
         "{md}"
     );
@@ -211,22 +221,32 @@ fn bundle(dir: &Path, out: &str) {
 #[test]
 fn evidence_is_reproducible_and_verifiable() {
     let dir = repo();
+    // Twice into the same directory, as a nightly job does: the second run neither scans the
+    // first bundle nor differs from it.
+    let first = tempfile::tempdir().unwrap();
     bundle(dir.path(), "b1");
-    bundle(dir.path(), "b2");
-    for name in ["results.sarif", "soa.md", "soa.csv", "soa.json"] {
-        let a = std::fs::read(dir.path().join("b1").join(name)).unwrap();
-        let b = std::fs::read(dir.path().join("b2").join(name)).unwrap();
+    for name in evidence_files() {
+        std::fs::copy(dir.path().join("b1").join(name), first.path().join(name)).unwrap();
+    }
+    bundle(dir.path(), "b1");
+    for name in evidence_files() {
+        if name == "manifest.json" {
+            continue;
+        }
+        let a = std::fs::read(first.path().join(name)).unwrap();
+        let b = std::fs::read(dir.path().join("b1").join(name)).unwrap();
         assert_eq!(a, b, "{name} differs between two runs");
     }
     let m1: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("b1/manifest.json")).unwrap())
+        serde_json::from_slice(&std::fs::read(first.path().join("manifest.json")).unwrap())
             .unwrap();
     let m2: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("b2/manifest.json")).unwrap())
+        serde_json::from_slice(&std::fs::read(dir.path().join("b1/manifest.json")).unwrap())
             .unwrap();
     assert_eq!(m1["bundle_digest"], m2["bundle_digest"]);
     assert_eq!(m1["rule_pack_digest"], m2["rule_pack_digest"]);
-    assert_eq!(m1["outputs"].as_array().unwrap().len(), 5);
+    assert_eq!(m1["files_scanned"], m2["files_scanned"]);
+    assert_eq!(m1["outputs"].as_array().unwrap().len(), 6);
     assert_eq!(m1["documents_by_kind"]["kubernetes"], 1);
     assert!(m1["config_digest"].is_string());
 
@@ -238,7 +258,20 @@ fn evidence_is_reproducible_and_verifiable() {
     std::fs::write(&csv, bytes).unwrap();
     let bad = isms(dir.path(), &["evidence", "verify", "b1"]);
     assert_eq!(bad.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&bad.stdout).contains("TAMPERED soa.csv"));
+    assert!(String::from_utf8_lossy(&bad.stdout).contains("TAMPERED soa.csv: sha256 is"));
+}
+
+/// Every file of an unsigned bundle.
+fn evidence_files() -> [&'static str; 7] {
+    [
+        "results.sarif",
+        "findings.json",
+        "soa.md",
+        "soa.csv",
+        "soa.json",
+        "oscal-assessment-results.json",
+        "manifest.json",
+    ]
 }
 
 #[test]
@@ -292,7 +325,8 @@ fn merge_rolls_statuses_up_across_repositories() {
     assert_eq!(r["failing_in"], serde_json::json!([name_b]));
     assert_eq!(row(&soa, "8.20")["status"], "failing");
     assert_eq!(row(&soa, "8.20")["open"], 1);
-    assert_eq!(row(&soa, "5.1")["status"], "manual");
+    // Neither repository decided 5.1 and no rule evidences it.
+    assert_eq!(row(&soa, "5.1")["status"], "undecided");
     assert!(soa["meta"]["repository"]
         .as_str()
         .unwrap()

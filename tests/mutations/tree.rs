@@ -27,14 +27,18 @@ pub enum Tree {
 }
 
 impl Tree {
-    /// The tree of a parsed node (unknown values, which YAML never yields, become strings).
+    /// The tree of a node read by the YAML reader (unknown and conditional values, which it
+    /// never yields, become strings).
     pub fn of(n: &Node) -> Tree {
         match &n.value {
             Value::Null => Tree::Null,
             Value::Bool(b) => Tree::Bool(**b),
             Value::Int(i) => Tree::Int(**i),
             Value::Float(f) => Tree::Float(**f),
-            Value::Str(s) | Value::Unknown(s) => Tree::Str(s.inner().to_string()),
+            Value::Str(s) => Tree::Str(s.inner().to_string()),
+            Value::Unknown(u) => Tree::Str(u.text().to_string()),
+            // Conditional values are made after kind detection, never by the YAML reader.
+            Value::Choice(_) => Tree::Str(n.to_display()),
             Value::List(l) => Tree::List(l.items().iter().map(Tree::of).collect()),
             Value::Map(m) => Tree::Map(
                 m.iter()
