@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use cel::common::types::{CelBool, CelString};
+use cel::common::types::{CelBool, CelNull, CelString};
 use cel::common::value::Val;
 use cel::{Context, ExecutionError, Value as CelValue};
 
@@ -826,13 +826,32 @@ fn build_finding<'a>(
     }
 }
 
+/// What a message shows for a `{{ }}` hole whose value is missing: no such key, a null value,
+/// or a field of a null value (`container '?' runs privileged`).
+pub const MISSING_VALUE: &str = "?";
+
+/// Whether an error only says that the value is not there.
+fn is_missing(e: &ExecutionError) -> bool {
+    match e {
+        ExecutionError::NoSuchKey(_) => true,
+        ExecutionError::NoSuchOverload(o) => {
+            o.function() == "_._" && o.argument_types().first().is_some_and(|t| t == "null_type")
+        }
+        _ => false,
+    }
+}
+
+/// The message of a finding: text and `{{ }}` holes, a missing value shown as
+/// [`MISSING_VALUE`]; any other failure of a hole is passed to `on_error` (a rule error).
 fn render(rule: &Rule, ctx: &Context<'_, 'static>, mut on_error: impl FnMut(String)) -> String {
     let mut s = String::new();
     for part in &rule.verdict().message {
         match part {
             TemplatePart::Text(t) => s.push_str(t),
             TemplatePart::Expr(e) => match CelValue::resolve_val(e.program.expression(), ctx) {
+                Ok(v) if v.downcast_ref::<CelNull>().is_some() => s.push_str(MISSING_VALUE),
                 Ok(v) => s.push_str(&crate::cel::display(v.as_ref())),
+                Err(err) if is_missing(&err) => s.push_str(MISSING_VALUE),
                 Err(err) => {
                     s.push('?');
                     on_error(describe(&err));

@@ -48,7 +48,13 @@ impl Input for Arm {
             .map(|_| Kind::Arm)
     }
 
-    fn documents(&self, _kind: Kind, root: Node, name: String) -> Vec<(String, Node)> {
+    fn documents(
+        &self,
+        _kind: Kind,
+        root: Node,
+        name: String,
+        _tree: &super::TreeInfo,
+    ) -> Vec<(String, Node)> {
         vec![(name, normalize(&root))]
     }
 

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::{file_name, Input, Kind, TreeFormat};
+use super::{file_name, yaml11, Input, Kind, TreeFormat, TreeInfo};
 use crate::cel::args::{arg_map, list_of, map_values, Args, Ret};
 use crate::cel::{Helper, HelperGate};
 use crate::doc::Node;
@@ -37,6 +37,16 @@ impl Input for Compose {
             && (name.ends_with(".yml") || name.ends_with(".yaml"))
             && root.get("services").and_then(Node::as_map).is_some())
         .then_some(Kind::Compose)
+    }
+
+    fn documents(
+        &self,
+        kind: Kind,
+        root: Node,
+        name: String,
+        tree: &TreeInfo,
+    ) -> Vec<(String, Node)> {
+        vec![(name, yaml11::normalise(kind, root, &tree.yaml11_plain))]
     }
 
     fn helpers(&self) -> &'static [Helper] {

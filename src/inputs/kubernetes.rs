@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use super::{Input, Kind, TreeFormat};
+use super::{yaml11, Input, Kind, TreeFormat, TreeInfo};
 use crate::cel::args::{arg_map, list_of, Args, Ret};
 use crate::cel::{Helper, HelperGate};
 use crate::doc::{MapNode, Node};
@@ -37,7 +37,14 @@ impl Input for Kubernetes {
         .then_some(Kind::Kubernetes)
     }
 
-    fn documents(&self, _kind: Kind, root: Node, fallback: String) -> Vec<(String, Node)> {
+    fn documents(
+        &self,
+        kind: Kind,
+        root: Node,
+        fallback: String,
+        tree: &TreeInfo,
+    ) -> Vec<(String, Node)> {
+        let plain = &tree.yaml11_plain;
         if is_list(&root) {
             let items = root.get("items").and_then(Node::as_list).cloned();
             return items
@@ -47,12 +54,12 @@ impl Input for Kubernetes {
                 .filter(|(_, item)| item.as_map().is_some())
                 .map(|(j, item)| {
                     let name = name_of(item).unwrap_or_else(|| format!("{fallback}items[{j}]"));
-                    (name, item.clone())
+                    (name, yaml11::normalise(kind, item.clone(), plain))
                 })
                 .collect();
         }
         let name = name_of(&root).unwrap_or(fallback);
-        vec![(name, root)]
+        vec![(name, yaml11::normalise(kind, root, plain))]
     }
 
     fn helpers(&self) -> &'static [Helper] {

@@ -14,6 +14,7 @@ pub mod github;
 pub mod kubernetes;
 pub mod repository;
 pub mod terraform;
+pub mod yaml11;
 pub mod yaml_json;
 
 use std::fmt;
@@ -204,6 +205,13 @@ pub enum TreeFormat {
     Json,
 }
 
+/// What the YAML/JSON reader knows of a stream beyond its trees.
+#[derive(Default)]
+pub struct TreeInfo {
+    /// Where unquoted YAML 1.1 boolean words (`yes`, `off`…) were written.
+    pub yaml11_plain: std::collections::HashSet<crate::doc::Pos>,
+}
+
 /// Resources of a document with their types, as `resources(doc, type)` lists them.
 pub type Resources<'a> = Box<dyn Iterator<Item = (Option<&'a str>, &'a Node)> + 'a>;
 
@@ -244,7 +252,13 @@ pub trait Input: Sync {
 
     /// The documents a recognised YAML/JSON document stands for, each with its logical name:
     /// named, split (a Kubernetes `List`), normalised. `name` is the name it would otherwise get.
-    fn documents(&self, _kind: Kind, root: Node, name: String) -> Vec<(String, Node)> {
+    fn documents(
+        &self,
+        _kind: Kind,
+        root: Node,
+        name: String,
+        _tree: &TreeInfo,
+    ) -> Vec<(String, Node)> {
         vec![(name, root)]
     }
 

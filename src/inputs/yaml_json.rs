@@ -5,7 +5,9 @@
 
 use std::path::Path;
 
-use super::{registry, Document, Input, Kind, Read, Source, SourceFile, TreeFormat, Unit};
+use super::{
+    registry, Document, Input, Kind, Read, Source, SourceFile, TreeFormat, TreeInfo, Unit,
+};
 use crate::doc::{yaml, ParseError, ParseWarning, Pos, Value};
 
 /// The YAML/JSON reader.
@@ -66,7 +68,7 @@ impl Input for YamlJson {
                 message: e.message,
             })
         });
-        let stream = match parsed {
+        let mut stream = match parsed {
             Ok(s) => s,
             Err(e) => {
                 read.errors.push(e);
@@ -74,7 +76,13 @@ impl Input for YamlJson {
             }
         };
         let multi = stream.documents.len() > 1;
-        for (i, root) in stream.documents.into_iter().enumerate() {
+        let info = TreeInfo {
+            yaml11_plain: std::mem::take(&mut stream.yaml11_plain),
+        };
+        for (i, root) in std::mem::take(&mut stream.documents)
+            .into_iter()
+            .enumerate()
+        {
             if matches!(root.value, Value::Null) {
                 continue;
             }
@@ -89,7 +97,7 @@ impl Input for YamlJson {
             } else {
                 String::new()
             };
-            for (name, root) in kind.input().documents(kind, root, fallback) {
+            for (name, root) in kind.input().documents(kind, root, fallback, &info) {
                 read.documents.push(Document {
                     kind,
                     root,

@@ -37,7 +37,13 @@ impl Input for Cloudformation {
         is_template(root).then_some(Kind::Cloudformation)
     }
 
-    fn documents(&self, _kind: Kind, root: Node, name: String) -> Vec<(String, Node)> {
+    fn documents(
+        &self,
+        _kind: Kind,
+        root: Node,
+        name: String,
+        _tree: &super::TreeInfo,
+    ) -> Vec<(String, Node)> {
         vec![(name, intrinsics::normalize(&root))]
     }
 

@@ -192,7 +192,13 @@ impl Input for Terraform {
         .then_some(Kind::TerraformPlan)
     }
 
-    fn documents(&self, _kind: Kind, root: Node, name: String) -> Vec<(String, Node)> {
+    fn documents(
+        &self,
+        _kind: Kind,
+        root: Node,
+        name: String,
+        _tree: &super::TreeInfo,
+    ) -> Vec<(String, Node)> {
         let root = plan_document(&root).unwrap_or(root);
         vec![(name, root)]
     }
