@@ -73,6 +73,30 @@ fn every_mapping_has_a_known_control_a_relation_and_a_rationale() {
 }
 
 #[test]
+fn every_automated_control_says_what_its_rules_evidence_and_what_they_cannot() {
+    let set = builtin();
+    let notes = isms_lint::docs::control_notes();
+    for id in notes.keys() {
+        assert!(
+            isms_lint::catalog::find(id).is_some(),
+            "data/control-notes.tsv names unknown control {id}"
+        );
+    }
+    let missing: Vec<String> = isms_lint::docs::automated_controls(&set)
+        .into_iter()
+        .filter(|id| {
+            notes
+                .get(id)
+                .is_none_or(|n| n.evidences.split_whitespace().count() < 6 || n.cannot.is_empty())
+        })
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "controls evidenced by rules without a line in data/control-notes.tsv (what the rules evidence, what they cannot): {missing:?}"
+    );
+}
+
+#[test]
 fn a_rule_without_rationale_or_with_an_unknown_control_is_refused() {
     let text = "title: T\nseverity: low\nkinds: [kubernetes]\ncontrols:\n  - id: \"8.9\"\n    relation: partial\n  - id: \"9.1\"\n    relation: full\n    rationale: Whatever the reason may be here.\nassert: \"true\"\nmessage: m\nremediation: r\n";
     let set = RuleSet::load(vec![isms_lint::rules::RuleSourceFile {
