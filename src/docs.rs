@@ -378,7 +378,9 @@ pub fn controls_markdown(set: &RuleSet) -> String {
         "{covered} of 93 ISO/IEC 27001:2022 Annex A controls are evidenced by at least one of the {} \
          built-in rules, {new_covered} of the 11 controls new in 2022 among them. *Manual by nature* \
          marks controls no configuration file can evidence (people, physical, and most organisational \
-         controls): the Statement of Applicability records them with owners and evidence links instead.\n",
+         controls): the Statement of Applicability records them with owners and evidence links instead. \
+         Under each theme, one line per automated control says what its rules evidence and what they \
+         cannot.\n",
         set.rules.len()
     );
     for theme in Theme::ALL {
