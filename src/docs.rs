@@ -62,11 +62,13 @@ pub fn twins() -> Vec<Twin> {
 
 /// The twin of a rule, if `data/twins.tsv` pairs it with one.
 pub fn twin_of(rule_id: &str) -> Option<String> {
-    twins().into_iter().find_map(|t| match (&t.cloudformation, &t.terraform) {
-        (Some(c), Some(f)) if c == rule_id => Some(f.clone()),
-        (Some(c), Some(f)) if f == rule_id => Some(c.clone()),
-        _ => None,
-    })
+    twins()
+        .into_iter()
+        .find_map(|t| match (&t.cloudformation, &t.terraform) {
+            (Some(c), Some(f)) if c == rule_id => Some(f.clone()),
+            (Some(c), Some(f)) if f == rule_id => Some(c.clone()),
+            _ => None,
+        })
 }
 
 /// Whether a rule must be listed in `data/twins.tsv`: every CloudFormation rule and every
@@ -175,7 +177,11 @@ pub fn control_notes() -> BTreeMap<String, ControlNote> {
 pub fn automated_controls(set: &RuleSet) -> Vec<String> {
     catalog::controls()
         .iter()
-        .filter(|c| set.rules.iter().any(|r| r.controls.iter().any(|l| l.id == c.id)))
+        .filter(|c| {
+            set.rules
+                .iter()
+                .any(|r| r.controls.iter().any(|l| l.id == c.id))
+        })
         .map(|c| c.id.clone())
         .collect()
 }
@@ -260,7 +266,10 @@ pub fn rule_section(r: &Rule) -> String {
         kinds.join(", ")
     );
     if let Some(twin) = twin_of(&r.id) {
-        let _ = writeln!(out, "- Twin: [`{twin}`](#{twin}) (same controls and relations)");
+        let _ = writeln!(
+            out,
+            "- Twin: [`{twin}`](#{twin}) (same controls and relations)"
+        );
     }
     out.push('\n');
     if !r.description.is_empty() {

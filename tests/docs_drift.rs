@@ -141,7 +141,10 @@ fn the_library_meets_its_breadth_floors() {
         .iter()
         .filter(|r| r.id.starts_with("tf-aws-"))
         .count();
-    assert!(cloudformation >= 75, "{cloudformation} CloudFormation rules");
+    assert!(
+        cloudformation >= 75,
+        "{cloudformation} CloudFormation rules"
+    );
     assert!(terraform_aws >= 80, "{terraform_aws} Terraform AWS rules");
     assert!(per_control.len() >= 39, "{} controls", per_control.len());
     let new_covered = isms_lint::catalog::controls()

@@ -20,7 +20,12 @@ fn every_cloudformation_and_terraform_aws_rule_has_its_twin_with_the_same_contro
         .into_iter()
         .filter_map(|t| Some(format!("{} <-> {}", t.cloudformation?, t.terraform?)))
         .collect();
-    assert!(pairs.len() >= 60, "{} twins:\n{}", pairs.len(), pairs.join("\n"));
+    assert!(
+        pairs.len() >= 60,
+        "{} twins:\n{}",
+        pairs.len(),
+        pairs.join("\n")
+    );
 }
 
 fn with_replaced(path_end: &str, from: &str, to: &str) -> RuleSet {
@@ -47,7 +52,8 @@ fn a_relation_or_control_that_differs_between_twins_is_reported() {
     assert!(
         problems
             .iter()
-            .any(|p| p.contains("twins map to different controls") && p.contains("cfn-efs-encrypted")),
+            .any(|p| p.contains("twins map to different controls")
+                && p.contains("cfn-efs-encrypted")),
         "{problems:?}"
     );
 
@@ -69,7 +75,9 @@ fn a_rule_missing_from_the_table_is_reported() {
         .expect("the rule exists")
         .clone();
     sources.push(isms_lint::rules::RuleSourceFile {
-        path: base.path.replace("cfn-efs-encrypted", "cfn-efs-encrypted-copy"),
+        path: base
+            .path
+            .replace("cfn-efs-encrypted", "cfn-efs-encrypted-copy"),
         text: base
             .text
             .replace("id: cfn-efs-encrypted", "id: cfn-efs-encrypted-copy"),
