@@ -102,17 +102,26 @@ pub struct EvidenceArgs {
     /// The bundle directory to write.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Sign the manifest with this minisign secret key (`evidence keygen` makes one); the
+    /// password, if the key has one, comes from ISMS_LINT_KEY_PASSWORD or the terminal.
+    #[arg(long, value_name = "SECRET_KEY")]
+    pub sign: Option<PathBuf>,
 }
 
 /// `evidence` sub-actions.
 #[derive(Subcommand, Debug)]
 pub enum EvidenceAction {
-    /// Recompute the digests of a bundle and report any change.
+    /// Check a bundle: every file listed with its digest, no other file, the manifest's own
+    /// digest, and with --key its signature.
     Verify {
         /// The bundle directory.
         dir: PathBuf,
+        /// Public key (minisign `.pub` file, or the `RW…` key itself): the bundle must be
+        /// signed by it.
+        #[arg(long, value_name = "PUBLIC_KEY")]
+        key: Option<String>,
     },
-    /// Merge bundles from many repositories into one organisation SoA.
+    /// Merge bundles from many repositories into one organisation SoA (with its own manifest).
     Merge {
         /// Bundle directories.
         #[arg(required = true)]
@@ -120,6 +129,32 @@ pub enum EvidenceAction {
         /// Where to write the organisation SoA.
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
+        /// The repositories that must be there (`owner/a,owner/b`); missing ones are reported
+        /// and make the exit code 1.
+        #[arg(long, value_delimiter = ',', value_name = "REPOSITORY")]
+        expect: Vec<String>,
+        /// A file listing the expected repositories, one a line (`#` comments).
+        #[arg(long, value_name = "FILE")]
+        expect_file: Option<PathBuf>,
+        /// Every bundle must be signed by this public key.
+        #[arg(long, value_name = "PUBLIC_KEY")]
+        key: Option<String>,
+    },
+    /// Create a minisign key pair for `evidence --sign` and `verify --key`.
+    Keygen {
+        /// Where to write the secret key.
+        #[arg(long, value_name = "FILE", default_value = "isms-lint.key")]
+        secret_key: PathBuf,
+        /// Where to write the public key.
+        #[arg(long, value_name = "FILE", default_value = "isms-lint.pub")]
+        public_key: PathBuf,
+        /// Do not encrypt the secret key (for a key kept in a CI secret store). Otherwise the
+        /// password comes from ISMS_LINT_KEY_PASSWORD or the terminal.
+        #[arg(long)]
+        no_password: bool,
+        /// Overwrite existing key files.
+        #[arg(long)]
+        force: bool,
     },
 }
 
