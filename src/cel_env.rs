@@ -60,6 +60,7 @@ pub const HELPERS: &[Helper] = &[
     Helper { name: "cidrIsWorld", signature: "cidrIsWorld(cidr) -> bool", doc: "True for `0.0.0.0/0` and `::/0`: open to the whole internet." },
     Helper { name: "cidrContains", signature: "cidrContains(cidr, ip) -> bool", doc: "Whether the CIDR block contains the IP address." },
     Helper { name: "cidrIsPrivate", signature: "cidrIsPrivate(cidr) -> bool", doc: "Whether the whole block lies in private, loopback or link-local ranges." },
+    Helper { name: "portInSpec", signature: "portInSpec(spec, port) -> bool", doc: "Whether a port (`22`) or a whole range (`'1-65535'`) lies inside a firewall port spec: a number, `'22'`, a range `'3000-4000'`, `'*'` or `'any'`, a comma list `'22,3389'`, or a list of these. Parts that are not ports (a reference's source text) match nothing." },
     Helper { name: "parseImage", signature: "parseImage(ref) -> map", doc: "Splits an OCI image reference into `registry`, `repository`, `tag` and `digest` (empty strings when absent)." },
     Helper { name: "semverCompare", signature: "semverCompare(a, b) -> int", doc: "Compares two versions (leading `v` allowed): -1, 0 or 1." },
     Helper { name: "actionRef", signature: "actionRef(uses) -> map", doc: "Splits a workflow `uses:` value into `kind` (local, docker, remote), `owner`, `repo`, `path`, `ref` and `pinned` (ref is a full commit SHA)." },
@@ -85,7 +86,7 @@ fn build_env() -> Env {
     let two = || vec![DYN_TYPE, DYN_TYPE];
     let three = || vec![DYN_TYPE, DYN_TYPE, DYN_TYPE];
     let four = || vec![DYN_TYPE, DYN_TYPE, DYN_TYPE, DYN_TYPE];
-    let helpers: [(&str, Vec<_>, cel::common::functions::Function); 18] = [
+    let helpers: [(&str, Vec<_>, cel::common::functions::Function); 19] = [
         ("referrers", four(), referrers),
         ("refsAt", three(), refs_at),
         ("podSpecs", one(), pod_specs),
@@ -99,6 +100,7 @@ fn build_env() -> Env {
         ("cidrIsWorld", one(), cidr_is_world),
         ("cidrContains", two(), cidr_contains),
         ("cidrIsPrivate", one(), cidr_is_private),
+        ("portInSpec", two(), port_in_spec),
         ("parseImage", one(), parse_image),
         ("semverCompare", two(), semver_compare),
         ("actionRef", one(), action_ref),
@@ -689,6 +691,53 @@ fn cidr_is_private<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
     )
 }
 
+/// One part of a port spec (`22`, `3000-4000`, `*`, `any`) as an inclusive range.
+fn port_part(part: &str) -> Option<(u32, u32)> {
+    let part = part.trim();
+    if part == "*" || part.eq_ignore_ascii_case("any") {
+        return Some((0, 65535));
+    }
+    let (lo, hi) = part.split_once('-').unwrap_or((part, part));
+    let (lo, hi) = (lo.trim().parse::<u32>().ok()?, hi.trim().parse::<u32>().ok()?);
+    (lo <= hi && hi <= 65535).then_some((lo, hi))
+}
+
+/// The port ranges a spec value stands for: numbers, strings (comma lists of parts) and lists of
+/// them. List items are read through CEL's iterator, so an unknown item counts as read.
+fn port_ranges(v: &dyn Val, out: &mut Vec<(u32, u32)>) {
+    if let Some(s) = v.downcast_ref::<CelString>() {
+        out.extend(s.inner().split(',').filter_map(port_part));
+    } else if let Some(i) = v.downcast_ref::<CelInt>() {
+        out.extend(u32::try_from(**i).ok().filter(|p| *p <= 65535).map(|p| (p, p)));
+    } else if let Some(u) = v.downcast_ref::<CelUInt>() {
+        out.extend(u32::try_from(**u).ok().filter(|p| *p <= 65535).map(|p| (p, p)));
+    } else if v.get_type().kind() == CelKind::List {
+        if let Some(it) = v.as_iterable() {
+            let mut it = it.iter();
+            while let Some(x) = it.next() {
+                port_ranges(x, out);
+            }
+        }
+    }
+}
+
+fn port_in_spec<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
+    let (Some(spec), Some(port)) = (args.first(), args.get(1)) else {
+        return Err(ExecutionError::function_error("portInSpec", "missing argument"));
+    };
+    let mut wanted = Vec::new();
+    port_ranges(port.as_ref(), &mut wanted);
+    let [(lo, hi)] = wanted[..] else {
+        return Err(ExecutionError::function_error(
+            "portInSpec",
+            "the port must be one number or one range such as '1-65535'",
+        ));
+    };
+    let mut ranges = Vec::new();
+    port_ranges(spec.as_ref(), &mut ranges);
+    bool_ret(ranges.iter().any(|&(a, b)| a <= lo && hi <= b))
+}
+
 fn map_of<'b, 'v>(fields: &[(&str, Node)]) -> Ret<'b, 'v> {
     let mut b = MapBuilder::new();
     for (k, v) in fields {
@@ -949,6 +998,31 @@ mod tests {
             cel::Value::Bool(true)
         );
         assert_eq!(eval("actionRef('./local').kind"), cel::Value::from("local"));
+    }
+
+    #[test]
+    fn port_specs() {
+        for (expr, want) in [
+            ("portInSpec('22', 22)", true),
+            ("portInSpec(22, 22)", true),
+            ("portInSpec('3000-4000', 3389)", true),
+            ("portInSpec('3000-4000', 22)", false),
+            ("portInSpec('*', 3389)", true),
+            ("portInSpec('Any', 1)", true),
+            ("portInSpec('80, 22', 22)", true),
+            ("portInSpec(['80', '443'], 22)", false),
+            ("portInSpec(['80', '20-23'], 22)", true),
+            ("portInSpec(['var.ports'], 22)", false),
+            ("portInSpec(null, 22)", false),
+            ("portInSpec('0-65535', '1-65535')", true),
+            ("portInSpec('1-1024,1025-65535', '1-65535')", false),
+            ("portInSpec('*', '1-65535')", true),
+            ("portInSpec('70000', 22)", false),
+        ] {
+            assert_eq!(eval(expr), cel::Value::Bool(want), "{expr}");
+        }
+        let program = env().compile("portInSpec('22', 'x')").unwrap();
+        assert!(program.execute(&root_context()).is_err());
     }
 
     #[test]
