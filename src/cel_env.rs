@@ -698,7 +698,10 @@ fn port_part(part: &str) -> Option<(u32, u32)> {
         return Some((0, 65535));
     }
     let (lo, hi) = part.split_once('-').unwrap_or((part, part));
-    let (lo, hi) = (lo.trim().parse::<u32>().ok()?, hi.trim().parse::<u32>().ok()?);
+    let (lo, hi) = (
+        lo.trim().parse::<u32>().ok()?,
+        hi.trim().parse::<u32>().ok()?,
+    );
     (lo <= hi && hi <= 65535).then_some((lo, hi))
 }
 
@@ -708,9 +711,19 @@ fn port_ranges(v: &dyn Val, out: &mut Vec<(u32, u32)>) {
     if let Some(s) = v.downcast_ref::<CelString>() {
         out.extend(s.inner().split(',').filter_map(port_part));
     } else if let Some(i) = v.downcast_ref::<CelInt>() {
-        out.extend(u32::try_from(**i).ok().filter(|p| *p <= 65535).map(|p| (p, p)));
+        out.extend(
+            u32::try_from(**i)
+                .ok()
+                .filter(|p| *p <= 65535)
+                .map(|p| (p, p)),
+        );
     } else if let Some(u) = v.downcast_ref::<CelUInt>() {
-        out.extend(u32::try_from(**u).ok().filter(|p| *p <= 65535).map(|p| (p, p)));
+        out.extend(
+            u32::try_from(**u)
+                .ok()
+                .filter(|p| *p <= 65535)
+                .map(|p| (p, p)),
+        );
     } else if v.get_type().kind() == CelKind::List {
         if let Some(it) = v.as_iterable() {
             let mut it = it.iter();
@@ -723,7 +736,10 @@ fn port_ranges(v: &dyn Val, out: &mut Vec<(u32, u32)>) {
 
 fn port_in_spec<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
     let (Some(spec), Some(port)) = (args.first(), args.get(1)) else {
-        return Err(ExecutionError::function_error("portInSpec", "missing argument"));
+        return Err(ExecutionError::function_error(
+            "portInSpec",
+            "missing argument",
+        ));
     };
     let mut wanted = Vec::new();
     port_ranges(port.as_ref(), &mut wanted);

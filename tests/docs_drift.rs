@@ -129,11 +129,10 @@ fn the_library_meets_its_breadth_floors() {
             .iter()
             .filter(|r| r.kinds.contains(&isms_lint::doc::Kind::Terraform))
             .filter(|r| {
-                r.selection().select.as_ref().is_some_and(|s| {
-                    prefixes
-                        .iter()
-                        .any(|p| s.source.contains(&format!("'{p}")))
-                })
+                r.selection()
+                    .select
+                    .as_ref()
+                    .is_some_and(|s| prefixes.iter().any(|p| s.source.contains(&format!("'{p}"))))
             })
             .count()
     };
