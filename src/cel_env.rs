@@ -61,7 +61,7 @@ pub const HELPERS: &[Helper] = &[
     Helper { name: "cidrIsWorld", signature: "cidrIsWorld(cidr) -> bool", doc: "True for `0.0.0.0/0` and `::/0`: open to the whole internet." },
     Helper { name: "cidrContains", signature: "cidrContains(cidr, ip) -> bool", doc: "Whether the CIDR block contains the IP address." },
     Helper { name: "cidrIsPrivate", signature: "cidrIsPrivate(cidr) -> bool", doc: "Whether the whole block lies in private, loopback or link-local ranges." },
-    Helper { name: "portInSpec", signature: "portInSpec(spec, port) -> bool", doc: "Whether a port (`22`) or a whole range (`'1-65535'`) lies inside a firewall port spec: a number, `'22'`, a range `'3000-4000'`, `'*'` or `'any'`, a comma list `'22,3389'`, or a list of these. Parts that are not ports (a reference's source text) match nothing." },
+    Helper { name: "portInSpec", signature: "portInSpec(spec, port) -> bool", doc: "Whether a port (`22`) or a whole range (`'1-65535'`) lies inside a firewall port spec: a number, `'22'`, a range `'3000-4000'`, `'*'` or `'any'`, a comma list `'22,3389'`, or a list of these. Parts that are not ports match nothing; a part not known before deployment makes the result unknown unless a known part covers the port." },
     Helper { name: "parseImage", signature: "parseImage(ref) -> map", doc: "Splits an OCI image reference into `registry`, `repository`, `tag` and `digest` (empty strings when absent)." },
     Helper { name: "semverCompare", signature: "semverCompare(a, b) -> int", doc: "Compares two versions (leading `v` allowed): -1, 0 or 1." },
     Helper { name: "actionRef", signature: "actionRef(uses) -> map", doc: "Splits a workflow `uses:` value into `kind` (local, docker, remote), `owner`, `repo`, `path`, `ref` and `pinned` (ref is a full commit SHA)." },
@@ -864,34 +864,33 @@ fn port_part(part: &str) -> Option<(u32, u32)> {
 }
 
 /// The port ranges a spec value stands for: numbers, strings (comma lists of parts) and lists of
-/// them. List items are read through CEL's iterator, so an unknown item counts as read.
-fn port_ranges(v: &dyn Val, out: &mut Vec<(u32, u32)>) {
+/// them. Returns whether some part is not known before deployment (an unresolved value).
+fn port_ranges(v: &dyn Val, out: &mut Vec<(u32, u32)>) -> bool {
+    if crate::doc::reads::is_unresolved(v) {
+        return true;
+    }
+    let port = |n: Option<u32>| n.filter(|p| *p <= 65535).map(|p| (p, p));
     if let Some(s) = v.downcast_ref::<CelString>() {
         out.extend(s.inner().split(',').filter_map(port_part));
     } else if let Some(i) = v.downcast_ref::<CelInt>() {
-        out.extend(
-            u32::try_from(**i)
-                .ok()
-                .filter(|p| *p <= 65535)
-                .map(|p| (p, p)),
-        );
+        out.extend(port(u32::try_from(**i).ok()));
     } else if let Some(u) = v.downcast_ref::<CelUInt>() {
-        out.extend(
-            u32::try_from(**u)
-                .ok()
-                .filter(|p| *p <= 65535)
-                .map(|p| (p, p)),
-        );
+        out.extend(port(u32::try_from(**u).ok()));
     } else if v.get_type().kind() == CelKind::List {
+        let mut unknown = false;
         if let Some(it) = v.as_iterable() {
             let mut it = it.iter();
             while let Some(x) = it.next() {
-                port_ranges(x, out);
+                unknown |= port_ranges(x, out);
             }
         }
+        return unknown;
     }
+    false
 }
 
+/// `portInSpec(spec, port)`: a known part that covers the port decides; otherwise a part not
+/// known before deployment makes the result unknown.
 fn port_in_spec<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
     let (Some(spec), Some(port)) = (args.first(), args.get(1)) else {
         return Err(ExecutionError::function_error(
@@ -900,7 +899,9 @@ fn port_in_spec<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
         ));
     };
     let mut wanted = Vec::new();
-    port_ranges(port.as_ref(), &mut wanted);
+    if port_ranges(port.as_ref(), &mut wanted) {
+        return Err(crate::doc::reads::error());
+    }
     let [(lo, hi)] = wanted[..] else {
         return Err(ExecutionError::function_error(
             "portInSpec",
@@ -908,8 +909,14 @@ fn port_in_spec<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
         ));
     };
     let mut ranges = Vec::new();
-    port_ranges(spec.as_ref(), &mut ranges);
-    bool_ret(ranges.iter().any(|&(a, b)| a <= lo && hi <= b))
+    let unknown = port_ranges(spec.as_ref(), &mut ranges);
+    if ranges.iter().any(|&(a, b)| a <= lo && hi <= b) {
+        bool_ret(true)
+    } else if unknown {
+        Err(crate::doc::reads::error())
+    } else {
+        bool_ret(false)
+    }
 }
 
 fn map_of<'b, 'v>(fields: &[(&str, Node)]) -> Ret<'b, 'v> {
@@ -1221,6 +1228,26 @@ mod tests {
         }
         let program = env().compile("portInSpec('22', 'x')").unwrap();
         assert!(program.execute(&root_context()).is_err());
+        // Three-valued: a known part that covers the port decides, else an unknown part is unknown.
+        let unknown =
+            || -> Box<dyn Val> { Box::new(crate::doc::reads::Unresolved::new("var.port")) };
+        let list = |items: Vec<Box<dyn Val>>| CowVal::owned(CelList::from(items));
+        let port = || CowVal::owned(CelInt::from(22));
+        let covered = port_in_spec(vec![
+            list(vec![unknown(), Box::new(CelString::from("20-23"))]),
+            port(),
+        ]);
+        assert!(covered.is_ok_and(|v| v.downcast_ref::<CelBool>().is_some_and(|b| **b)));
+        assert!(port_in_spec(vec![
+            list(vec![unknown(), Box::new(CelString::from("443"))]),
+            port()
+        ])
+        .is_err());
+        assert!(port_in_spec(vec![
+            list(vec![Box::new(CelString::from("443"))]),
+            CowVal::owned(crate::doc::reads::Unresolved::new("var.p"))
+        ])
+        .is_err());
     }
 
     #[test]
