@@ -1135,6 +1135,7 @@ fn looks_like_secret<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cel::common::types::CelList;
 
     fn eval(expr: &str) -> cel::Value {
         let program = env().compile(expr).unwrap();
