@@ -2,12 +2,13 @@
 //! merge-base of a git ref, scanned from git objects (never by checking out over the work tree).
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use serde::{Deserialize, Serialize};
 
 use crate::finding::Finding;
+use crate::git::{self, Repo};
 
 /// Schema id of baseline files.
 pub const SCHEMA: &str = "isms-lint/baseline/v1";
@@ -80,43 +81,21 @@ pub fn subtract(findings: &mut Vec<Finding>, known: &BTreeSet<String>) -> usize 
     before - findings.len()
 }
 
-fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .map_err(|e| format!("cannot run git: {e}"))?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
-    }
-}
-
 /// A checkout of the merge-base of a ref, extracted from git objects into a temporary directory.
 pub struct BaseTree {
-    /// The extracted tree; removed when dropped.
+    /// The extracted tree (the repository's top level at the merge-base); removed when dropped.
     pub dir: tempfile::TempDir,
-    /// The working directory's place inside the repository (`""` at the top).
-    pub prefix: PathBuf,
     /// The merge-base commit.
     pub commit: String,
 }
 
-impl BaseTree {
-    /// The directory that stands for the current working directory inside the base tree.
-    pub fn cwd(&self) -> PathBuf {
-        self.dir.path().join(&self.prefix)
-    }
-}
-
-/// Extracts the merge-base of `reference` and `HEAD` (run from `cwd`) into a temporary directory.
-pub fn base_tree(cwd: &Path, reference: &str) -> Result<BaseTree, String> {
-    let top = git(cwd, &["rev-parse", "--show-toplevel"])
-        .map_err(|e| format!("--new-since needs a git repository: {e}"))?;
-    let prefix = git(cwd, &["rev-parse", "--show-prefix"]).unwrap_or_default();
-    if git(
-        cwd,
+/// Extracts the merge-base of `reference` and `HEAD` of `repo` (the repository that holds the
+/// scan roots, wherever the working directory is) into a temporary directory.
+pub fn base_tree(repo: &Repo, reference: &str) -> Result<BaseTree, String> {
+    let top = &repo.top;
+    let shown = crate::paths::display(top);
+    if git::run(
+        top,
         &[
             "rev-parse",
             "--verify",
@@ -127,35 +106,27 @@ pub fn base_tree(cwd: &Path, reference: &str) -> Result<BaseTree, String> {
     .is_err()
     {
         return Err(format!(
-            "--new-since: '{reference}' is not a commit in this clone. In CI, fetch it first: \
+            "--new-since: '{reference}' is not a commit in the repository at '{shown}'. In CI, fetch it first: \
              `git fetch origin {reference}` (or actions/checkout with `fetch-depth: 0`)."
         ));
     }
-    let commit = git(cwd, &["merge-base", reference, "HEAD"]).map_err(|e| {
-        let shallow = git(cwd, &["rev-parse", "--is-shallow-repository"]).unwrap_or_default() == "true";
+    let commit = git::run(top, &["merge-base", reference, "HEAD"]).map_err(|e| {
+        let shallow =
+            git::run(top, &["rev-parse", "--is-shallow-repository"]).unwrap_or_default() == "true";
         if shallow {
             format!(
-                "--new-since: no merge-base of '{reference}' and HEAD in this shallow clone. \
+                "--new-since: no merge-base of '{reference}' and HEAD in the shallow clone at '{shown}'. \
                  Fetch more history: `git fetch --deepen=100 origin {reference}` or `git fetch --unshallow` \
                  (actions/checkout: `fetch-depth: 0`)."
             )
         } else {
-            format!("--new-since: no merge-base of '{reference}' and HEAD: {e}")
+            format!("--new-since: no merge-base of '{reference}' and HEAD in '{shown}': {e}")
         }
     })?;
     let dir =
         tempfile::tempdir().map_err(|e| format!("cannot create a temporary directory: {e}"))?;
-    let archive = Command::new("git")
-        .args(["archive", "--format=tar", &commit])
-        .current_dir(&top)
-        .output()
-        .map_err(|e| format!("cannot run git archive: {e}"))?;
-    if !archive.status.success() {
-        return Err(format!(
-            "git archive {commit} failed: {}",
-            String::from_utf8_lossy(&archive.stderr).trim()
-        ));
-    }
+    let archive = git::run_bytes(top, &["archive", "--format=tar", &commit])
+        .map_err(|e| format!("git archive {commit} failed: {e}"))?;
     let mut tar = Command::new("tar")
         .args(["-x", "-f", "-", "-C"])
         .arg(dir.path())
@@ -166,16 +137,12 @@ pub fn base_tree(cwd: &Path, reference: &str) -> Result<BaseTree, String> {
         use std::io::Write;
         let stdin = tar.stdin.as_mut().ok_or("cannot write to tar")?;
         stdin
-            .write_all(&archive.stdout)
+            .write_all(&archive)
             .map_err(|e| format!("cannot extract the base tree: {e}"))?;
     }
     let status = tar.wait().map_err(|e| e.to_string())?;
     if !status.success() {
         return Err("tar could not extract the base tree".into());
     }
-    Ok(BaseTree {
-        dir,
-        prefix: PathBuf::from(prefix),
-        commit,
-    })
+    Ok(BaseTree { dir, commit })
 }

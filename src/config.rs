@@ -144,8 +144,13 @@ pub fn parse(display: &str, text: &str) -> Result<Config, Vec<FileDiagnostic>> {
             .map_or((1, 1), |l| (l.line() as u32, l.column() as u32));
         let msg = e.to_string();
         let msg = crate::diagnostic::strip_location(msg.lines().next().unwrap_or("invalid config"));
-        vec![FileDiagnostic::at_line_col(display, text, line, col, msg)
-            .with_help("see docs/config.md and schemas/config.schema.json")]
+        let help = match unknown_name_suggestion(&msg) {
+            Some(s) => {
+                format!("did you mean `{s}`? (see docs/config.md and schemas/config.schema.json)")
+            }
+            None => "see docs/config.md and schemas/config.schema.json".to_string(),
+        };
+        vec![FileDiagnostic::at_line_col(display, text, line, col, msg).with_help(help)]
     })?;
     let mut errors = Vec::new();
     let at = |needle: &str, msg: String, errors: &mut Vec<FileDiagnostic>| {
@@ -199,6 +204,38 @@ pub fn parse(display: &str, text: &str) -> Result<Config, Vec<FileDiagnostic>> {
     } else {
         Err(errors)
     }
+}
+
+/// The closest of `candidates` to `word`, when close enough to be a likely typo.
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(word, c), c))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
+        .map(|(_, c)| c)
+}
+
+/// For serde's "unknown field `x`, expected one of a, b" (or "unknown variant"; names with or
+/// without backticks), the expected name closest to `x`.
+fn unknown_name_suggestion(msg: &str) -> Option<String> {
+    let rest = msg
+        .split_once("unknown field `")
+        .or_else(|| msg.split_once("unknown variant `"))?
+        .1;
+    let (word, expected) = rest.split_once('`')?;
+    let expected = expected.split_once("expected")?.1;
+    let expected = expected.trim().trim_start_matches("one of").trim();
+    let names: Vec<&str> = expected
+        .split(',')
+        .flat_map(|n| n.split(" or "))
+        .map(|n| n.trim().trim_matches('`'))
+        .filter(|n| !n.is_empty())
+        .collect();
+    did_you_mean(word, names).map(str::to_string)
 }
 
 /// Parses `YYYY-MM-DD`.
@@ -259,6 +296,23 @@ mod tests {
         let errs = parse("c.yaml", "exclude: [a]\nwaivres: []\n").unwrap_err();
         assert_eq!(errs[0].line, 2);
         assert!(errs[0].message.contains("waivres"), "{}", errs[0].message);
+        let help = errs[0].help.as_deref().unwrap_or_default();
+        assert!(help.starts_with("did you mean `waivers`?"), "{help}");
+    }
+
+    #[test]
+    fn bad_values_suggest_the_closest_allowed_one() {
+        let errs = parse("c.yaml", "severity:\n  some-rule: hgih\n").unwrap_err();
+        assert_eq!((errs[0].line, errs[0].col), (2, 14), "{errs:?}");
+        let help = errs[0].help.as_deref().unwrap_or_default();
+        assert!(help.starts_with("did you mean `high`?"), "{help}");
+        // Nothing close: no guess.
+        let errs = parse("c.yaml", "zzzzzz: 1\n").unwrap_err();
+        assert!(!errs[0]
+            .help
+            .as_deref()
+            .unwrap_or_default()
+            .contains("did you mean"));
     }
 
     #[test]

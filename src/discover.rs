@@ -50,8 +50,9 @@ pub struct DiscoverOptions {
     pub excludes: Vec<String>,
     /// Largest file read.
     pub max_file_size: u64,
-    /// Directory display paths are relative to (default: the working directory).
-    pub display_root: Option<PathBuf>,
+    /// `(from, to)`: a file under `from` is shown as the same path under `to` (the merge-base
+    /// tree of `--new-since`, extracted elsewhere, shown under the repository's own names).
+    pub display_as: Option<(PathBuf, PathBuf)>,
 }
 
 impl Default for DiscoverOptions {
@@ -59,7 +60,7 @@ impl Default for DiscoverOptions {
         DiscoverOptions {
             excludes: Vec::new(),
             max_file_size: DEFAULT_MAX_FILE_SIZE,
-            display_root: None,
+            display_as: None,
         }
     }
 }
@@ -67,8 +68,11 @@ impl Default for DiscoverOptions {
 impl DiscoverOptions {
     /// How `path` is shown.
     pub fn display(&self, path: &Path) -> String {
-        match &self.display_root {
-            Some(root) => paths::display_under(root, path),
+        match &self.display_as {
+            Some((from, to)) => match path.strip_prefix(from) {
+                Ok(rest) => paths::display(&to.join(rest)),
+                Err(_) => paths::display(path),
+            },
             None => paths::display(path),
         }
     }
@@ -261,7 +265,7 @@ mod tests {
         let opts = DiscoverOptions {
             excludes: vec![],
             max_file_size: 100,
-            display_root: None,
+            display_as: None,
         };
         let (files, notices) = discover(&[d.to_path_buf()], &opts).unwrap();
         assert_eq!(files.len(), 1);

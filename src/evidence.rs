@@ -1,29 +1,43 @@
-//! The nightly evidence bundle: SARIF, SoA (Markdown, CSV, JSON) and a manifest of digests an
-//! auditor can verify; and the merge of many repositories' bundles into one organisation SoA.
+//! The nightly evidence bundle: SARIF, every finding as JSON, the SoA (Markdown, CSV, JSON,
+//! OSCAL) and a manifest that lists every file and carries a digest of itself, optionally
+//! signed; its verification; and the merge of many repositories' bundles into one
+//! organisation SoA with a manifest of its own.
 
-use std::collections::BTreeMap;
-use std::path::Path;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::catalog;
+use crate::git::Source;
 use crate::pipeline::Run;
 use crate::report::{self, ReportInput};
 use crate::rules::{RuleSet, TemplatePart};
+use crate::signing;
 use crate::soa::{self, Applicability, EvidenceMeta, Row, Soa, Status};
 
-/// Schema id of manifests.
-pub const SCHEMA: &str = "isms-lint/evidence/v1";
+/// Schema id of a repository bundle's manifest.
+pub const SCHEMA: &str = "isms-lint/evidence/v2";
+/// Schema id of an organisation merge's manifest.
+pub const MERGE_SCHEMA: &str = "isms-lint/evidence-merge/v1";
+/// The manifest's file name.
+pub const MANIFEST: &str = "manifest.json";
+/// The manifest's minisign signature, when the bundle is signed.
+pub const SIGNATURE: &str = "manifest.json.minisig";
 
 /// The files of a bundle besides the manifest, in the order they are written.
-pub const OUTPUTS: [&str; 5] = [
+pub const OUTPUTS: [&str; 6] = [
     "results.sarif",
+    "findings.json",
     "soa.md",
     "soa.csv",
     "soa.json",
     "oscal-assessment-results.json",
 ];
+
+/// The files of an organisation merge besides the manifest.
+pub const MERGE_OUTPUTS: [&str; 3] = ["soa.md", "soa.csv", "soa.json"];
 
 /// One written file and its digest.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -34,7 +48,7 @@ pub struct Output {
     pub sha256: String,
 }
 
-/// `manifest.json`.
+/// `manifest.json` of a repository bundle.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Manifest {
     /// Always [`SCHEMA`].
@@ -57,11 +71,58 @@ pub struct Manifest {
     pub files_scanned: usize,
     /// Documents judged, by kind.
     pub documents_by_kind: BTreeMap<String, usize>,
-    /// Every output with its sha256.
+    /// Errors of the run (rule files that did not load, rules that failed at run time, files
+    /// that could not be handled): a bundle with errors is incomplete evidence, and `verify`
+    /// says so.
+    pub errors: Vec<String>,
+    /// Every file of the bundle besides the manifest (and its signature), with its sha256.
     pub outputs: Vec<Output>,
     /// sha256 over the lines `<sha256>  <name>\n` of the outputs, in order: identical for two
     /// runs on the same commit, since no output holds a timestamp.
     pub bundle_digest: String,
+    /// sha256 of this manifest written with `manifest_digest` empty: any edit of the manifest
+    /// (a commit, the dirty flag, a digest) shows.
+    pub manifest_digest: String,
+}
+
+/// One repository bundle taken into an organisation merge.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct MergedBundle {
+    /// Repository name.
+    pub repository: String,
+    /// Its commit, when it was in git.
+    pub commit: Option<String>,
+    /// Whether its work tree had uncommitted changes.
+    pub dirty: bool,
+    /// Its evidence date.
+    pub date: String,
+    /// Its `bundle_digest`.
+    pub bundle_digest: String,
+    /// Its `manifest_digest`.
+    pub manifest_digest: String,
+}
+
+/// `manifest.json` of an organisation merge.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct MergeManifest {
+    /// Always [`MERGE_SCHEMA`].
+    pub schema: String,
+    /// isms-lint version.
+    pub tool_version: String,
+    /// When the merge was written (RFC 3339, UTC).
+    pub merged_at: String,
+    /// The bundles merged, by repository.
+    pub bundles: Vec<MergedBundle>,
+    /// The repositories expected (`--expect`), sorted.
+    pub expected: Vec<String>,
+    /// Expected repositories without a bundle.
+    pub missing: Vec<String>,
+    /// Every file besides the manifest, with its sha256.
+    pub outputs: Vec<Output>,
+    /// sha256 over the lines `<sha256>  <name>\n` of the outputs.
+    pub bundle_digest: String,
+    /// sha256 of this manifest written with `manifest_digest` empty.
+    pub manifest_digest: String,
 }
 
 /// Hex sha256.
@@ -71,7 +132,6 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .map(|b| format!("{b:02x}"))
         .collect()
 }
-
 /// A digest of the compiled rules: every field that decides a finding, rule by rule in id order.
 pub fn rule_pack_digest(rules: &RuleSet) -> String {
     let mut h = Sha256::new();
@@ -122,24 +182,97 @@ fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-/// Writes the bundle for `run` into `dir`; returns the manifest.
+/// The current time, for `started_at`.
+pub fn start_time() -> String {
+    now_rfc3339()
+}
+
+/// The pretty JSON of a manifest with `manifest_digest` filled in: the digest is the sha256 of
+/// the same text with `manifest_digest` empty.
+fn seal(manifest: &impl Serialize) -> String {
+    let mut value = serde_json::to_value(manifest).expect("manifests serialize");
+    let digest = content_digest(&mut value);
+    value["manifest_digest"] = serde_json::Value::String(digest);
+    serde_json::to_string_pretty(&value).expect("manifests serialize") + "\n"
+}
+
+/// sha256 of `value` printed with `manifest_digest` set to `""` (left so on return).
+fn content_digest(value: &mut serde_json::Value) -> String {
+    value["manifest_digest"] = serde_json::Value::String(String::new());
+    sha256_hex(
+        serde_json::to_string_pretty(value)
+            .expect("JSON values print")
+            .as_bytes(),
+    )
+}
+
+fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<Output, String> {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).map_err(|e| format!("cannot write '{}': {e}", path.display()))?;
+    Ok(Output {
+        name: name.to_string(),
+        sha256: sha256_hex(bytes),
+    })
+}
+
+/// Creates `dir`, refusing one that holds anything but an earlier bundle's files (a bundle
+/// must list every file it holds). A signature left from an earlier run is removed.
+fn prepare_dir(dir: &Path, ours: &[&str]) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create '{}': {e}", dir.display()))?;
+    let foreign: Vec<String> = files_in(dir)?
+        .into_iter()
+        .filter(|f| f != MANIFEST && f != SIGNATURE && !ours.contains(&f.as_str()))
+        .collect();
+    if !foreign.is_empty() {
+        return Err(format!(
+            "'{}' holds files that are not part of an evidence bundle ({}): write the bundle into an empty directory",
+            dir.display(),
+            foreign.join(", ")
+        ));
+    }
+    let stale = dir.join(SIGNATURE);
+    if stale.exists() {
+        std::fs::remove_file(&stale)
+            .map_err(|e| format!("cannot remove '{}': {e}", stale.display()))?;
+    }
+    Ok(())
+}
+
+/// How to sign a bundle: the minisign secret key file and its password (if it has one).
+pub struct SignWith<'a> {
+    /// The secret key file.
+    pub key: &'a Path,
+    /// Its password; `None` for a key without one (or to be asked on the terminal).
+    pub password: Option<String>,
+}
+
+/// Writes the bundle for `run` into `dir`, signs the manifest when asked; returns the manifest.
 pub fn write_bundle(
     run: &Run,
-    meta: EvidenceMeta,
+    source: &Source,
     dir: &Path,
     started_at: String,
+    sign: Option<SignWith<'_>>,
 ) -> Result<Manifest, String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create '{}': {e}", dir.display()))?;
+    // Load the key before writing anything: a wrong key or password leaves no bundle behind.
+    let secret = match &sign {
+        Some(s) => Some(signing::load_secret_key(s.key, s.password.clone())?),
+        None => None,
+    };
+    prepare_dir(dir, &OUTPUTS)?;
     let input = ReportInput {
         scan: &run.result,
         rules: &run.rules,
         config_errors: &run.errors,
         show_suppressed: true,
         fail_on: None,
+        source_root: Some(&source.root),
     };
+    let meta = source.meta.clone();
     let soa = soa::build(run, meta.clone());
     let contents = [
         report::sarif::render(&input),
+        report::json::render(&input),
         soa::markdown(&soa),
         soa::csv(&soa),
         soa::json(&soa),
@@ -147,13 +280,22 @@ pub fn write_bundle(
     ];
     let mut outputs = Vec::new();
     for (name, text) in OUTPUTS.iter().zip(contents) {
-        std::fs::write(dir.join(name), &text)
-            .map_err(|e| format!("cannot write '{}': {e}", dir.join(name).display()))?;
-        outputs.push(Output {
-            name: name.to_string(),
-            sha256: sha256_hex(text.as_bytes()),
-        });
+        outputs.push(write_file(dir, name, text.as_bytes())?);
     }
+    let mut errors: Vec<String> = run.errors.iter().map(|e| e.short()).collect();
+    errors.extend(run.result.rule_errors.iter().map(|e| {
+        format!(
+            "rule {} failed on {}:{}: {}",
+            e.rule_id, e.path, e.line, e.message
+        )
+    }));
+    errors.extend(
+        run.result
+            .notices
+            .iter()
+            .filter(|n| n.level == crate::discover::NoticeLevel::Error)
+            .map(|n| format!("{}: {}", n.path, n.message)),
+    );
     let manifest = Manifest {
         schema: SCHEMA.to_string(),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -174,53 +316,209 @@ pub fn write_bundle(
             .iter()
             .map(|(k, n)| (k.to_string(), *n))
             .collect(),
+        errors,
         bundle_digest: bundle_digest(&outputs),
         outputs,
+        manifest_digest: String::new(),
     };
-    let text = serde_json::to_string_pretty(&manifest).expect("manifest serializes") + "\n";
-    std::fs::write(dir.join("manifest.json"), text)
-        .map_err(|e| format!("cannot write manifest: {e}"))?;
-    Ok(manifest)
+    let text = seal(&manifest);
+    write_file(dir, MANIFEST, text.as_bytes())?;
+    if let Some(sk) = secret {
+        let comment = format!(
+            "isms-lint evidence bundle of {} at {}{}: bundle_digest {}",
+            manifest.source.repository,
+            manifest.source.commit.as_deref().unwrap_or("no commit"),
+            if manifest.source.dirty {
+                " (dirty)"
+            } else {
+                ""
+            },
+            manifest.bundle_digest
+        );
+        let sig = signing::sign(&sk, text.as_bytes(), &comment)?;
+        write_file(dir, SIGNATURE, sig.as_bytes())?;
+    }
+    serde_json::from_str(&text).map_err(|e| format!("the manifest does not read back: {e}"))
 }
 
-/// The current time, for `started_at`.
-pub fn start_time() -> String {
-    now_rfc3339()
+/// Every file under `dir`, as `/`-separated relative names, sorted.
+fn files_in(dir: &Path) -> Result<Vec<String>, String> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<(), String> {
+        let entries =
+            std::fs::read_dir(dir).map_err(|e| format!("cannot list '{}': {e}", dir.display()))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| format!("cannot list '{}': {e}", dir.display()))?;
+            let path = entry.path();
+            if path.is_dir() && !path.is_symlink() {
+                walk(root, &path, out)?;
+            } else {
+                let rel = path.strip_prefix(root).unwrap_or(&path);
+                out.push(rel.to_string_lossy().replace('\\', "/"));
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out)?;
+    out.sort();
+    Ok(out)
 }
 
-fn read_manifest(dir: &Path) -> Result<Manifest, String> {
-    let path = dir.join("manifest.json");
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("'{}' is not a manifest: {e}", path.display()))
+/// What a manifest of either kind lists.
+#[derive(Deserialize)]
+struct Listing {
+    outputs: Vec<Output>,
+    bundle_digest: String,
+    manifest_digest: String,
+    #[serde(default)]
+    errors: Vec<String>,
 }
 
-/// Recomputes every digest of a bundle; returns the problems found (empty when intact).
-pub fn verify(dir: &Path) -> Result<Vec<String>, String> {
-    let manifest = read_manifest(dir)?;
+/// One thing wrong with a bundle, on the file it concerns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// The file, relative to the bundle (`manifest.json` for the manifest itself).
+    pub file: String,
+    /// What is wrong.
+    pub what: String,
+}
+
+/// The state of a bundle's signature.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SignatureState {
+    /// No `manifest.json.minisig`.
+    Unsigned,
+    /// Signed, but no key was given to check it.
+    NotChecked,
+    /// The signature verifies with the key; its trusted comment.
+    Valid(String),
+    /// The signature does not verify with the key (the reason is among the problems).
+    Invalid,
+}
+
+/// The outcome of [`verify`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verification {
+    /// `isms-lint/evidence/v2` or `isms-lint/evidence-merge/v1`.
+    pub schema: String,
+    /// Changed, missing and extra files, an edited manifest, a bad signature.
+    pub problems: Vec<Problem>,
+    /// Errors of the run that wrote the bundle, as its manifest records them.
+    pub run_errors: Vec<String>,
+    /// The signature.
+    pub signature: SignatureState,
+}
+
+impl Verification {
+    /// Intact, complete and (when a key was given) signed by it.
+    pub fn ok(&self) -> bool {
+        self.problems.is_empty() && self.run_errors.is_empty()
+    }
+}
+
+/// Checks a bundle (or an organisation merge): every listed file is there with its digest,
+/// no other file is, the manifest matches its own digest and the bundle digest, and, with
+/// `key`, the manifest's signature verifies. `Err` when there is no readable manifest at all.
+pub fn verify(dir: &Path, key: Option<&str>) -> Result<Verification, String> {
+    let path = dir.join(MANIFEST);
+    let bytes =
+        std::fs::read(&path).map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
+    let mut value: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|e| format!("'{}' is not JSON: {e}", path.display()))?;
+    let schema = value["schema"].as_str().unwrap_or_default().to_string();
+    if schema != SCHEMA && schema != MERGE_SCHEMA {
+        return Err(format!(
+            "'{}' has schema '{schema}'; this isms-lint verifies '{SCHEMA}' and '{MERGE_SCHEMA}' \
+             (a bundle from an older isms-lint has no digest of its manifest: write it again)",
+            path.display()
+        ));
+    }
+    let listing: Listing = serde_json::from_value(value.clone())
+        .map_err(|e| format!("'{}' is not a manifest: {e}", path.display()))?;
     let mut problems = Vec::new();
-    for o in &manifest.outputs {
+    let problem = |file: &str, what: String| Problem {
+        file: file.to_string(),
+        what,
+    };
+    let actual = content_digest(&mut value);
+    if actual != listing.manifest_digest {
+        problems.push(problem(
+            MANIFEST,
+            format!(
+                "its content gives manifest_digest {actual}, the manifest says {}: the manifest was edited",
+                listing.manifest_digest
+            ),
+        ));
+    }
+    let expected = bundle_digest(&listing.outputs);
+    if expected != listing.bundle_digest {
+        problems.push(problem(
+            MANIFEST,
+            format!(
+                "bundle_digest is {}, but the listed outputs give {expected}: the manifest was edited",
+                listing.bundle_digest
+            ),
+        ));
+    }
+    for o in &listing.outputs {
         match std::fs::read(dir.join(&o.name)) {
             Ok(bytes) => {
                 let actual = sha256_hex(&bytes);
                 if actual != o.sha256 {
-                    problems.push(format!(
-                        "{}: sha256 is {actual}, the manifest says {}: the file was changed",
-                        o.name, o.sha256
+                    problems.push(problem(
+                        &o.name,
+                        format!(
+                            "sha256 is {actual}, the manifest says {}: the file was changed",
+                            o.sha256
+                        ),
                     ));
                 }
             }
-            Err(e) => problems.push(format!("{}: cannot read: {e}", o.name)),
+            Err(e) => problems.push(problem(
+                &o.name,
+                format!("listed in the manifest but cannot be read: {e}"),
+            )),
         }
     }
-    let expected = bundle_digest(&manifest.outputs);
-    if expected != manifest.bundle_digest {
-        problems.push(format!(
-            "bundle_digest is {}, but the listed outputs give {expected}: the manifest was changed",
-            manifest.bundle_digest
-        ));
+    let listed: BTreeSet<&str> = listing.outputs.iter().map(|o| o.name.as_str()).collect();
+    for f in files_in(dir)? {
+        if f != MANIFEST && f != SIGNATURE && !listed.contains(f.as_str()) {
+            problems.push(problem(
+                &f,
+                "not listed in the manifest: added after the bundle was written".to_string(),
+            ));
+        }
     }
-    Ok(problems)
+    let sig_path = dir.join(SIGNATURE);
+    let signature = match (sig_path.exists(), key) {
+        (false, None) => SignatureState::Unsigned,
+        (true, None) => SignatureState::NotChecked,
+        (false, Some(_)) => {
+            problems.push(problem(
+                SIGNATURE,
+                "missing: a key was given but the bundle is not signed".to_string(),
+            ));
+            SignatureState::Unsigned
+        }
+        (true, Some(key)) => {
+            let sig = std::fs::read_to_string(&sig_path)
+                .map_err(|e| format!("cannot read '{}': {e}", sig_path.display()))?;
+            let public = signing::load_public_key(key)?;
+            match signing::verify(&public, &bytes, &sig) {
+                Ok(comment) => SignatureState::Valid(comment),
+                Err(e) => {
+                    problems.push(problem(SIGNATURE, e));
+                    SignatureState::Invalid
+                }
+            }
+        }
+    };
+    Ok(Verification {
+        schema,
+        problems,
+        run_errors: listing.errors,
+        signature,
+    })
 }
 
 /// How an organisation status is chosen from the repositories' statuses: the highest wins.
@@ -357,40 +655,170 @@ pub fn merge(bundles: &[Soa]) -> Soa {
                 repos.join(", ")
             ),
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            note: None,
         },
         controls: rows,
     }
 }
 
-/// Reads `soa.json` of each bundle, merges them and writes the organisation SoA into `out`.
-pub fn merge_dirs(bundles: &[std::path::PathBuf], out: &Path) -> Result<Soa, String> {
+/// What a merge found besides the SoA.
+#[derive(Clone, Debug)]
+pub struct MergeOutcome {
+    /// The organisation SoA.
+    pub soa: Soa,
+    /// Its manifest.
+    pub manifest: MergeManifest,
+    /// Repositories merged that were not in the expected list (when one was given).
+    pub unexpected: Vec<String>,
+}
+
+/// Verifies each bundle (and its signature with `key`), refuses one repository and commit
+/// given twice, merges their SoAs and writes the organisation SoA with its own manifest into
+/// `out`. `expect` lists the repositories that should be there; those missing are named in
+/// the manifest and the SoA.
+pub fn merge_dirs(
+    bundles: &[PathBuf],
+    out: &Path,
+    expect: &[String],
+    key: Option<&str>,
+) -> Result<MergeOutcome, String> {
     let mut soas = Vec::new();
+    let mut merged_bundles = Vec::new();
+    let mut seen: BTreeMap<(String, Option<String>), &PathBuf> = BTreeMap::new();
     for b in bundles {
-        let problems = verify(b)?;
-        if !problems.is_empty() {
+        let v = verify(b, key)?;
+        if v.schema != SCHEMA {
+            return Err(format!(
+                "'{}' is an organisation merge, not a repository bundle",
+                b.display()
+            ));
+        }
+        if !v.problems.is_empty() {
+            let list: Vec<String> = v
+                .problems
+                .iter()
+                .map(|p| format!("{}: {}", p.file, p.what))
+                .collect();
             return Err(format!(
                 "bundle '{}' fails verification: {}",
                 b.display(),
-                problems.join("; ")
+                list.join("; ")
             ));
         }
+        if !v.run_errors.is_empty() {
+            return Err(format!(
+                "bundle '{}' records {} error(s) of the run that wrote it (incomplete evidence): {}",
+                b.display(),
+                v.run_errors.len(),
+                v.run_errors.join("; ")
+            ));
+        }
+        let text = std::fs::read_to_string(b.join(MANIFEST))
+            .map_err(|e| format!("cannot read '{}': {e}", b.join(MANIFEST).display()))?;
+        let manifest: Manifest = serde_json::from_str(&text)
+            .map_err(|e| format!("'{}' is not a manifest: {e}", b.join(MANIFEST).display()))?;
+        let id = (
+            manifest.source.repository.clone(),
+            manifest.source.commit.clone(),
+        );
+        if let Some(first) = seen.get(&id) {
+            return Err(format!(
+                "'{}' and '{}' are both bundles of {} at {}: each repository and commit is merged once",
+                first.display(),
+                b.display(),
+                id.0,
+                id.1.as_deref().unwrap_or("no commit")
+            ));
+        }
+        seen.insert(id, b);
         let path = b.join("soa.json");
         let text = std::fs::read_to_string(&path)
             .map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
         let soa: Soa = serde_json::from_str(&text)
             .map_err(|e| format!("'{}' is not an isms-lint SoA: {e}", path.display()))?;
+        merged_bundles.push(MergedBundle {
+            repository: manifest.source.repository.clone(),
+            commit: manifest.source.commit.clone(),
+            dirty: manifest.source.dirty,
+            date: manifest.source.date.clone(),
+            bundle_digest: manifest.bundle_digest.clone(),
+            manifest_digest: manifest.manifest_digest.clone(),
+        });
         soas.push(soa);
     }
-    soas.sort_by(|a, b| a.meta.repository.cmp(&b.meta.repository));
-    let merged = merge(&soas);
-    std::fs::create_dir_all(out).map_err(|e| format!("cannot create '{}': {e}", out.display()))?;
-    let files = [
-        ("soa.md", soa::markdown(&merged)),
-        ("soa.csv", soa::csv(&merged)),
-        ("soa.json", soa::json(&merged)),
-    ];
-    for (name, text) in files {
-        std::fs::write(out.join(name), text).map_err(|e| format!("cannot write {name}: {e}"))?;
+    soas.sort_by(|a, b| {
+        (&a.meta.repository, &a.meta.commit).cmp(&(&b.meta.repository, &b.meta.commit))
+    });
+    merged_bundles.sort_by(|a, b| (&a.repository, &a.commit).cmp(&(&b.repository, &b.commit)));
+    let present: BTreeSet<&str> = merged_bundles
+        .iter()
+        .map(|b| b.repository.as_str())
+        .collect();
+    let expected: BTreeSet<String> = expect
+        .iter()
+        .map(|e| e.trim().to_string())
+        .filter(|e| !e.is_empty())
+        .collect();
+    let missing: Vec<String> = expected
+        .iter()
+        .filter(|e| !present.contains(e.as_str()))
+        .cloned()
+        .collect();
+    let unexpected: Vec<String> = if expected.is_empty() {
+        Vec::new()
+    } else {
+        present
+            .iter()
+            .filter(|p| !expected.contains(**p))
+            .map(|p| p.to_string())
+            .collect()
+    };
+    let mut merged = merge(&soas);
+    if !missing.is_empty() {
+        merged.meta.note = Some(format!(
+            "expected but missing (no bundle): {}",
+            missing.join(", ")
+        ));
     }
-    Ok(merged)
+    prepare_dir(out, &MERGE_OUTPUTS)?;
+    let contents = [
+        soa::markdown(&merged),
+        soa::csv(&merged),
+        soa::json(&merged),
+    ];
+    let mut outputs = Vec::new();
+    for (name, text) in MERGE_OUTPUTS.iter().zip(contents) {
+        outputs.push(write_file(out, name, text.as_bytes())?);
+    }
+    let manifest = MergeManifest {
+        schema: MERGE_SCHEMA.to_string(),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        merged_at: now_rfc3339(),
+        bundles: merged_bundles,
+        expected: expected.into_iter().collect(),
+        missing,
+        bundle_digest: bundle_digest(&outputs),
+        outputs,
+        manifest_digest: String::new(),
+    };
+    let text = seal(&manifest);
+    write_file(out, MANIFEST, text.as_bytes())?;
+    let manifest: MergeManifest =
+        serde_json::from_str(&text).map_err(|e| format!("the manifest does not read back: {e}"))?;
+    Ok(MergeOutcome {
+        soa: merged,
+        manifest,
+        unexpected,
+    })
+}
+
+/// Reads a list of expected repositories: one `owner/name` a line, `#` starts a comment.
+pub fn read_expect_file(path: &Path) -> Result<Vec<String>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
+    Ok(text
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or_default().trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect())
 }

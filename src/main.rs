@@ -6,13 +6,13 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use isms_lint::cli::{self, Cli, ColorChoice, Command, FailOn};
-use isms_lint::commands;
-use isms_lint::diagnostic::FileDiagnostic;
-use isms_lint::discover::NoticeLevel;
+mod cli;
+mod commands;
+
+use cli::{Cli, ColorChoice, Command, FailOn};
 use isms_lint::report::{self, ReportInput};
 use isms_lint::rules::Severity;
-use isms_lint::{baseline, config, evidence, pipeline, soa};
+use isms_lint::{baseline, config, evidence, git, pipeline, signing, soa};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -65,17 +65,18 @@ fn run_scan(args: cli::ScanArgs) -> u8 {
     opts.profile_rules = args.timings;
     let run = match pipeline::run(&opts) {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 2;
-        }
+        Err(e) => return report_run_error(&e),
     };
+    let writes_sarif = args.format == report::Format::Sarif
+        || args.also.iter().any(|(f, _)| *f == report::Format::Sarif);
+    let source_root = writes_sarif.then(|| git::report_root(&opts.paths));
     let input = ReportInput {
         scan: &run.result,
         rules: &run.rules,
         config_errors: &run.errors,
         show_suppressed: args.show_suppressed,
         fail_on: fail_on(args.fail_on),
+        source_root: source_root.as_deref(),
     };
     let color = use_color(args.color, args.output.is_some());
     if args.format != report::Format::Text {
@@ -113,7 +114,30 @@ fn run_scan(args: cli::ScanArgs) -> u8 {
     if args.timings {
         print_timings(&run.result, report_started.elapsed());
     }
-    exit_code(&input, &run.errors)
+    exit_code(&input)
+}
+
+/// Prints why a run stopped before scanning; exit code 2.
+fn report_run_error(e: &pipeline::RunError) -> u8 {
+    match e {
+        pipeline::RunError::Config(errors) => {
+            let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            for d in errors {
+                eprint!("{}", d.render(color));
+            }
+            let file = errors
+                .first()
+                .map(|d| d.path.as_str())
+                .unwrap_or("the config");
+            eprintln!(
+                "error: {file} has {} error{}; nothing was scanned (fix it, or pass --no-config)",
+                errors.len(),
+                if errors.len() == 1 { "" } else { "s" }
+            );
+        }
+        pipeline::RunError::Failed(e) => eprintln!("error: {e}"),
+    }
+    2
 }
 
 /// `--timings`: the phases, then the rules that took longest.
@@ -147,10 +171,7 @@ fn print_timings(result: &isms_lint::scan::ScanResult, report: std::time::Durati
 fn run_baseline(args: cli::BaselineArgs) -> u8 {
     let run = match pipeline::run(&args.inputs.run_options()) {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 2;
-        }
+        Err(e) => return report_run_error(&e),
     };
     for e in &run.errors {
         eprint!("{}", e.render(false));
@@ -180,17 +201,26 @@ fn run_or_report(opts: &pipeline::RunOptions) -> Option<pipeline::Run> {
             Some(r)
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            report_run_error(&e);
             None
         }
     }
 }
 
 fn run_soa(args: cli::SoaArgs) -> u8 {
-    let Some(run) = run_or_report(&args.inputs.run_options()) else {
+    let opts = args.inputs.run_options();
+    // Git facts of the scanned tree first: roots in two repositories stop here, before a scan.
+    let source = match git::evidence_source(&opts.paths, args.output.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let Some(run) = run_or_report(&opts) else {
         return 2;
     };
-    let statement = soa::build(&run, soa::git_meta());
+    let statement = soa::build(&run, source.meta);
     let text = match args.format {
         cli::SoaFormat::Markdown => soa::markdown(&statement),
         cli::SoaFormat::Csv => soa::csv(&statement),
@@ -205,35 +235,73 @@ fn run_soa(args: cli::SoaArgs) -> u8 {
 
 fn run_evidence(args: cli::EvidenceArgs) -> u8 {
     match args.action {
-        Some(cli::EvidenceAction::Verify { dir }) => match evidence::verify(&dir) {
-            Ok(problems) if problems.is_empty() => {
-                println!("{}: all digests match", dir.display());
-                0
-            }
-            Ok(problems) => {
-                for p in problems {
-                    println!("TAMPERED {p}");
+        Some(cli::EvidenceAction::Verify { dir, key }) => verify_bundle(&dir, key.as_deref()),
+        Some(cli::EvidenceAction::Merge {
+            bundles,
+            out,
+            mut expect,
+            expect_file,
+            key,
+        }) => {
+            if let Some(f) = &expect_file {
+                match evidence::read_expect_file(f) {
+                    Ok(list) => expect.extend(list),
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return 2;
+                    }
                 }
-                1
             }
-            Err(e) => {
-                eprintln!("error: {e}");
-                2
-            }
-        },
-        Some(cli::EvidenceAction::Merge { bundles, out }) => {
-            match evidence::merge_dirs(&bundles, &out) {
+            match evidence::merge_dirs(&bundles, &out, &expect, key.as_deref()) {
                 Ok(merged) => {
                     let failing = merged
+                        .soa
                         .controls
                         .iter()
                         .filter(|r| r.status == soa::Status::Failing)
                         .count();
                     eprintln!(
-                        "isms-lint: merged {} bundle(s) into {} ({failing} control(s) failing somewhere)",
+                        "isms-lint: merged {} bundle(s) into {} ({failing} control(s) failing somewhere; manifest digest {})",
                         bundles.len(),
-                        out.display()
+                        out.display(),
+                        merged.manifest.manifest_digest
                     );
+                    for r in &merged.unexpected {
+                        eprintln!("isms-lint: note: {r} is merged but not in the expected list");
+                    }
+                    for r in &merged.manifest.missing {
+                        println!("MISSING {r}: expected, but no bundle was given");
+                    }
+                    u8::from(!merged.manifest.missing.is_empty())
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    2
+                }
+            }
+        }
+        Some(cli::EvidenceAction::Keygen {
+            secret_key,
+            public_key,
+            no_password,
+            force,
+        }) => {
+            let protection = if no_password {
+                signing::Protection::None
+            } else {
+                match signing::password_from_env() {
+                    Some(p) => signing::Protection::Password(p),
+                    None => signing::Protection::Ask,
+                }
+            };
+            match signing::keygen(&secret_key, &public_key, protection, force) {
+                Ok(line) => {
+                    eprintln!(
+                        "isms-lint: wrote the secret key {} (keep it secret) and the public key {}",
+                        secret_key.display(),
+                        public_key.display()
+                    );
+                    println!("{line}");
                     0
                 }
                 Err(e) => {
@@ -244,21 +312,45 @@ fn run_evidence(args: cli::EvidenceArgs) -> u8 {
         }
         None => {
             let Some(out) = args.out else {
-                eprintln!("error: evidence needs --out DIR (or `evidence verify DIR`, `evidence merge …`)");
+                eprintln!("error: evidence needs --out DIR (or `evidence verify DIR`, `evidence merge …`, `evidence keygen`)");
                 return 2;
             };
             let started = evidence::start_time();
-            let Some(run) = run_or_report(&args.inputs.run_options()) else {
+            let mut opts = args.inputs.run_options();
+            // The bundle directory is never scanned (a second run would see the first bundle).
+            opts.excludes
+                .push(globset::escape(&isms_lint::paths::display(&out)));
+            // Git facts of the scanned tree first: roots in two repositories stop here.
+            let source = match git::evidence_source(&opts.paths, Some(&out)) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return 2;
+                }
+            };
+            let Some(run) = run_or_report(&opts) else {
                 return 2;
             };
-            match evidence::write_bundle(&run, soa::git_meta(), &out, started) {
+            let sign = args.sign.as_deref().map(|key| evidence::SignWith {
+                key,
+                password: signing::password_from_env(),
+            });
+            match evidence::write_bundle(&run, &source, &out, started, sign) {
                 Ok(m) => {
                     eprintln!(
-                        "isms-lint: evidence bundle written to {} (bundle digest {})",
+                        "isms-lint: evidence bundle written to {} (bundle digest {}{})",
                         out.display(),
-                        m.bundle_digest
+                        m.bundle_digest,
+                        if args.sign.is_some() { ", signed" } else { "" }
                     );
-                    u8::from(!run.errors.is_empty()) * 2
+                    if !m.errors.is_empty() {
+                        eprintln!(
+                            "isms-lint: the bundle records {} error(s): it is incomplete evidence",
+                            m.errors.len()
+                        );
+                        return 2;
+                    }
+                    0
                 }
                 Err(e) => {
                     eprintln!("error: {e}");
@@ -266,6 +358,49 @@ fn run_evidence(args: cli::EvidenceArgs) -> u8 {
                 }
             }
         }
+    }
+}
+
+/// `evidence verify DIR [--key PUB]`: one line per problem, naming the file; exit 0 only for
+/// an intact bundle without recorded errors (and, with a key, signed by it).
+fn verify_bundle(dir: &std::path::Path, key: Option<&str>) -> u8 {
+    let v = match evidence::verify(dir, key) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    for p in &v.problems {
+        println!("TAMPERED {}: {}", p.file, p.what);
+    }
+    for e in &v.run_errors {
+        println!(
+            "ERROR {}: the run that wrote this bundle reported: {e}",
+            evidence::MANIFEST
+        );
+    }
+    match &v.signature {
+        evidence::SignatureState::Valid(comment) => {
+            println!(
+                "signature: {} is signed by the key ({comment})",
+                evidence::MANIFEST
+            )
+        }
+        evidence::SignatureState::NotChecked => println!(
+            "signature: {} is present but not checked (pass --key PUBLIC_KEY)",
+            evidence::SIGNATURE
+        ),
+        evidence::SignatureState::Unsigned | evidence::SignatureState::Invalid => {}
+    }
+    if v.ok() {
+        println!(
+            "{}: intact: every file listed, every digest matches",
+            dir.display()
+        );
+        0
+    } else {
+        1
     }
 }
 
@@ -289,15 +424,8 @@ fn run_init(args: cli::InitArgs) -> u8 {
     }
 }
 
-fn exit_code(input: &ReportInput<'_>, load_errors: &[FileDiagnostic]) -> u8 {
-    let errors = !load_errors.is_empty()
-        || !input.scan.rule_errors.is_empty()
-        || input
-            .scan
-            .notices
-            .iter()
-            .any(|n| n.level == NoticeLevel::Error);
-    if errors {
+fn exit_code(input: &ReportInput<'_>) -> u8 {
+    if input.has_errors() {
         2
     } else if input.fails() {
         1

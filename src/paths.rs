@@ -12,8 +12,7 @@ pub fn display(path: &Path) -> String {
     )
 }
 
-/// The path as shown when `root` stands for the working directory (used to scan a base tree
-/// extracted elsewhere under the same names).
+/// The path as shown when `cwd` is the working directory.
 pub fn display_under(cwd: &Path, path: &Path) -> String {
     let absolute = if path.is_absolute() {
         normalize(path)

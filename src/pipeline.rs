@@ -5,11 +5,10 @@ use std::path::{Path, PathBuf};
 
 use crate::baseline;
 use crate::catalog;
-use crate::cli::RuleSelection;
-use crate::commands::load_rules;
 use crate::config::{self, LoadedConfig};
 use crate::diagnostic::FileDiagnostic;
 use crate::discover::DiscoverOptions;
+use crate::git;
 use crate::rules::RuleSet;
 use crate::scan::{self, ScanOptions, ScanResult};
 use crate::suppress;
@@ -20,7 +19,7 @@ pub struct RunOptions {
     /// Files and directories (default `.`).
     pub paths: Vec<PathBuf>,
     /// Rules to load.
-    pub selection: RuleSelection,
+    pub selection: crate::rules::RuleSources,
     /// Config file; found upwards from the first path when `None`.
     pub config: Option<PathBuf>,
     /// Do not look for a config file.
@@ -63,10 +62,40 @@ fn usage_error(what: &str, message: String) -> FileDiagnostic {
     FileDiagnostic::at_offset(what, "", 0, 0, message)
 }
 
-/// Loads the config (explicit, found, or none) and reports its errors.
-pub fn load_config(opts: &RunOptions, errors: &mut Vec<FileDiagnostic>) -> LoadedConfig {
+/// Why a run stopped before it scanned anything.
+#[derive(Debug)]
+pub enum RunError {
+    /// The config file has errors (unknown keys, bad values, unknown rule or control ids):
+    /// nothing was scanned, since a config half-applied would give wrong evidence.
+    Config(Vec<FileDiagnostic>),
+    /// Anything else: an unreadable path, git, threads.
+    Failed(String),
+}
+
+impl From<String> for RunError {
+    fn from(e: String) -> Self {
+        RunError::Failed(e)
+    }
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::Config(errors) => {
+                for e in errors {
+                    writeln!(f, "{}", e.short())?;
+                }
+                Ok(())
+            }
+            RunError::Failed(e) => f.write_str(e),
+        }
+    }
+}
+
+/// Loads the config (explicit, found, or none); its errors stop the run.
+pub fn load_config(opts: &RunOptions) -> Result<LoadedConfig, Vec<FileDiagnostic>> {
     if opts.no_config {
-        return LoadedConfig::default();
+        return Ok(LoadedConfig::default());
     }
     let path = match &opts.config {
         Some(p) => Some(p.clone()),
@@ -80,18 +109,12 @@ pub fn load_config(opts: &RunOptions, errors: &mut Vec<FileDiagnostic>) -> Loade
         }
     };
     let Some(path) = path else {
-        return LoadedConfig {
+        return Ok(LoadedConfig {
             dir: PathBuf::from("."),
             ..LoadedConfig::default()
-        };
+        });
     };
-    match config::load(&path) {
-        Ok(c) => c,
-        Err(mut e) => {
-            errors.append(&mut e);
-            LoadedConfig::default()
-        }
-    }
+    config::load(&path)
 }
 
 fn relative_dir(dir: &Path, p: &str) -> PathBuf {
@@ -114,13 +137,22 @@ fn apply_rule_config(rules: &mut RuleSet, cfg: &LoadedConfig, errors: &mut Vec<F
     for id in c.disable.iter().chain(c.severity.keys()) {
         if rules.get(id).is_none() && catalog::find(id).is_none() {
             let offset = cfg.text.find(id.as_str()).unwrap_or(0);
-            errors.push(FileDiagnostic::at_offset(
+            let known = rules
+                .rules
+                .iter()
+                .map(|r| r.id.as_str())
+                .chain(catalog::controls().iter().map(|c| c.id.as_str()));
+            let mut d = FileDiagnostic::at_offset(
                 &display,
                 &cfg.text,
                 offset,
                 id.len(),
                 format!("'{id}' is neither a loaded rule nor an Annex A control"),
-            ));
+            );
+            if let Some(s) = config::did_you_mean(id, known) {
+                d = d.with_help(format!("did you mean '{s}'?"));
+            }
+            errors.push(d);
         }
     }
     if !c.disable.is_empty() {
@@ -137,17 +169,19 @@ fn apply_rule_config(rules: &mut RuleSet, cfg: &LoadedConfig, errors: &mut Vec<F
     }
 }
 
-/// Runs the whole pipeline.
-pub fn run(opts: &RunOptions) -> Result<Run, String> {
-    let mut errors = Vec::new();
-    let config = load_config(opts, &mut errors);
+/// Runs the whole pipeline. Config errors stop it before any file is read.
+pub fn run(opts: &RunOptions) -> Result<Run, RunError> {
+    let config = load_config(opts).map_err(RunError::Config)?;
     let mut selection = opts.selection.clone();
     for dir in &config.config.rules {
         selection.rules.push(relative_dir(&config.dir, dir));
     }
-    let (mut rules, mut load_errors) = load_rules(&selection);
-    errors.append(&mut load_errors);
-    apply_rule_config(&mut rules, &config, &mut errors);
+    let (mut rules, mut errors) = crate::rules::load_selected(&selection);
+    let mut config_errors = Vec::new();
+    apply_rule_config(&mut rules, &config, &mut config_errors);
+    if !config_errors.is_empty() {
+        return Err(RunError::Config(config_errors));
+    }
     rules.profile = opts.profile_rules;
     let mut excludes = opts.excludes.clone();
     excludes.extend(config.config.exclude.iter().cloned());
@@ -161,12 +195,17 @@ pub fn run(opts: &RunOptions) -> Result<Run, String> {
             } else {
                 opts.max_file_size
             },
-            display_root: None,
+            display_as: None,
         },
         jobs: opts.jobs,
         today: Some(today),
         report_unused_suppressions: opts.report_unused_suppressions,
         assume_repository: false,
+    };
+    // The merge-base first: a wrong ref or repository fails before the long scan.
+    let base = match &opts.new_since {
+        Some(reference) => Some(merge_base_findings(&rules, &scan_opts, reference)?),
+        None => None,
     };
     let mut result = scan::scan(&rules, &scan_opts)?;
     let scanned = result.findings.len();
@@ -190,39 +229,9 @@ pub fn run(opts: &RunOptions) -> Result<Run, String> {
     }
     let mut preexisting = 0;
     let mut base_commit = None;
-    if let Some(reference) = &opts.new_since {
-        let cwd = std::env::current_dir().map_err(|e| e.to_string())?;
-        let base = baseline::base_tree(&cwd, reference)?;
-        let roots: Vec<PathBuf> = if opts.paths.is_empty() {
-            vec![base.cwd()]
-        } else {
-            opts.paths
-                .iter()
-                .map(|p| base.cwd().join(p))
-                .filter(|p| p.exists())
-                .collect()
-        };
-        if !roots.is_empty() {
-            let mut base_opts = scan_opts.clone();
-            let current: Vec<PathBuf> = if opts.paths.is_empty() {
-                vec![PathBuf::from(".")]
-            } else {
-                opts.paths.clone()
-            };
-            base_opts.assume_repository = current
-                .iter()
-                .any(|p| crate::doc::repository::is_repository_root(p));
-            base_opts.paths = roots;
-            base_opts.discover.display_root = Some(base.cwd());
-            let base_result = scan::scan(&rules, &base_opts)?;
-            let known = base_result
-                .findings
-                .iter()
-                .map(|f| f.fingerprint.clone())
-                .collect();
-            preexisting = baseline::subtract(&mut result.findings, &known);
-        }
-        base_commit = Some(base.commit.clone());
+    if let Some((known, commit)) = base {
+        preexisting = baseline::subtract(&mut result.findings, &known);
+        base_commit = Some(commit);
     }
     Ok(Run {
         rules,
@@ -233,4 +242,41 @@ pub fn run(opts: &RunOptions) -> Result<Run, String> {
         preexisting,
         base_commit,
     })
+}
+
+/// The fingerprints of the findings at the merge-base of `reference`, resolved in the repository
+/// that holds the scan roots (not the working directory's), scanned under the same names.
+fn merge_base_findings(
+    rules: &RuleSet,
+    scan_opts: &ScanOptions,
+    reference: &str,
+) -> Result<(std::collections::BTreeSet<String>, String), String> {
+    let scope = git::scope(&scan_opts.paths).map_err(|e| format!("--new-since: {e}"))?;
+    let repo = match &scope.tree {
+        git::Tree::Repo(repo) => repo,
+        git::Tree::Outside { reason, .. } => {
+            return Err(format!(
+                "--new-since needs a git repository, but {reason}; scan without --new-since"
+            ))
+        }
+    };
+    let base = baseline::base_tree(repo, reference)?;
+    let roots: Vec<PathBuf> = scope
+        .roots
+        .iter()
+        .map(|r| base.dir.path().join(&r.inside))
+        .filter(|p| p.exists())
+        .collect();
+    let mut known = std::collections::BTreeSet::new();
+    if !roots.is_empty() {
+        let mut base_opts = scan_opts.clone();
+        base_opts.assume_repository = git::roots_of(&scan_opts.paths)
+            .iter()
+            .any(|p| crate::doc::repository::is_repository_root(p));
+        base_opts.paths = roots;
+        base_opts.discover.display_as = Some((base.dir.path().to_path_buf(), repo.top.clone()));
+        let base_result = scan::scan(rules, &base_opts)?;
+        known.extend(base_result.findings.into_iter().map(|f| f.fingerprint));
+    }
+    Ok((known, base.commit.clone()))
 }

@@ -26,10 +26,15 @@ pub struct EvidenceMeta {
     pub branch: Option<String>,
     /// Whether the work tree had uncommitted changes.
     pub dirty: bool,
-    /// Repository name (directory name of the git top level, or `GITHUB_REPOSITORY`).
+    /// Repository name: `GITHUB_REPOSITORY` when the scanned repository is the GitHub Actions
+    /// workspace, else the `origin` remote's `owner/name`, else the top-level directory's name.
     pub repository: String,
     /// isms-lint version.
     pub tool_version: String,
+    /// What the reader must know about where the evidence comes from (e.g. the scan root is
+    /// not in a git repository, so no commit is recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// A control's status in the statement (docs/soa.md defines each).
@@ -436,6 +441,9 @@ pub fn markdown(soa: &Soa) -> String {
         m.date,
         m.tool_version
     );
+    if let Some(note) = &m.note {
+        let _ = writeln!(out, "> **Note:** {}.\n", md_escape(note));
+    }
     out.push_str("## Summary\n\n| Theme | Controls |");
     for s in Status::ALL {
         let _ = write!(out, " {s} |");
@@ -627,39 +635,6 @@ pub fn csv(soa: &Soa) -> String {
 /// JSON for tools.
 pub fn json(soa: &Soa) -> String {
     serde_json::to_string_pretty(soa).expect("SoA serializes") + "\n"
-}
-
-/// Git facts of the working directory: commit, branch, dirty flag, commit date, top-level name.
-pub fn git_meta() -> EvidenceMeta {
-    let git = |args: &[&str]| -> Option<String> {
-        let o = std::process::Command::new("git").args(args).output().ok()?;
-        o.status
-            .success()
-            .then(|| String::from_utf8_lossy(&o.stdout).trim().to_string())
-    };
-    let commit = git(&["rev-parse", "HEAD"]);
-    let date = commit
-        .as_ref()
-        .and_then(|_| git(&["show", "-s", "--format=%cs", "HEAD"]))
-        .unwrap_or_else(|| crate::config::today().to_string());
-    let branch = git(&["rev-parse", "--abbrev-ref", "HEAD"]).filter(|b| b != "HEAD");
-    let dirty = commit.is_some()
-        && git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
-    let repository = std::env::var("GITHUB_REPOSITORY").ok().unwrap_or_else(|| {
-        git(&["rev-parse", "--show-toplevel"])
-            .map(std::path::PathBuf::from)
-            .or_else(|| std::env::current_dir().ok())
-            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-            .unwrap_or_default()
-    });
-    EvidenceMeta {
-        date,
-        commit,
-        branch,
-        dirty,
-        repository,
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
-    }
 }
 
 #[cfg(test)]

@@ -16,6 +16,9 @@ enum Expect {
     Notice(&'static str, &'static str),
     /// A rule/config error at this file and line.
     ConfigError(&'static str, u64),
+    /// A config error that stops the run before the scan: nothing on stdout, the file, line and
+    /// column on stderr.
+    ConfigStops(&'static str, u64),
     /// A rule run error for this rule and file.
     RuleError(&'static str, &'static str),
     /// Nothing besides the good file's finding.
@@ -164,25 +167,25 @@ fn cases() -> Vec<Case> {
             name: "config with an unknown key",
             files: vec![(".isms-lint.yaml", b"exclude: []\nwaivres: []\n".to_vec())],
             exit: 2,
-            expect: Expect::ConfigError(".isms-lint.yaml", 2),
+            expect: Expect::ConfigStops(".isms-lint.yaml", 2),
         },
         Case {
             name: "config that is not YAML",
             files: vec![(".isms-lint.yaml", b"exclude: [\n".to_vec())],
             exit: 2,
-            expect: Expect::ConfigError(".isms-lint.yaml", 1),
+            expect: Expect::ConfigStops(".isms-lint.yaml", 1),
         },
         Case {
             name: "config waiver with a bad date",
             files: vec![(".isms-lint.yaml", b"waivers:\n  - rule: priv\n    reason: x\n    expires: 31/12/2027\n".to_vec())],
             exit: 2,
-            expect: Expect::ConfigError(".isms-lint.yaml", 4),
+            expect: Expect::ConfigStops(".isms-lint.yaml", 4),
         },
         Case {
             name: "config deciding an unknown control",
             files: vec![(".isms-lint.yaml", b"controls:\n  \"9.9\": {applicable: true}\n".to_vec())],
             exit: 2,
-            expect: Expect::ConfigError(".isms-lint.yaml", 2),
+            expect: Expect::ConfigStops(".isms-lint.yaml", 2),
         },
     ]
 }
@@ -214,6 +217,22 @@ fn run_case(c: &Case) -> Result<(), String> {
         ],
     );
     let code = o.status.code().unwrap_or(-1);
+    if let Expect::ConfigStops(path, line) = c.expect {
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        let at = format!("[{path}:{line}:");
+        return if code == 2
+            && o.stdout.is_empty()
+            && stderr.contains(&at)
+            && stderr.contains("nothing was scanned")
+        {
+            Ok(())
+        } else {
+            Err(format!(
+                "exit {code}, expected 2 with nothing on stdout and {at} on stderr; stdout: {}; stderr: {stderr}",
+                String::from_utf8_lossy(&o.stdout)
+            ))
+        };
+    }
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).map_err(|e| {
         format!(
             "stdout is not JSON ({e}); stderr: {}",
@@ -249,6 +268,7 @@ fn run_case(c: &Case) -> Result<(), String> {
             .unwrap()
             .iter()
             .any(|e| e["rule_id"] == *rule && e["path"] == *path),
+        Expect::ConfigStops(..) => unreachable!("handled before the report is read"),
         Expect::Nothing => findings.len() == 1 && v["rule_errors"].as_array().unwrap().is_empty(),
     };
     if ok {

@@ -18,6 +18,7 @@ fn run_fixed(args: &[&str]) -> String {
         .env("NO_COLOR", "1")
         .env("ISMS_LINT_TODAY", "2026-11-28")
         .env("GITHUB_REPOSITORY", "acme/payments")
+        .env("GITHUB_WORKSPACE", dir.path())
         .output()
         .expect("binary runs");
     String::from_utf8(o.stdout).expect("utf-8 output")
@@ -54,6 +55,14 @@ fn sarif_report() {
     let sarif: serde_json::Value = serde_json::from_str(&run_fixed(&args(&a))).unwrap();
     // The 93-taxon taxonomy is checked elsewhere; keep the snapshot readable.
     let mut run = sarif["runs"][0].clone();
+    // The scan root (a temporary directory) is where URIs start: keep its shape, not its name.
+    let base = &mut run["originalUriBaseIds"]["%SRCROOT%"]["uri"];
+    let uri = base.as_str().unwrap();
+    assert!(
+        uri.starts_with("file:///") && uri.ends_with("/k8s/"),
+        "{uri}"
+    );
+    *base = serde_json::json!("file:///TMP/k8s/");
     run["taxonomies"][0]["taxa"] = serde_json::json!(format!(
         "{} taxa",
         run["taxonomies"][0]["taxa"].as_array().unwrap().len()

@@ -171,13 +171,24 @@ fn waiver_without_reason_is_a_config_error() {
         ("k8s/pod.yaml", PRIVILEGED_POD),
         (".isms-lint.yaml", "waivers:\n  - rule: priv\n"),
     ]);
-    let (code, v) = scan_json(dir.path(), &[]);
+    // A config error stops the scan: nothing on stdout, the file and line on stderr.
+    let o = run_in(
+        dir.path(),
+        &[
+            "scan",
+            "k8s",
+            "--no-default-rules",
+            "--rules",
+            "rules",
+            "--format",
+            "json",
+        ],
+    );
+    let (code, stdout, stderr) = parts(&o);
     assert_eq!(code, 2);
-    assert!(v["config_errors"][0]["message"]
-        .as_str()
-        .unwrap()
-        .contains("has no reason"));
-    assert_eq!(v["config_errors"][0]["line"], 2);
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(stderr.contains("has no reason"), "{stderr}");
+    assert!(stderr.contains("[.isms-lint.yaml:2:"), "{stderr}");
 }
 
 #[test]

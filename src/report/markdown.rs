@@ -13,7 +13,9 @@ pub fn render(input: &ReportInput<'_>) -> String {
     let mut out = String::from("## isms-lint: ISO/IEC 27001:2022 Annex A checks\n\n");
     let by_sev = input.by_severity();
     let open: usize = by_sev.values().sum();
-    let verdict = if input.fails() {
+    let verdict = if input.has_errors() {
+        "⛔ error"
+    } else if input.fails() {
         "❌ failed"
     } else {
         "✅ passed"
@@ -40,7 +42,13 @@ pub fn render(input: &ReportInput<'_>) -> String {
             out,
             "\n### Findings\n\n| Severity | Rule | Location | Message |\n|---|---|---|---|"
         );
-        for f in input.scan.findings.iter().filter(|f| f.is_open()).take(TOP) {
+        for f in input
+            .scan
+            .findings
+            .iter()
+            .filter(|f| f.is_open_violation())
+            .take(TOP)
+        {
             let _ = writeln!(
                 out,
                 "| {} | `{}` | `{}:{}` | {} |",
@@ -55,11 +63,11 @@ pub fn render(input: &ReportInput<'_>) -> String {
             let _ = writeln!(out, "\n…and {} more (see the SARIF report).", open - TOP);
         }
     }
-    let errors = input.config_errors.len() + input.scan.rule_errors.len();
+    let errors = input.error_count();
     if errors > 0 {
         let _ = writeln!(
             out,
-            "\n⚠️ {errors} rule or config error(s): see the job log."
+            "\n⚠️ {errors} rule, config or file error(s): see the job log."
         );
     }
     out

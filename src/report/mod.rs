@@ -10,16 +10,17 @@ pub mod text;
 use std::collections::BTreeMap;
 
 use crate::catalog;
+use crate::checks::BUILTIN_CHECKS;
 use crate::diagnostic::FileDiagnostic;
 use crate::finding::Finding;
-use crate::rules::{RuleSet, Severity, BUILTIN_CHECKS};
+use crate::rules::{RuleSet, Severity};
 use crate::scan::ScanResult;
 
 /// Where rule documentation lives; SARIF `helpUri` points at `#<rule-id>` in it.
 pub const RULE_DOCS_URL: &str = "https://github.com/isms-lint/isms-lint/blob/main/docs/rules.md";
 
 /// Output formats of `scan`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     /// Human-readable diagnostics with source snippets, then a summary.
     Text,
@@ -31,6 +32,42 @@ pub enum Format {
     Github,
     /// A Markdown summary (for `$GITHUB_STEP_SUMMARY`).
     Markdown,
+}
+
+impl Format {
+    /// Every format, with its name.
+    pub const ALL: [(Format, &'static str); 5] = [
+        (Format::Text, "text"),
+        (Format::Json, "json"),
+        (Format::Sarif, "sarif"),
+        (Format::Github, "github"),
+        (Format::Markdown, "markdown"),
+    ];
+
+    /// The format's name.
+    pub fn as_str(self) -> &'static str {
+        Format::ALL
+            .iter()
+            .find(|(f, _)| *f == self)
+            .map_or("text", |(_, n)| n)
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Format, String> {
+        Format::ALL
+            .iter()
+            .find(|(_, n)| n.eq_ignore_ascii_case(s))
+            .map(|(f, _)| *f)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Format::ALL.iter().map(|(_, n)| *n).collect();
+                format!(
+                    "unknown format '{s}' (expected one of: {})",
+                    names.join(", ")
+                )
+            })
+    }
 }
 
 /// Everything a report may show.
@@ -45,6 +82,9 @@ pub struct ReportInput<'a> {
     pub show_suppressed: bool,
     /// The severity at or above which findings fail the run.
     pub fail_on: Option<Severity>,
+    /// The directory SARIF URIs are relative to (the scanned repository's top level, or the
+    /// scan root outside git); `None`: the working directory.
+    pub source_root: Option<&'a std::path::Path>,
 }
 
 impl ReportInput<'_> {
@@ -56,10 +96,10 @@ impl ReportInput<'_> {
             .filter(|f| f.is_open() || self.show_suppressed)
     }
 
-    /// Open findings by severity.
+    /// Open violations by severity (findings that could not be judged are counted apart).
     pub fn by_severity(&self) -> BTreeMap<Severity, usize> {
         let mut m = BTreeMap::new();
-        for f in self.scan.findings.iter().filter(|f| f.is_open()) {
+        for f in self.scan.findings.iter().filter(|f| f.is_open_violation()) {
             *m.entry(f.severity).or_default() += 1;
         }
         m
@@ -68,7 +108,7 @@ impl ReportInput<'_> {
     /// Open findings by control id, in catalog order.
     pub fn by_control(&self) -> Vec<(String, usize)> {
         let mut m: BTreeMap<(u32, u32), (String, usize)> = BTreeMap::new();
-        for f in self.scan.findings.iter().filter(|f| f.is_open()) {
+        for f in self.scan.findings.iter().filter(|f| f.is_open_violation()) {
             for c in f.controls.iter() {
                 m.entry(catalog::id_order(c))
                     .or_insert_with(|| (c.clone(), 0))
@@ -83,6 +123,15 @@ impl ReportInput<'_> {
         self.scan.findings.iter().filter(|f| !f.is_open()).count()
     }
 
+    /// Open findings that say an element could not be judged before deployment.
+    pub fn unknown(&self) -> usize {
+        self.scan
+            .findings
+            .iter()
+            .filter(|f| f.is_open() && f.unknown)
+            .count()
+    }
+
     /// Remediation of a rule id.
     pub fn remediation(&self, id: &str) -> String {
         if let Some(r) = self.rules.get(id) {
@@ -95,13 +144,37 @@ impl ReportInput<'_> {
             .unwrap_or_default()
     }
 
+    /// Whether the run had errors (a rule or config error, a rule that failed at run time, a
+    /// file that could not be handled): the exit code is then 2, whatever the findings.
+    pub fn has_errors(&self) -> bool {
+        !self.config_errors.is_empty()
+            || !self.scan.rule_errors.is_empty()
+            || self
+                .scan
+                .notices
+                .iter()
+                .any(|n| n.level == crate::discover::NoticeLevel::Error)
+    }
+
+    /// Number of errors behind [`ReportInput::has_errors`].
+    pub fn error_count(&self) -> usize {
+        self.config_errors.len()
+            + self.scan.rule_errors.len()
+            + self
+                .scan
+                .notices
+                .iter()
+                .filter(|n| n.level == crate::discover::NoticeLevel::Error)
+                .count()
+    }
+
     /// Whether the run failed on findings.
     pub fn fails(&self) -> bool {
         self.fail_on.is_some_and(|min| {
             self.scan
                 .findings
                 .iter()
-                .any(|f| f.is_open() && f.severity >= min)
+                .any(|f| f.is_open_violation() && f.severity >= min)
         })
     }
 }

@@ -3,6 +3,7 @@
 //! suppressions kept, and parse or rule problems as tool notifications.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use serde_json::json;
 use serde_sarif::sarif::{
@@ -14,9 +15,11 @@ use serde_sarif::sarif::{
 
 use super::{annex, ReportInput, RULE_DOCS_URL};
 use crate::catalog::{self, Theme};
+use crate::checks::BUILTIN_CHECKS;
 use crate::discover::NoticeLevel;
 use crate::finding::{Finding, SuppressionKind};
-use crate::rules::{Relation, Severity, BUILTIN_CHECKS};
+use crate::paths;
+use crate::rules::{Relation, Severity};
 
 /// Name of the Annex A taxonomy.
 pub const TAXONOMY: &str = "ISO27001-2022-AnnexA";
@@ -26,6 +29,8 @@ pub const THEMES: &str = "ISO27001-2022-AnnexA-themes";
 pub const MAX_RESULTS: usize = 25_000;
 /// Key of our fingerprint in `partialFingerprints`.
 pub const FINGERPRINT_KEY: &str = "isms-lint/v1";
+/// The `uriBaseId` every relative URI carries; declared in `originalUriBaseIds`.
+pub const SRCROOT: &str = "%SRCROOT%";
 
 fn level(s: Severity) -> ResultLevel {
     match s {
@@ -66,6 +71,74 @@ pub fn uri(path: &str) -> String {
         }
     }
     out
+}
+
+/// `file:///…` for an absolute path, percent-encoded; directories end with `/`.
+pub fn file_uri(path: &Path, dir: bool) -> String {
+    let mut s = path.to_string_lossy().replace('\\', "/");
+    if !s.starts_with('/') {
+        s.insert(0, '/'); // a Windows drive: file:///C:/…
+    }
+    if dir && !s.ends_with('/') {
+        s.push('/');
+    }
+    format!("file://{}", uri(&s).replace("%3A", ":"))
+}
+
+/// Turns display paths into SARIF artifact locations: relative to the root with
+/// [`SRCROOT`], or an absolute `file://` URI (without a base) for a file outside it.
+struct Uris {
+    root: PathBuf,
+    cwd: PathBuf,
+}
+
+impl Uris {
+    fn new(root: Option<&Path>) -> Uris {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let root = match root {
+            Some(r) if r.is_absolute() => paths::normalize(r),
+            Some(r) => paths::normalize(&cwd.join(r)),
+            None => cwd.clone(),
+        };
+        Uris { root, cwd }
+    }
+
+    /// The artifact a display path names; `None` for what is not a file (`--only/--skip`).
+    fn artifact(&self, path: &str) -> Option<ArtifactLocation> {
+        if path.is_empty() || path.starts_with('-') {
+            return None;
+        }
+        let p = Path::new(path);
+        let abs = paths::normalize(&if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.cwd.join(p)
+        });
+        Some(match abs.strip_prefix(&self.root) {
+            Ok(rel) => ArtifactLocation::builder()
+                .uri(uri(&rel.to_string_lossy().replace('\\', "/")))
+                .uri_base_id(SRCROOT)
+                .build(),
+            Err(_) => ArtifactLocation::builder()
+                .uri(file_uri(&abs, false))
+                .build(),
+        })
+    }
+
+    /// `originalUriBaseIds`: where [`SRCROOT`] was on this machine.
+    fn base_ids(&self) -> BTreeMap<String, ArtifactLocation> {
+        let mut m = BTreeMap::new();
+        m.insert(
+            SRCROOT.to_string(),
+            ArtifactLocation::builder()
+                .uri(file_uri(&self.root, true))
+                .description(message(
+                    "The root of the scanned repository (or of the scanned tree outside git).",
+                ))
+                .build(),
+        );
+        m
+    }
 }
 
 fn taxon_index(id: &str) -> i64 {
@@ -288,22 +361,18 @@ fn taxonomies() -> Vec<ToolComponent> {
     ]
 }
 
-fn location(path: &str, start: (u32, u32), end: (u32, u32)) -> Location {
+fn location(uris: &Uris, path: &str, start: (u32, u32), end: (u32, u32)) -> Option<Location> {
+    let artifact = uris.artifact(path)?;
     let (sl, sc) = (start.0.max(1), start.1.max(1));
     let (mut el, mut ec) = (end.0, end.1);
     if el < sl || (el == sl && ec <= sc) {
         el = sl;
         ec = sc + 1;
     }
-    Location::builder()
+    let l = Location::builder()
         .physical_location(
             PhysicalLocation::builder()
-                .artifact_location(
-                    ArtifactLocation::builder()
-                        .uri(uri(path))
-                        .uri_base_id("%SRCROOT%")
-                        .build(),
-                )
+                .artifact_location(artifact)
                 .region(
                     Region::builder()
                         .start_line(i64::from(sl))
@@ -314,10 +383,11 @@ fn location(path: &str, start: (u32, u32), end: (u32, u32)) -> Location {
                 )
                 .build(),
         )
-        .build()
+        .build();
+    Some(l)
 }
 
-fn result(f: &Finding, rule_index: Option<i64>) -> SarifResult {
+fn result(uris: &Uris, f: &Finding, rule_index: Option<i64>) -> SarifResult {
     let mut fps = BTreeMap::new();
     fps.insert(FINGERPRINT_KEY.to_string(), f.fingerprint.clone());
     let controls: Vec<String> = f.controls.iter().map(|c| annex(c)).collect();
@@ -325,6 +395,10 @@ fn result(f: &Finding, rule_index: Option<i64>) -> SarifResult {
     props.insert("severity".to_string(), json!(f.severity.as_str()));
     props.insert("controls".to_string(), json!(controls));
     props.insert("logicalPath".to_string(), json!(f.logical_path));
+    if f.unknown {
+        // Not a violation: the rule could not judge the element before deployment.
+        props.insert("unknown".to_string(), json!(true));
+    }
     let taxa: Vec<ReportingDescriptorReference> = f
         .controls
         .iter()
@@ -345,11 +419,16 @@ fn result(f: &Finding, rule_index: Option<i64>) -> SarifResult {
         .rule_id(f.rule_id.clone())
         .level(level(f.severity))
         .message(message(format!("{} ({})", f.message, controls.join(", "))))
-        .locations(vec![location(
-            &f.path,
-            (f.start.line, f.start.col),
-            (f.end.line, f.end.col),
-        )])
+        .locations(
+            location(
+                uris,
+                &f.path,
+                (f.start.line, f.start.col),
+                (f.end.line, f.end.col),
+            )
+            .into_iter()
+            .collect::<Vec<_>>(),
+        )
         .partial_fingerprints(fps)
         .taxa(taxa)
         .properties(PropertyBag::builder().additional_properties(props).build());
@@ -398,6 +477,68 @@ fn notification(
     n
 }
 
+/// The findings that fit in `max` results: all of them, or else open before suppressed, most
+/// severe first, path order within a severity (then shown in path order), with a warning
+/// notification counting by severity what was left out.
+fn cap(findings: &[Finding], max: usize) -> (Vec<&Finding>, Option<Notification>) {
+    if findings.len() <= max {
+        return (findings.iter().collect(), None);
+    }
+    let mut order: Vec<usize> = (0..findings.len()).collect();
+    order.sort_by_key(|&i| {
+        let f = &findings[i];
+        (
+            std::cmp::Reverse(f.is_open()),
+            std::cmp::Reverse(f.severity),
+            i,
+        )
+    });
+    let mut left_out: BTreeMap<Severity, (usize, usize)> = BTreeMap::new();
+    for &i in &order[max..] {
+        let f = &findings[i];
+        let e = left_out.entry(f.severity).or_default();
+        if f.is_open() {
+            e.0 += 1;
+        } else {
+            e.1 += 1;
+        }
+    }
+    order.truncate(max);
+    order.sort_unstable();
+    let counts: Vec<String> = Severity::ALL
+        .iter()
+        .filter_map(|s| {
+            left_out.get(s).map(|(open, suppressed)| match suppressed {
+                0 => format!("{open} {s}"),
+                n => format!("{open} {s} (+{n} suppressed or waived)"),
+            })
+        })
+        .collect();
+    let dropped = findings.len() - max;
+    let mut props = BTreeMap::new();
+    props.insert("resultsFound".to_string(), json!(findings.len()));
+    props.insert("resultsIncluded".to_string(), json!(max));
+    props.insert(
+        "resultsLeftOutBySeverity".to_string(),
+        json!(left_out
+            .iter()
+            .map(|(s, (o, x))| (s.as_str(), o + x))
+            .collect::<BTreeMap<_, _>>()),
+    );
+    let mut n = notification(
+        "warning",
+        format!(
+            "{} results found; only {max} fit in one upload (GitHub code scanning's limit): the most severe open findings are kept, {dropped} left out: {}. Every finding is in the JSON report (--format json; findings.json in the evidence bundle).",
+            findings.len(),
+            counts.join(", ")
+        ),
+        None,
+        None,
+    );
+    n.properties = Some(PropertyBag::builder().additional_properties(props).build());
+    (order.into_iter().map(|i| &findings[i]).collect(), Some(n))
+}
+
 /// Renders the SARIF log as pretty JSON.
 pub fn render(input: &ReportInput<'_>) -> String {
     let mut out = Vec::new();
@@ -414,23 +555,15 @@ pub fn write(input: &ReportInput<'_>, out: &mut dyn std::io::Write) -> std::io::
         .map(|(i, m)| (m.id.as_str(), i as i64))
         .collect();
     let rules: Vec<ReportingDescriptor> = metas.iter().map(descriptor).collect();
-    let all: Vec<&Finding> = input.scan.findings.iter().collect();
+    let uris = Uris::new(input.source_root);
+    let (kept, dropped) = cap(&input.scan.findings, MAX_RESULTS);
     let mut notifications = Vec::new();
-    if all.len() > MAX_RESULTS {
-        notifications.push(notification(
-            "warning",
-            format!(
-                "{} results found; only the first {MAX_RESULTS} are included (GitHub code scanning's limit). Use --format json for all.",
-                all.len()
-            ),
-            None,
-            None,
-        ));
+    if let Some(n) = dropped {
+        notifications.push(n);
     }
-    let results: Vec<SarifResult> = all
+    let results: Vec<SarifResult> = kept
         .iter()
-        .take(MAX_RESULTS)
-        .map(|f| result(f, index.get(f.rule_id.as_str()).copied()))
+        .map(|f| result(&uris, f, index.get(f.rule_id.as_str()).copied()))
         .collect();
     for f in input
         .scan
@@ -441,11 +574,12 @@ pub fn write(input: &ReportInput<'_>, out: &mut dyn std::io::Write) -> std::io::
         notifications.push(notification(
             "error",
             format!("{}: {}", f.path, f.message),
-            Some(location(
+            location(
+                &uris,
                 &f.path,
                 (f.start.line, f.start.col),
                 (f.end.line, f.end.col),
-            )),
+            ),
             Some("parse-error"),
         ));
     }
@@ -453,7 +587,7 @@ pub fn write(input: &ReportInput<'_>, out: &mut dyn std::io::Write) -> std::io::
         notifications.push(notification(
             "error",
             format!("rule {} failed on {}: {}", e.rule_id, e.path, e.message),
-            Some(location(&e.path, (e.line, 1), (e.line, 2))),
+            location(&uris, &e.path, (e.line, 1), (e.line, 2)),
             Some(&e.rule_id),
         ));
     }
@@ -477,7 +611,7 @@ pub fn write(input: &ReportInput<'_>, out: &mut dyn std::io::Write) -> std::io::
             notification(
                 "error",
                 e.message.clone(),
-                Some(location(&e.path, (e.line, e.col), (e.line, e.col + 1))),
+                location(&uris, &e.path, (e.line, e.col), (e.line, e.col + 1)),
                 None,
             )
         })
@@ -512,6 +646,7 @@ pub fn write(input: &ReportInput<'_>, out: &mut dyn std::io::Write) -> std::io::
         .invocations(vec![invocation])
         .build();
     run.column_kind = Some(json!("unicodeCodePoints"));
+    run.original_uri_base_ids = Some(uris.base_ids());
     let log = Sarif::builder()
         .schema("https://json.schemastore.org/sarif-2.1.0.json")
         .version(json!("2.1.0"))
@@ -529,5 +664,28 @@ mod tests {
     fn uris_are_percent_encoded() {
         assert_eq!(uri("a b/c%.yaml"), "a%20b/c%25.yaml");
         assert_eq!(pascal("k8s-host-pid"), "K8sHostPid");
+        assert_eq!(
+            file_uri(Path::new("/srv/my repo"), true),
+            "file:///srv/my%20repo/"
+        );
+    }
+
+    #[test]
+    fn uris_are_relative_to_the_root_or_absolute_without_a_base() {
+        let uris = Uris {
+            root: PathBuf::from("/w/repo"),
+            cwd: PathBuf::from("/w/other"),
+        };
+        let a = uris.artifact("../repo/k8s/pod.yaml").unwrap();
+        assert_eq!(
+            (a.uri.as_deref(), a.uri_base_id.as_deref()),
+            (Some("k8s/pod.yaml"), Some(SRCROOT))
+        );
+        let a = uris.artifact("/elsewhere/.isms-lint.yaml").unwrap();
+        assert_eq!(
+            (a.uri.as_deref(), a.uri_base_id.as_deref()),
+            (Some("file:///elsewhere/.isms-lint.yaml"), None)
+        );
+        assert!(uris.artifact("--only/--skip").is_none());
     }
 }

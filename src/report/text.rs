@@ -154,6 +154,14 @@ fn summary(input: &ReportInput<'_>, out: &mut String) {
     if !parts.is_empty() {
         let _ = write!(out, " ({})", parts.join(", "));
     }
+    let unknown = input.unknown();
+    if unknown > 0 {
+        let _ = write!(
+            out,
+            ", {unknown} not judged (depend{} on values known only at deployment)",
+            if unknown == 1 { "s" } else { "" }
+        );
+    }
     let _ = writeln!(out, ", {} suppressed or waived.", input.suppressed());
     let by_control = input.by_control();
     if !by_control.is_empty() {
@@ -163,11 +171,20 @@ fn summary(input: &ReportInput<'_>, out: &mut String) {
             .collect();
         let _ = writeln!(out, "By control: {}", list.join(", "));
     }
-    let errors = input.config_errors.len() + scan.rule_errors.len();
+    let errors = input.error_count();
     if errors > 0 {
-        let _ = writeln!(out, "{errors} rule or config error{}.", plural(errors));
+        let _ = writeln!(
+            out,
+            "{errors} rule, config or file error{}.",
+            plural(errors)
+        );
     }
-    if let Some(min) = input.fail_on {
+    if input.has_errors() {
+        let _ = writeln!(
+            out,
+            "Result: ERROR (exit code 2: the errors above make this result incomplete)."
+        );
+    } else if let Some(min) = input.fail_on {
         let verdict = if input.fails() { "FAILED" } else { "passed" };
         let _ = writeln!(out, "Result: {verdict} (fail-on: {min}).");
     }
