@@ -130,7 +130,7 @@ fn the_library_meets_its_breadth_floors() {
             *per_control.entry(c.id.clone()).or_default() += 1;
         }
     }
-    assert!(set.rules.len() >= 370, "{} rules", set.rules.len());
+    assert!(set.rules.len() >= 450, "{} rules", set.rules.len());
     let cloudformation = set
         .rules
         .iter()
@@ -162,6 +162,23 @@ fn the_library_meets_its_breadth_floors() {
         "8.9 configuration management: {}",
         per_control["8.9"]
     );
+    // Cloud breadth: Terraform rules whose `select` names a resource type of the provider.
+    let terraform_rules_naming = |prefixes: &[&str]| {
+        set.rules
+            .iter()
+            .filter(|r| r.kinds.contains(&isms_lint::inputs::Kind::Terraform))
+            .filter(|r| {
+                r.selection()
+                    .select
+                    .as_ref()
+                    .is_some_and(|s| prefixes.iter().any(|p| s.source.contains(&format!("'{p}"))))
+            })
+            .count()
+    };
+    let azure = terraform_rules_naming(&["azurerm_", "azapi_"]);
+    assert!(azure >= 60, "Azure Terraform rules: {azure}");
+    let gcp = terraform_rules_naming(&["google_"]);
+    assert!(gcp >= 60, "GCP Terraform rules: {gcp}");
     for &kind in isms_lint::inputs::Kind::ALL {
         if !kind.is_generic() && kind != isms_lint::inputs::Kind::TerraformPlan {
             assert!(set.has_kind(kind), "no rule for {kind}");

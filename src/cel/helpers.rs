@@ -5,8 +5,8 @@
 use std::net::IpAddr;
 use std::sync::OnceLock;
 
-use cel::common::types::{CelInt, CelString};
-use cel::common::value::CowVal;
+use cel::common::types::{CelInt, CelString, CelUInt, Kind as CelKind};
+use cel::common::value::{CowVal, Val};
 use cel::ExecutionError;
 
 use super::args::{arg_map, arg_str, bool_ret, list_of, map_of, s, Args, Ret};
@@ -23,6 +23,8 @@ pub const GENERIC: &[Helper] = &[
     Helper { name: "cidrIsWorld", signature: "cidrIsWorld(cidr) -> bool", doc: "True for `0.0.0.0/0` and `::/0`: open to the whole internet.", arity: 1, function: cidr_is_world, gate: HelperGate::None },
     Helper { name: "cidrContains", signature: "cidrContains(cidr, ip) -> bool", doc: "Whether the CIDR block contains the IP address.", arity: 2, function: cidr_contains, gate: HelperGate::None },
     Helper { name: "cidrIsPrivate", signature: "cidrIsPrivate(cidr) -> bool", doc: "Whether the whole block lies in private, loopback or link-local ranges.", arity: 1, function: cidr_is_private, gate: HelperGate::None },
+    Helper { name: "scalar", signature: "scalar(value) -> string", doc: "A scalar as text, the way `string()` writes it (`1.2`, `true`, `443`); `\"\"` for null, a list or a map, where `string()` would fail. A value not known before deployment stays unknown.", arity: 1, function: scalar, gate: HelperGate::None },
+    Helper { name: "portInSpec", signature: "portInSpec(spec, port) -> bool", doc: "Whether a port (`22`) or a whole range (`'1-65535'`) lies inside a firewall port spec: a number, `'22'`, a range `'3000-4000'`, `'*'` or `'any'`, a comma list `'22,3389'`, or a list of these. Parts that are not ports match nothing; a part not known before deployment makes the result unknown unless a known part covers the port.", arity: 2, function: port_in_spec, gate: HelperGate::None },
     Helper { name: "parseImage", signature: "parseImage(ref) -> map", doc: "Splits an OCI image reference into `registry`, `repository`, `tag` and `digest` (empty strings when absent).", arity: 1, function: parse_image, gate: HelperGate::None },
     Helper { name: "semverCompare", signature: "semverCompare(a, b) -> int", doc: "Compares two versions (leading `v` allowed): -1, 0 or 1.", arity: 2, function: semver_compare, gate: HelperGate::None },
     Helper { name: "isSecretName", signature: "isSecretName(name) -> bool", doc: "Whether a variable or key name suggests a secret (password, token, api key, private key…).", arity: 1, function: is_secret_name, gate: HelperGate::None },
@@ -169,6 +171,93 @@ fn cidr_is_private<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
     )
 }
 
+/// `scalar(x)`: text of a scalar, empty for null and containers; an unresolved value fails.
+fn scalar<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
+    let v = args
+        .first()
+        .ok_or_else(|| ExecutionError::function_error("scalar", "missing argument"))?;
+    if crate::doc::reads::is_unresolved(v.as_ref()) {
+        return Err(crate::doc::reads::error());
+    }
+    let text = match v.get_type().kind() {
+        CelKind::String | CelKind::Int | CelKind::UInt | CelKind::Double | CelKind::Boolean => {
+            display(v.as_ref())
+        }
+        _ => String::new(),
+    };
+    Ok(CowVal::owned(CelString::from(text)))
+}
+
+/// One part of a port spec (`22`, `3000-4000`, `*`, `any`) as an inclusive range.
+fn port_part(part: &str) -> Option<(u32, u32)> {
+    let part = part.trim();
+    if part == "*" || part.eq_ignore_ascii_case("any") {
+        return Some((0, 65535));
+    }
+    let (lo, hi) = part.split_once('-').unwrap_or((part, part));
+    let (lo, hi) = (
+        lo.trim().parse::<u32>().ok()?,
+        hi.trim().parse::<u32>().ok()?,
+    );
+    (lo <= hi && hi <= 65535).then_some((lo, hi))
+}
+
+/// The port ranges a spec value stands for: numbers, strings (comma lists of parts) and lists of
+/// them. Returns whether some part is not known before deployment (an unresolved value).
+fn port_ranges(v: &dyn Val, out: &mut Vec<(u32, u32)>) -> bool {
+    if crate::doc::reads::is_unresolved(v) {
+        return true;
+    }
+    let port = |n: Option<u32>| n.filter(|p| *p <= 65535).map(|p| (p, p));
+    if let Some(s) = v.downcast_ref::<CelString>() {
+        out.extend(s.inner().split(',').filter_map(port_part));
+    } else if let Some(i) = v.downcast_ref::<CelInt>() {
+        out.extend(port(u32::try_from(**i).ok()));
+    } else if let Some(u) = v.downcast_ref::<CelUInt>() {
+        out.extend(port(u32::try_from(**u).ok()));
+    } else if v.get_type().kind() == CelKind::List {
+        let mut unknown = false;
+        if let Some(it) = v.as_iterable() {
+            let mut it = it.iter();
+            while let Some(x) = it.next() {
+                unknown |= port_ranges(x, out);
+            }
+        }
+        return unknown;
+    }
+    false
+}
+
+/// `portInSpec(spec, port)`: a known part that covers the port decides; otherwise a part not
+/// known before deployment makes the result unknown.
+fn port_in_spec<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
+    let (Some(spec), Some(port)) = (args.first(), args.get(1)) else {
+        return Err(ExecutionError::function_error(
+            "portInSpec",
+            "missing argument",
+        ));
+    };
+    let mut wanted = Vec::new();
+    if port_ranges(port.as_ref(), &mut wanted) {
+        return Err(crate::doc::reads::error());
+    }
+    let [(lo, hi)] = wanted[..] else {
+        return Err(ExecutionError::function_error(
+            "portInSpec",
+            "the port must be one number or one range such as '1-65535'",
+        ));
+    };
+    let mut ranges = Vec::new();
+    let unknown = port_ranges(spec.as_ref(), &mut ranges);
+    if ranges.iter().any(|&(a, b)| a <= lo && hi <= b) {
+        bool_ret(true)
+    } else if unknown {
+        Err(crate::doc::reads::error())
+    } else {
+        bool_ret(false)
+    }
+}
+
 fn parse_image<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
     let r = split_image(arg_str(&args, 0, "parseImage")?);
     map_of(&[
@@ -284,4 +373,76 @@ pub fn secret_value(v: &str) -> bool {
 
 fn looks_like_secret<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
     bool_ret(secret_value(arg_str(&args, 0, "looksLikeSecret")?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::env::{env, root_context};
+    use cel::common::types::{CelBool, CelList};
+
+    fn eval(expr: &str) -> cel::Value {
+        let program = env().compile(expr).unwrap();
+        program.execute(&root_context()).unwrap()
+    }
+
+    #[test]
+    fn scalars_as_text() {
+        for (expr, want) in [
+            ("scalar('a')", "a"),
+            ("scalar(1.2)", "1.2"),
+            ("scalar(443)", "443"),
+            ("scalar(true)", "true"),
+            ("scalar(null)", ""),
+            ("scalar([1])", ""),
+            ("scalar({'a': 1})", ""),
+        ] {
+            assert_eq!(eval(expr), cel::Value::from(want), "{expr}");
+        }
+    }
+
+    #[test]
+    fn port_specs() {
+        for (expr, want) in [
+            ("portInSpec('22', 22)", true),
+            ("portInSpec(22, 22)", true),
+            ("portInSpec('3000-4000', 3389)", true),
+            ("portInSpec('3000-4000', 22)", false),
+            ("portInSpec('*', 3389)", true),
+            ("portInSpec('Any', 1)", true),
+            ("portInSpec('80, 22', 22)", true),
+            ("portInSpec(['80', '443'], 22)", false),
+            ("portInSpec(['80', '20-23'], 22)", true),
+            ("portInSpec(['var.ports'], 22)", false),
+            ("portInSpec(null, 22)", false),
+            ("portInSpec('0-65535', '1-65535')", true),
+            ("portInSpec('1-1024,1025-65535', '1-65535')", false),
+            ("portInSpec('*', '1-65535')", true),
+            ("portInSpec('70000', 22)", false),
+        ] {
+            assert_eq!(eval(expr), cel::Value::Bool(want), "{expr}");
+        }
+        let program = env().compile("portInSpec('22', 'x')").unwrap();
+        assert!(program.execute(&root_context()).is_err());
+        // Three-valued: a known part that covers the port decides, else an unknown part is unknown.
+        let unknown =
+            || -> Box<dyn Val> { Box::new(crate::doc::reads::Unresolved::new("var.port")) };
+        let list = |items: Vec<Box<dyn Val>>| CowVal::owned(CelList::from(items));
+        let port = || CowVal::owned(CelInt::from(22));
+        let covered = port_in_spec(vec![
+            list(vec![unknown(), Box::new(CelString::from("20-23"))]),
+            port(),
+        ]);
+        assert!(covered.is_ok_and(|v| v.downcast_ref::<CelBool>().is_some_and(|b| **b)));
+        assert!(port_in_spec(vec![
+            list(vec![unknown(), Box::new(CelString::from("443"))]),
+            port()
+        ])
+        .is_err());
+        assert!(port_in_spec(vec![
+            list(vec![Box::new(CelString::from("443"))]),
+            CowVal::owned(crate::doc::reads::Unresolved::new("var.p"))
+        ])
+        .is_err());
+    }
 }
