@@ -282,16 +282,21 @@ fn nice_max(v: usize) -> usize {
 
 fn label(p: &Point) -> String {
     if p.name == "this run" {
-        format!("{} (this run)", p.date)
+        "this run".to_string()
     } else {
         p.date.clone()
     }
 }
 
+/// "A.5 Organizational" for the chart's legend.
+fn theme_short(t: Theme) -> &'static str {
+    t.heading().trim_end_matches(" controls")
+}
+
 /// The chart of open findings per theme over the bundles, as inline SVG.
 fn chart(out: &mut String, points: &[&Point]) {
     let (w, h) = (820.0, 280.0);
-    let (left, right, top, bottom) = (52.0, 190.0, 16.0, 64.0);
+    let (left, right, top, bottom) = (80.0, 170.0, 16.0, 64.0);
     let plot_w = w - left - right;
     let plot_h = h - top - bottom;
     let max = nice_max(
@@ -378,12 +383,12 @@ fn chart(out: &mut String, points: &[&Point]) {
             "<text x=\"{:.1}\" y=\"{:.1}\" fill=\"#1f2328\">{}</text>",
             lx + 36.0,
             ly + 4.0,
-            theme.heading()
+            theme_short(*theme)
         );
     }
     let _ = write!(
         out,
-        "<text x=\"14\" y=\"{:.1}\" transform=\"rotate(-90 14 {:.1})\" text-anchor=\"middle\" fill=\"#424a53\">open findings</text></svg>",
+        "<text x=\"30\" y=\"{:.1}\" transform=\"rotate(-90 30 {:.1})\" text-anchor=\"middle\" fill=\"#424a53\">open findings</text></svg>",
         top + plot_h / 2.0,
         top + plot_h / 2.0
     );

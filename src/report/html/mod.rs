@@ -443,8 +443,10 @@ fn header(out: &mut String, page: &Page<'_>) {
         "Working tree",
         if m.dirty {
             "<span class=\"dirty\">dirty: uncommitted changes were scanned</span>"
-        } else {
+        } else if m.commit.is_some() {
             "clean"
+        } else {
+            "not a git commit (see the note)"
         },
     );
     fact(out, "Evidence date", &escape(&m.date));
