@@ -774,7 +774,11 @@ pub fn merge_dirs(
                     &manifest.source.repository,
                     manifest.source.commit.as_deref(),
                 ),
-                statuses: soa.controls.iter().map(|r| (r.id.clone(), r.status)).collect(),
+                statuses: soa
+                    .controls
+                    .iter()
+                    .map(|r| (r.id.clone(), r.status))
+                    .collect(),
             };
             pages.push((repo, org::repository_page(b, &soa)?));
             for (id, info) in org::rule_infos(b) {

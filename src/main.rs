@@ -340,18 +340,23 @@ fn run_evidence(args: cli::EvidenceArgs) -> u8 {
                 }
             };
             let history = match &args.history {
-                Some(dir) => match report::html::history::load(dir, &source.meta.repository, Some(&out)) {
-                    Ok(h) => {
-                        for r in &h.rejected {
-                            eprintln!("isms-lint: history: '{}' is not plotted: {}", r.name, r.why);
+                Some(dir) => {
+                    match report::html::history::load(dir, &source.meta.repository, Some(&out)) {
+                        Ok(h) => {
+                            for r in &h.rejected {
+                                eprintln!(
+                                    "isms-lint: history: '{}' is not plotted: {}",
+                                    r.name, r.why
+                                );
+                            }
+                            Some(h)
                         }
-                        Some(h)
+                        Err(e) => {
+                            eprintln!("error: {e}");
+                            return 2;
+                        }
                     }
-                    Err(e) => {
-                        eprintln!("error: {e}");
-                        return 2;
-                    }
-                },
+                }
                 None => None,
             };
             let Some(run) = run_or_report(&opts) else {

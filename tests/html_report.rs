@@ -117,9 +117,16 @@ fn with<'a>(cmd: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
 /// The text a reader sees: no styles or scripts, one line per block, cells separated by `|`.
 fn text_of(html: &str) -> String {
     let mut s = html.to_string();
-    for (open, close) in [("<style", "</style>"), ("<script", "</script>"), ("<svg", "</svg>")] {
+    for (open, close) in [
+        ("<style", "</style>"),
+        ("<script", "</script>"),
+        ("<svg", "</svg>"),
+    ] {
         while let Some(a) = s.find(open) {
-            let b = s[a..].find(close).map(|b| a + b + close.len()).unwrap_or(s.len());
+            let b = s[a..]
+                .find(close)
+                .map(|b| a + b + close.len())
+                .unwrap_or(s.len());
             s.replace_range(a..b, "");
         }
     }
@@ -172,7 +179,13 @@ fn soa_html_text() {
     assert_eq!(html.matches("<script").count(), 1);
     assert!(!html.contains("<script>alert"));
     assert!(!html.contains("href=\"javascript:"));
-    for external in ["src=\"http", "href=\"//", "@import", "url(http", "@font-face"] {
+    for external in [
+        "src=\"http",
+        "href=\"//",
+        "@import",
+        "url(http",
+        "@font-face",
+    ] {
         assert!(!html.contains(external), "{external}");
     }
     assert_eq!(html.matches("<a class=\"cell ").count(), 93);
@@ -196,7 +209,13 @@ fn the_bundle_page_is_listed_shows_the_bundle_digest_and_verifies() {
     let lines: String = outputs
         .iter()
         .filter(|o| o["name"] != "soa.html")
-        .map(|o| format!("{}  {}\n", o["sha256"].as_str().unwrap(), o["name"].as_str().unwrap()))
+        .map(|o| {
+            format!(
+                "{}  {}\n",
+                o["sha256"].as_str().unwrap(),
+                o["name"].as_str().unwrap()
+            )
+        })
         .collect();
     assert_eq!(isms_lint::evidence::sha256_hex(lines.as_bytes()), digest);
     // The same commit gives the same page.
@@ -238,10 +257,9 @@ fn source_lines_are_read_when_the_page_is_made_and_a_missing_file_is_named() {
         unknown: false,
         suppression: None,
     }];
-    let soa: isms_lint::soa::Soa = serde_json::from_str(
-        &parts(&isms(dir.path(), &with(&["soa"], &["--format", "json"]))).1,
-    )
-    .unwrap();
+    let soa: isms_lint::soa::Soa =
+        serde_json::from_str(&parts(&isms(dir.path(), &with(&["soa"], &["--format", "json"]))).1)
+            .unwrap();
     let rules = std::collections::BTreeMap::new();
     let page = isms_lint::report::html::render(&isms_lint::report::html::Page {
         soa: &soa,
@@ -342,9 +360,18 @@ fn history_uses_only_bundles_that_verify() {
         isms_lint::report::html::history::load(hist, "acme/payments", None).expect("loads");
     let plotted: Vec<&str> = history.points.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(plotted, ["2026-11-25", "artifact-2"]);
-    assert_eq!(history.points[0].statuses["8.2"], isms_lint::soa::Status::Failing);
-    assert_eq!(history.points[0].statuses["8.20"], isms_lint::soa::Status::NotEvaluated);
-    assert_eq!(history.points[1].statuses["8.20"], isms_lint::soa::Status::Failing);
+    assert_eq!(
+        history.points[0].statuses["8.2"],
+        isms_lint::soa::Status::Failing
+    );
+    assert_eq!(
+        history.points[0].statuses["8.20"],
+        isms_lint::soa::Status::NotEvaluated
+    );
+    assert_eq!(
+        history.points[1].statuses["8.20"],
+        isms_lint::soa::Status::Failing
+    );
     assert_eq!(history.points[1].open_by_theme, [0, 0, 0, 2]);
     let why: Vec<(&str, &str)> = history
         .rejected
@@ -352,10 +379,28 @@ fn history_uses_only_bundles_that_verify() {
         .map(|r| (r.name.as_str(), r.why.as_str()))
         .collect();
     assert_eq!(why.len(), 4, "{why:?}");
-    assert!(why[0].0 == "edited" && why[0].1.starts_with("fails verification: soa.json: sha256 is"), "{why:?}");
-    assert!(why[1].0 == "empty" && why[1].1.contains("not an evidence bundle"), "{why:?}");
-    assert_eq!(why[2], ("org", "an organisation merge, not a repository bundle"));
-    assert_eq!(why[3], ("other-repo", "a bundle of 'acme/web', not of 'acme/payments'"));
+    assert!(
+        why[0].0 == "edited"
+            && why[0]
+                .1
+                .starts_with("fails verification: soa.json: sha256 is"),
+        "{why:?}"
+    );
+    assert!(
+        why[1].0 == "empty" && why[1].1.contains("not an evidence bundle"),
+        "{why:?}"
+    );
+    assert_eq!(
+        why[2],
+        ("org", "an organisation merge, not a repository bundle")
+    );
+    assert_eq!(
+        why[3],
+        (
+            "other-repo",
+            "a bundle of 'acme/web', not of 'acme/payments'"
+        )
+    );
 
     // The command: the bundle being written may sit inside the history folder; it is skipped.
     git(d, &["rm", "-q", "compose.yaml"], "2026-11-27");
@@ -366,10 +411,15 @@ fn history_uses_only_bundles_that_verify() {
         &["--history", hist.to_str().unwrap()],
     );
     let err = parts(&o).2;
-    assert!(err.contains("isms-lint: history: 'edited' is not plotted: fails verification"), "{err}");
+    assert!(
+        err.contains("isms-lint: history: 'edited' is not plotted: fails verification"),
+        "{err}"
+    );
     let page = std::fs::read_to_string(hist.join("2026-11-27/soa.html")).unwrap();
     assert!(page.contains("2 earlier bundle(s) verified and plotted with this run; 4 left out"));
-    assert!(page.contains("<strong>not plotted: failed verification</strong> — fails verification: soa.json"));
+    assert!(page.contains(
+        "<strong>not plotted: failed verification</strong> — fails verification: soa.json"
+    ));
     // A.8.20: not evaluated, failing, then not evaluated again in this run.
     let marks = &page[page.find("id=\"c-8-20\"").unwrap()..];
     let marks = &marks[..marks.find("</ol>").unwrap()];
@@ -378,9 +428,16 @@ fn history_uses_only_bundles_that_verify() {
         .skip(1)
         .map(|s| s.split([' ', '"']).next().unwrap())
         .collect();
-    assert_eq!(classes, ["st-not-evaluated", "st-failing", "st-not-evaluated"]);
+    assert_eq!(
+        classes,
+        ["st-not-evaluated", "st-failing", "st-not-evaluated"]
+    );
     let o = Command::new(env!("CARGO_BIN_EXE_isms-lint"))
-        .args(["evidence", "verify", hist.join("2026-11-27").to_str().unwrap()])
+        .args([
+            "evidence",
+            "verify",
+            hist.join("2026-11-27").to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", parts(&o).1);
@@ -390,7 +447,11 @@ fn history_uses_only_bundles_that_verify() {
 fn merge_html_writes_the_heatmap_and_each_repository_page_next_to_it() {
     let a = git_repo("acme/payments");
     let b = git_repo("acme/web");
-    std::fs::write(b.path().join("k8s/pod.yaml"), PRIVILEGED_POD.replace("true", "false")).unwrap();
+    std::fs::write(
+        b.path().join("k8s/pod.yaml"),
+        PRIVILEGED_POD.replace("true", "false"),
+    )
+    .unwrap();
     git(b.path(), &["commit", "-q", "-am", "fix"], "2026-11-26");
     let w = tempfile::tempdir().unwrap();
     bundle(a.path(), &w.path().join("a"), &[]);
@@ -433,11 +494,18 @@ fn merge_html_writes_the_heatmap_and_each_repository_page_next_to_it() {
         // Each repository's page is its bundle's own page, verified with the bundle.
         let copied = std::fs::read(org.join(p)).unwrap();
         let from = if p.contains("payments") { "a" } else { "b" };
-        assert_eq!(copied, std::fs::read(w.path().join(from).join("soa.html")).unwrap());
+        assert_eq!(
+            copied,
+            std::fs::read(w.path().join(from).join("soa.html")).unwrap()
+        );
     }
     // Rows ordered by failing controls: payments fails A.8.2, web fails nothing.
     let rows: Vec<&str> = page.split("<tr data-name=\"").skip(1).collect();
-    assert!(rows[0].starts_with("acme/payments\" data-failing=\"1\""), "{}", &rows[0][..60]);
+    assert!(
+        rows[0].starts_with("acme/payments\" data-failing=\"1\""),
+        "{}",
+        &rows[0][..60]
+    );
     assert!(rows[1].starts_with("acme/web\" data-failing=\"0\""));
     assert_eq!(rows[0].matches("<td class=\"hm ").count(), 93);
     let manifest: serde_json::Value =

@@ -123,9 +123,7 @@ fn bundle_in(entry: &Path) -> Result<PathBuf, String> {
             "no {} in it or in a folder just below it: not an evidence bundle",
             evidence::MANIFEST
         )),
-        n => Err(format!(
-            "{n} bundles in it; keep one bundle per folder"
-        )),
+        n => Err(format!("{n} bundles in it; keep one bundle per folder")),
     }
 }
 
@@ -399,7 +397,9 @@ fn chart(out: &mut String, points: &[&Point]) {
 pub(crate) fn trends(out: &mut String, h: &History, now: &Point) {
     let mut points: Vec<&Point> = h.points.iter().collect();
     points.push(now);
-    out.push_str("<section id=\"trends\" aria-labelledby=\"trends-h\">\n<h2 id=\"trends-h\">Trends</h2>\n");
+    out.push_str(
+        "<section id=\"trends\" aria-labelledby=\"trends-h\">\n<h2 id=\"trends-h\">Trends</h2>\n",
+    );
     let _ = writeln!(
         out,
         "<p>{} earlier bundle(s) verified and plotted with this run{}.</p>",
@@ -416,7 +416,11 @@ pub(crate) fn trends(out: &mut String, h: &History, now: &Point) {
     chart(out, &points);
     out.push_str("<table class=\"history\"><caption>Bundles in the history, oldest first</caption><thead><tr><th scope=\"col\">Bundle</th><th scope=\"col\">Date</th><th scope=\"col\">Commit</th><th scope=\"col\">Bundle digest</th><th scope=\"col\">Verification</th>");
     for t in Theme::ALL {
-        let _ = write!(out, "<th scope=\"col\" class=\"n\">Open, {}</th>", t.heading());
+        let _ = write!(
+            out,
+            "<th scope=\"col\" class=\"n\">Open, {}</th>",
+            t.heading()
+        );
     }
     out.push_str("</tr></thead><tbody>");
     for p in &points {
@@ -486,9 +490,9 @@ pub(crate) fn marks(out: &mut String, h: &History, id: &str, now: Status) {
             }
         }
     }
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<li class=\"{} now\" title=\"this run: {now}\"><span aria-hidden=\"true\">{}</span><span class=\"sr\">this run: {now}</span></li></ol></div>\n",
+        "<li class=\"{} now\" title=\"this run: {now}\"><span aria-hidden=\"true\">{}</span><span class=\"sr\">this run: {now}</span></li></ol></div>",
         status_class(now),
         status_letter(now)
     );

@@ -62,7 +62,11 @@ fn base64(bytes: &[u8]) -> String {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -232,10 +236,8 @@ pub fn rule_infos_from_sarif(sarif: &serde_json::Value) -> BTreeMap<String, Rule
             let target = rel["target"]["id"].as_str().unwrap_or_default();
             let text = rel["description"]["text"].as_str().unwrap_or_default();
             let why = text.split_once(": ").map_or(text, |(_, w)| w);
-            info.rationale.insert(
-                catalog::normalize_id(target).to_string(),
-                why.to_string(),
-            );
+            info.rationale
+                .insert(catalog::normalize_id(target).to_string(), why.to_string());
         }
         m.insert(id.to_string(), info);
     }
@@ -485,10 +487,7 @@ pub fn render(page: &Page<'_>) -> String {
     let mut out = String::with_capacity(64 * 1024 + page.findings.len() * 600);
     head(
         &mut out,
-        &format!(
-            "Statement of Applicability — {}",
-            page.soa.meta.repository
-        ),
+        &format!("Statement of Applicability — {}", page.soa.meta.repository),
     );
     header(&mut out, page);
     out.push_str("<main>\n");
@@ -532,9 +531,16 @@ pub(crate) fn controls(
     for s in Status::ALL {
         let _ = write!(out, "<option value=\"{s}\">{s}</option>");
     }
-    out.push_str("</select></label><label>Theme<select name=\"theme\"><option value=\"\">any theme</option>");
+    out.push_str(
+        "</select></label><label>Theme<select name=\"theme\"><option value=\"\">any theme</option>",
+    );
     for t in Theme::ALL {
-        let _ = write!(out, "<option value=\"{}\">{}</option>", t.as_str(), t.heading());
+        let _ = write!(
+            out,
+            "<option value=\"{}\">{}</option>",
+            t.as_str(),
+            t.heading()
+        );
     }
     out.push_str("</select></label>");
     if with_severity {
@@ -953,7 +959,10 @@ mod tests {
 
     #[test]
     fn only_web_links_become_links() {
-        assert_eq!(safe_href("https://wiki.example/x"), Some("https://wiki.example/x"));
+        assert_eq!(
+            safe_href("https://wiki.example/x"),
+            Some("https://wiki.example/x")
+        );
         assert_eq!(safe_href(" HTTP://a.example "), Some("HTTP://a.example"));
         assert_eq!(safe_href("javascript:alert(1)"), None);
         assert_eq!(safe_href("data:text/html,<script>"), None);

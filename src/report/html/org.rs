@@ -87,8 +87,12 @@ pub fn repository_page(bundle: &Path, soa: &Soa) -> Result<String, String> {
         std::fs::read_to_string(bundle.join(f))
             .map_err(|e| format!("cannot read '{}': {e}", bundle.join(f).display()))
     };
-    let findings: FindingsFile = serde_json::from_str(&read("findings.json")?)
-        .map_err(|e| format!("'{}' does not read: {e}", bundle.join("findings.json").display()))?;
+    let findings: FindingsFile = serde_json::from_str(&read("findings.json")?).map_err(|e| {
+        format!(
+            "'{}' does not read: {e}",
+            bundle.join("findings.json").display()
+        )
+    })?;
     let rules = rule_infos(bundle);
     Ok(render(&Page {
         soa,
@@ -175,7 +179,11 @@ pub fn render_org(
         counts_table(out, row);
         out.push_str("<h5>By repository</h5><ul class=\"per-repo\">");
         for r in repos {
-            let s = r.statuses.get(&row.id).copied().unwrap_or(Status::Undecided);
+            let s = r
+                .statuses
+                .get(&row.id)
+                .copied()
+                .unwrap_or(Status::Undecided);
             let _ = write!(
                 out,
                 "<li><span class=\"sw {}\" aria-hidden=\"true\">{}</span> <a href=\"{}#{}\">{}</a>: {s}</li>",
