@@ -1053,7 +1053,7 @@ mod tests {
         // The file does not exist: the page says so instead of showing stale lines.
         assert!(html.contains("is gone"), "{html}");
         // The policy forbids every load and any script but ours.
-        assert!(html.contains("default-src 'none'; style-src 'sha256-"));
+        assert!(html.contains("default-src &#39;none&#39;; style-src &#39;sha256-"));
         assert_eq!(html.matches("<section class=\"control\"").count(), 93);
         assert_eq!(html.matches("<a class=\"cell ").count(), 93);
     }
