@@ -1,10 +1,10 @@
-//! The command line: arguments only; `main.rs` wires them to the library.
+//! The command line's arguments (part of the binary: the library knows nothing of them).
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::report::Format;
+use isms_lint::report::Format;
 
 /// Evidence ISO/IEC 27001:2022 Annex A controls from configuration files.
 #[derive(Parser, Debug)]
@@ -197,7 +197,7 @@ pub struct ScanInputs {
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
     /// Largest file read, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = crate::discover::DEFAULT_MAX_FILE_SIZE)]
+    #[arg(long, value_name = "BYTES", default_value_t = isms_lint::discover::DEFAULT_MAX_FILE_SIZE)]
     pub max_file_size: u64,
     /// Worker threads (default: all cores). Output is identical for any value.
     #[arg(long, short = 'j', value_name = "N")]
@@ -206,10 +206,10 @@ pub struct ScanInputs {
 
 impl ScanInputs {
     /// The pipeline options these inputs stand for.
-    pub fn run_options(&self) -> crate::pipeline::RunOptions {
-        crate::pipeline::RunOptions {
+    pub fn run_options(&self) -> isms_lint::pipeline::RunOptions {
+        isms_lint::pipeline::RunOptions {
             paths: self.paths.clone(),
-            selection: self.selection.clone(),
+            selection: self.selection.sources(),
             config: self.config.clone(),
             no_config: self.no_config,
             excludes: self.exclude.clone(),
@@ -297,6 +297,18 @@ pub struct RuleSelection {
     pub skip: Vec<String>,
 }
 
+impl RuleSelection {
+    /// The library's description of the same choice.
+    pub fn sources(&self) -> isms_lint::rules::RuleSources {
+        isms_lint::rules::RuleSources {
+            rules: self.rules.clone(),
+            no_default_rules: self.no_default_rules,
+            only: self.only.clone(),
+            skip: self.skip.clone(),
+        }
+    }
+}
+
 /// `scan` arguments.
 #[derive(Args, Debug)]
 pub struct ScanArgs {
@@ -304,7 +316,7 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub inputs: ScanInputs,
     /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value = "text")]
+    #[arg(long, short = 'f', default_value = "text", value_parser = report_format())]
     pub format: Format,
     /// Write the report to FILE instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
@@ -339,11 +351,18 @@ pub struct ScanArgs {
     pub color: ColorChoice,
 }
 
+/// Parses a report format name, offering the library's names for completion and help.
+fn report_format() -> impl clap::builder::TypedValueParser<Value = Format> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(Format::ALL.map(|(_, n)| n))
+        .map(|s| s.parse::<Format>().expect("a listed format"))
+}
+
 fn parse_also(s: &str) -> Result<(Format, PathBuf), String> {
     let (format, file) = s
         .split_once('=')
         .ok_or_else(|| format!("expected FORMAT=FILE, got '{s}'"))?;
-    let format = Format::from_str(format, true)?;
+    let format: Format = format.parse()?;
     if file.is_empty() {
         return Err("the file name is empty".into());
     }

@@ -4,61 +4,18 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use crate::catalog::{self, Theme};
-use crate::cel_env;
-use crate::cli::{ControlsArgs, ListFormat, RuleSelection, RulesAction, RulesArgs, TestArgs};
-use crate::diagnostic::FileDiagnostic;
-use crate::report::annex;
-use crate::rules::{self, Rule, RuleSet};
-use crate::ruletest;
+use isms_lint::catalog::{self, Theme};
+use isms_lint::cel_env;
+use isms_lint::diagnostic::FileDiagnostic;
+use isms_lint::report::annex;
+use isms_lint::rules::{self, Rule, RuleSet};
+use isms_lint::ruletest;
 
-/// Loads the built-in rules (unless disabled) and the user's rule directories, then applies
-/// `--only`/`--skip`. Returns the rules and every load error.
+use crate::cli::{ControlsArgs, ListFormat, RuleSelection, RulesAction, RulesArgs, TestArgs};
+
+/// Loads the rules `sel` names (see [`rules::load_selected`]).
 pub fn load_rules(sel: &RuleSelection) -> (RuleSet, Vec<FileDiagnostic>) {
-    let mut sources = Vec::new();
-    let mut errors = Vec::new();
-    if !sel.no_default_rules {
-        sources.extend(rules::builtin_sources());
-    }
-    for dir in &sel.rules {
-        match rules::load_dir_sources(dir) {
-            Ok(s) => sources.extend(s),
-            Err(e) => errors.push(FileDiagnostic::at_offset(
-                &crate::paths::display(dir),
-                "",
-                0,
-                0,
-                e,
-            )),
-        }
-    }
-    let mut set = RuleSet::load(sources);
-    errors.append(&mut set.errors);
-    for sel_id in sel.only.iter().chain(&sel.skip) {
-        let known = catalog::find(sel_id).is_some() || set.get(sel_id).is_some();
-        if !known {
-            errors.push(FileDiagnostic::at_offset(
-                "--only/--skip",
-                "",
-                0,
-                0,
-                format!("'{sel_id}' is neither a loaded rule id nor an Annex A control id"),
-            ));
-        }
-    }
-    let matches = |r: &Rule, pat: &str| {
-        r.id == pat
-            || r.controls
-                .iter()
-                .any(|c| c.id == catalog::normalize_id(pat))
-    };
-    if !sel.only.is_empty() {
-        set.retain(|r| sel.only.iter().any(|p| matches(r, p)));
-    }
-    if !sel.skip.is_empty() {
-        set.retain(|r| !sel.skip.iter().any(|p| matches(r, p)));
-    }
-    (set, errors)
+    rules::load_selected(&sel.sources())
 }
 
 fn print_errors(errors: &[FileDiagnostic]) {
@@ -80,7 +37,7 @@ pub fn rules(args: &RulesArgs) -> u8 {
         match &args.action {
             Some(RulesAction::Show { id }) => match set.get(id) {
                 Some(rule) if args.format == ListFormat::Markdown => {
-                    out.push_str(&crate::docs::rule_section(rule))
+                    out.push_str(&isms_lint::docs::rule_section(rule))
                 }
                 Some(rule) => out.push_str(&show_rule(rule)),
                 None => {
@@ -134,7 +91,7 @@ pub fn show_rule(r: &Rule) -> String {
         let _ = writeln!(
             out,
             "  {} ({}): {}",
-            crate::report::annex_with_title(&c.id),
+            isms_lint::report::annex_with_title(&c.id),
             c.relation.as_str(),
             c.rationale
         );
@@ -147,7 +104,7 @@ pub fn show_rule(r: &Rule) -> String {
         let _ = writeln!(out, "  when: {}", w.source.trim());
     }
     for (label, which) in [("Failing example", "fail"), ("Passing example", "pass")] {
-        if let Some((name, body)) = crate::docs::example(&r.id, which) {
+        if let Some((name, body)) = isms_lint::docs::example(&r.id, which) {
             let _ = writeln!(out, "\n{label} ({name}):");
             for line in body.lines().take(40) {
                 let _ = writeln!(out, "    {line}");
@@ -172,7 +129,7 @@ pub fn controls(args: &ControlsArgs) -> u8 {
         }
     }
     if args.format == ListFormat::Markdown {
-        print!("{}", crate::docs::controls_markdown(&set));
+        print!("{}", isms_lint::docs::controls_markdown(&set));
         return u8::from(!errors.is_empty()) * 2;
     }
     if args.format == ListFormat::Json {
@@ -185,7 +142,7 @@ pub fn controls(args: &ControlsArgs) -> u8 {
                     "theme": c.theme,
                     "new_in_2022": c.new_in_2022,
                     "rules": by_control.get(c.id.as_str()).cloned().unwrap_or_default(),
-                    "manual_by_nature": crate::docs::manual_by_nature(&c.id),
+                    "manual_by_nature": isms_lint::docs::manual_by_nature(&c.id),
                 })
             })
             .collect();

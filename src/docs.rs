@@ -8,8 +8,9 @@ use std::fmt::Write as _;
 use include_dir::{include_dir, Dir};
 
 use crate::catalog::{self, Theme};
+use crate::checks::BUILTIN_CHECKS;
 use crate::report::annex_with_title;
-use crate::rules::{Relation, Rule, RuleSet, BUILTIN_CHECKS};
+use crate::rules::{Relation, Rule, RuleSet};
 
 static FIXTURES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/fixtures");
 

@@ -72,6 +72,12 @@ impl Finding {
         self.suppression.is_none()
     }
 
+    /// Whether the finding is an open violation: open, and not a "cannot be judged before
+    /// deployment" notice (those never fail a run or a control).
+    pub fn is_open_violation(&self) -> bool {
+        self.is_open() && !self.unknown
+    }
+
     /// Sort key: path, line, column, rule, message.
     pub fn sort_key(&self) -> (&str, Pos, &str, &str) {
         (&self.path, self.start, &self.rule_id, &self.message)

@@ -6,8 +6,7 @@
 pub mod baseline;
 pub mod catalog;
 pub mod cel_env;
-pub mod cli;
-pub mod commands;
+pub mod checks;
 pub mod config;
 pub mod diagnostic;
 pub mod discover;

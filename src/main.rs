@@ -6,8 +6,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use isms_lint::cli::{self, Cli, ColorChoice, Command, FailOn};
-use isms_lint::commands;
+mod cli;
+mod commands;
+
+use cli::{Cli, ColorChoice, Command, FailOn};
 use isms_lint::report::{self, ReportInput};
 use isms_lint::rules::Severity;
 use isms_lint::{baseline, config, evidence, git, pipeline, signing, soa};

@@ -5,8 +5,6 @@ use std::path::{Path, PathBuf};
 
 use crate::baseline;
 use crate::catalog;
-use crate::cli::RuleSelection;
-use crate::commands::load_rules;
 use crate::config::{self, LoadedConfig};
 use crate::diagnostic::FileDiagnostic;
 use crate::discover::DiscoverOptions;
@@ -21,7 +19,7 @@ pub struct RunOptions {
     /// Files and directories (default `.`).
     pub paths: Vec<PathBuf>,
     /// Rules to load.
-    pub selection: RuleSelection,
+    pub selection: crate::rules::RuleSources,
     /// Config file; found upwards from the first path when `None`.
     pub config: Option<PathBuf>,
     /// Do not look for a config file.
@@ -178,7 +176,7 @@ pub fn run(opts: &RunOptions) -> Result<Run, RunError> {
     for dir in &config.config.rules {
         selection.rules.push(relative_dir(&config.dir, dir));
     }
-    let (mut rules, mut errors) = load_rules(&selection);
+    let (mut rules, mut errors) = crate::rules::load_selected(&selection);
     let mut config_errors = Vec::new();
     apply_rule_config(&mut rules, &config, &mut config_errors);
     if !config_errors.is_empty() {

@@ -8,11 +8,12 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
+use crate::checks::{builtin_finding, DUPLICATE_KEY, PARSE_ERROR};
 use crate::discover::{self, Candidate, DiscoverOptions, Notice, NoticeLevel};
 use crate::doc::{self, Kind, Pos};
 use crate::eval::{self, RuleRunError};
-use crate::finding::{self, fingerprint, Finding};
-use crate::rules::{BuiltinCheck, RuleSet, DUPLICATE_KEY, PARSE_ERROR};
+use crate::finding::{self, Finding};
+use crate::rules::RuleSet;
 use crate::suppress;
 
 /// What to scan and how.
@@ -380,31 +381,6 @@ fn scan_file_guarded(rules: &RuleSet, c: &Candidate, opts: &ScanOptions) -> File
                 ..FileResult::default()
             }
         }
-    }
-}
-
-/// A finding of one of isms-lint's own checks.
-pub fn builtin_finding(
-    check: &BuiltinCheck,
-    path: &str,
-    start: Pos,
-    end: Pos,
-    message: String,
-    logical: &str,
-) -> Finding {
-    Finding {
-        rule_id: check.id.to_string(),
-        severity: check.severity,
-        controls: check.controls.iter().map(|c| c.0.to_string()).collect(),
-        message,
-        path: path.to_string(),
-        start,
-        end,
-        logical_path: logical.to_string(),
-        fingerprint: fingerprint(check.id, path, logical),
-        element_line: start.line,
-        unknown: false,
-        suppression: None,
     }
 }
 

@@ -7,47 +7,12 @@ use std::path::Path;
 use chrono::NaiveDate;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
+use crate::checks::{
+    builtin_finding, EXPIRED_SUPPRESSION, INVALID_SUPPRESSION, UNUSED_SUPPRESSION,
+};
 use crate::config::{parse_date, LoadedConfig, Waiver};
 use crate::doc::Pos;
 use crate::finding::{Finding, Suppression, SuppressionKind};
-use crate::rules::{BuiltinCheck, Relation, Severity};
-use crate::scan::builtin_finding;
-
-const CONTROL_536: (&str, Relation, &str) = (
-    "5.36",
-    Relation::Supports,
-    "Exceptions to a rule are only reviewable when each one records why, who accepted it and until when.",
-);
-
-/// An inline suppression or a waiver that cannot be honoured as written.
-pub const INVALID_SUPPRESSION: BuiltinCheck = BuiltinCheck {
-    id: "invalid-suppression",
-    title: "Suppression is malformed or has no reason",
-    description: "An `isms-lint: ignore[…]` comment must name the rules it silences and give a reason (`reason=\"…\"`); optionally an expiry (`until=YYYY-MM-DD`). One that does not is not honoured, and the finding it meant to hide stays open.",
-    severity: Severity::Low,
-    controls: &[CONTROL_536],
-    remediation: "Write `# isms-lint: ignore[rule-id] reason=\"why this is accepted\" until=YYYY-MM-DD`.",
-};
-
-/// A suppression or waiver past its expiry date.
-pub const EXPIRED_SUPPRESSION: BuiltinCheck = BuiltinCheck {
-    id: "expired-suppression",
-    title: "Suppression or waiver has expired",
-    description: "The accepted risk had an end date that has passed, so the findings it covered are open again. Either fix them or renew the decision with a new date and reason.",
-    severity: Severity::Low,
-    controls: &[CONTROL_536],
-    remediation: "Fix the finding, or renew the exception with a new `until`/`expires` date after review.",
-};
-
-/// A suppression or waiver that matches no finding.
-pub const UNUSED_SUPPRESSION: BuiltinCheck = BuiltinCheck {
-    id: "unused-suppression",
-    title: "Suppression or waiver matches no finding",
-    description: "The exception no longer silences anything: the issue was fixed or the rule id is wrong. Stale exceptions hide future regressions.",
-    severity: Severity::Info,
-    controls: &[CONTROL_536],
-    remediation: "Remove the suppression comment or waiver.",
-};
 
 /// One inline directive.
 #[derive(Debug, Clone, PartialEq, Eq)]

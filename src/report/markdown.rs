@@ -42,7 +42,13 @@ pub fn render(input: &ReportInput<'_>) -> String {
             out,
             "\n### Findings\n\n| Severity | Rule | Location | Message |\n|---|---|---|---|"
         );
-        for f in input.scan.findings.iter().filter(|f| f.is_open()).take(TOP) {
+        for f in input
+            .scan
+            .findings
+            .iter()
+            .filter(|f| f.is_open_violation())
+            .take(TOP)
+        {
             let _ = writeln!(
                 out,
                 "| {} | `{}` | `{}:{}` | {} |",

@@ -11,16 +11,17 @@ pub mod text;
 use std::collections::BTreeMap;
 
 use crate::catalog;
+use crate::checks::BUILTIN_CHECKS;
 use crate::diagnostic::FileDiagnostic;
 use crate::finding::Finding;
-use crate::rules::{RuleSet, Severity, BUILTIN_CHECKS};
+use crate::rules::{RuleSet, Severity};
 use crate::scan::ScanResult;
 
 /// Where rule documentation lives; SARIF `helpUri` points at `#<rule-id>` in it.
 pub const RULE_DOCS_URL: &str = "https://github.com/isms-lint/isms-lint/blob/main/docs/rules.md";
 
 /// Output formats of `scan`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     /// Human-readable diagnostics with source snippets, then a summary.
     Text,
@@ -32,6 +33,42 @@ pub enum Format {
     Github,
     /// A Markdown summary (for `$GITHUB_STEP_SUMMARY`).
     Markdown,
+}
+
+impl Format {
+    /// Every format, with its name.
+    pub const ALL: [(Format, &'static str); 5] = [
+        (Format::Text, "text"),
+        (Format::Json, "json"),
+        (Format::Sarif, "sarif"),
+        (Format::Github, "github"),
+        (Format::Markdown, "markdown"),
+    ];
+
+    /// The format's name.
+    pub fn as_str(self) -> &'static str {
+        Format::ALL
+            .iter()
+            .find(|(f, _)| *f == self)
+            .map_or("text", |(_, n)| n)
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Format, String> {
+        Format::ALL
+            .iter()
+            .find(|(_, n)| n.eq_ignore_ascii_case(s))
+            .map(|(f, _)| *f)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Format::ALL.iter().map(|(_, n)| *n).collect();
+                format!(
+                    "unknown format '{s}' (expected one of: {})",
+                    names.join(", ")
+                )
+            })
+    }
 }
 
 /// Everything a report may show.
@@ -60,10 +97,10 @@ impl ReportInput<'_> {
             .filter(|f| f.is_open() || self.show_suppressed)
     }
 
-    /// Open findings by severity.
+    /// Open violations by severity (findings that could not be judged are counted apart).
     pub fn by_severity(&self) -> BTreeMap<Severity, usize> {
         let mut m = BTreeMap::new();
-        for f in self.scan.findings.iter().filter(|f| f.is_open()) {
+        for f in self.scan.findings.iter().filter(|f| f.is_open_violation()) {
             *m.entry(f.severity).or_default() += 1;
         }
         m
@@ -72,7 +109,7 @@ impl ReportInput<'_> {
     /// Open findings by control id, in catalog order.
     pub fn by_control(&self) -> Vec<(String, usize)> {
         let mut m: BTreeMap<(u32, u32), (String, usize)> = BTreeMap::new();
-        for f in self.scan.findings.iter().filter(|f| f.is_open()) {
+        for f in self.scan.findings.iter().filter(|f| f.is_open_violation()) {
             for c in f.controls.iter() {
                 m.entry(catalog::id_order(c))
                     .or_insert_with(|| (c.clone(), 0))
@@ -85,6 +122,15 @@ impl ReportInput<'_> {
     /// Number of suppressed or waived findings.
     pub fn suppressed(&self) -> usize {
         self.scan.findings.iter().filter(|f| !f.is_open()).count()
+    }
+
+    /// Open findings that say an element could not be judged before deployment.
+    pub fn unknown(&self) -> usize {
+        self.scan
+            .findings
+            .iter()
+            .filter(|f| f.is_open() && f.unknown)
+            .count()
     }
 
     /// Remediation of a rule id.
@@ -129,7 +175,7 @@ impl ReportInput<'_> {
             self.scan
                 .findings
                 .iter()
-                .any(|f| f.is_open() && f.severity >= min)
+                .any(|f| f.is_open_violation() && f.severity >= min)
         })
     }
 }

@@ -15,10 +15,11 @@ use serde_sarif::sarif::{
 
 use super::{annex, ReportInput, RULE_DOCS_URL};
 use crate::catalog::{self, Theme};
+use crate::checks::BUILTIN_CHECKS;
 use crate::discover::NoticeLevel;
 use crate::finding::{Finding, SuppressionKind};
 use crate::paths;
-use crate::rules::{Relation, Severity, BUILTIN_CHECKS};
+use crate::rules::{Relation, Severity};
 
 /// Name of the Annex A taxonomy.
 pub const TAXONOMY: &str = "ISO27001-2022-AnnexA";
@@ -394,6 +395,10 @@ fn result(uris: &Uris, f: &Finding, rule_index: Option<i64>) -> SarifResult {
     props.insert("severity".to_string(), json!(f.severity.as_str()));
     props.insert("controls".to_string(), json!(controls));
     props.insert("logicalPath".to_string(), json!(f.logical_path));
+    if f.unknown {
+        // Not a violation: the rule could not judge the element before deployment.
+        props.insert("unknown".to_string(), json!(true));
+    }
     let taxa: Vec<ReportingDescriptorReference> = f
         .controls
         .iter()

@@ -154,6 +154,14 @@ fn summary(input: &ReportInput<'_>, out: &mut String) {
     if !parts.is_empty() {
         let _ = write!(out, " ({})", parts.join(", "));
     }
+    let unknown = input.unknown();
+    if unknown > 0 {
+        let _ = write!(
+            out,
+            ", {unknown} not judged (depend{} on values known only at deployment)",
+            if unknown == 1 { "s" } else { "" }
+        );
+    }
     let _ = writeln!(out, ", {} suppressed or waived.", input.suppressed());
     let by_control = input.by_control();
     if !by_control.is_empty() {

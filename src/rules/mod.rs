@@ -13,6 +13,7 @@ use globset::GlobSet;
 
 pub use load::{builtin_sources, load_dir_sources, RuleSourceFile, RULE_FIELDS};
 
+use crate::catalog;
 use crate::diagnostic::FileDiagnostic;
 use crate::doc::Kind;
 
@@ -298,59 +299,68 @@ impl Rule {
     }
 }
 
-/// A rule that isms-lint itself reports (parse failures and the like); not loaded from YAML.
-#[derive(Debug, Clone)]
-pub struct BuiltinCheck {
-    /// Rule id.
-    pub id: &'static str,
-    /// One-line summary.
-    pub title: &'static str,
-    /// Longer description.
-    pub description: &'static str,
-    /// Severity.
-    pub severity: Severity,
-    /// Controls.
-    pub controls: &'static [(&'static str, Relation, &'static str)],
-    /// How to fix.
-    pub remediation: &'static str,
+/// Which rules a run loads: the built-in ones (unless left out), the user's directories, then
+/// `only` and `skip` by rule id or Annex A control id.
+#[derive(Clone, Debug, Default)]
+pub struct RuleSources {
+    /// Directories of user rules.
+    pub rules: Vec<std::path::PathBuf>,
+    /// Leave the built-in rules out.
+    pub no_default_rules: bool,
+    /// Keep only these rule or control ids.
+    pub only: Vec<String>,
+    /// Drop these rule or control ids.
+    pub skip: Vec<String>,
 }
 
-/// Reported for every file that cannot be parsed.
-pub const PARSE_ERROR: BuiltinCheck = BuiltinCheck {
-    id: "parse-error",
-    title: "Configuration file cannot be parsed",
-    description: "The file is not valid for its format, so no other rule could judge it. A configuration that does not parse is not under configuration management: tools that deploy it will fail or, worse, read it differently.",
-    severity: Severity::High,
-    controls: &[(
-        "8.9",
-        Relation::Supports,
-        "Configuration must be well-formed to be reviewed, deployed and audited as the baseline it claims to be.",
-    )],
-    remediation: "Fix the syntax error at the reported position; the file is then scanned normally.",
-};
-
-/// Reported for a key written twice in one YAML/JSON mapping.
-pub const DUPLICATE_KEY: BuiltinCheck = BuiltinCheck {
-    id: "duplicate-key",
-    title: "Mapping repeats a key",
-    description: "A key appears twice in the same mapping. Parsers disagree on which value wins (most keep the last, some refuse the file), so reviewers may approve a value that is not the one deployed.",
-    severity: Severity::Medium,
-    controls: &[(
-        "8.9",
-        Relation::Supports,
-        "A configuration whose effective value depends on the parser is not a reviewable baseline.",
-    )],
-    remediation: "Remove one of the two entries so the file says one thing.",
-};
-
-/// The rules isms-lint reports by itself.
-pub const BUILTIN_CHECKS: [&BuiltinCheck; 5] = [
-    &PARSE_ERROR,
-    &DUPLICATE_KEY,
-    &crate::suppress::INVALID_SUPPRESSION,
-    &crate::suppress::EXPIRED_SUPPRESSION,
-    &crate::suppress::UNUSED_SUPPRESSION,
-];
+/// Loads the built-in rules (unless disabled) and the user's rule directories, then applies
+/// `--only`/`--skip`. Returns the rules and every load error.
+pub fn load_selected(sel: &RuleSources) -> (RuleSet, Vec<FileDiagnostic>) {
+    let mut sources = Vec::new();
+    let mut errors = Vec::new();
+    if !sel.no_default_rules {
+        sources.extend(builtin_sources());
+    }
+    for dir in &sel.rules {
+        match load_dir_sources(dir) {
+            Ok(s) => sources.extend(s),
+            Err(e) => errors.push(FileDiagnostic::at_offset(
+                &crate::paths::display(dir),
+                "",
+                0,
+                0,
+                e,
+            )),
+        }
+    }
+    let mut set = RuleSet::load(sources);
+    errors.append(&mut set.errors);
+    for sel_id in sel.only.iter().chain(&sel.skip) {
+        let known = catalog::find(sel_id).is_some() || set.get(sel_id).is_some();
+        if !known {
+            errors.push(FileDiagnostic::at_offset(
+                "--only/--skip",
+                "",
+                0,
+                0,
+                format!("'{sel_id}' is neither a loaded rule id nor an Annex A control id"),
+            ));
+        }
+    }
+    let matches = |r: &Rule, pat: &str| {
+        r.id == pat
+            || r.controls
+                .iter()
+                .any(|c| c.id == catalog::normalize_id(pat))
+    };
+    if !sel.only.is_empty() {
+        set.retain(|r| sel.only.iter().any(|p| matches(r, p)));
+    }
+    if !sel.skip.is_empty() {
+        set.retain(|r| !sel.skip.iter().any(|p| matches(r, p)));
+    }
+    (set, errors)
+}
 
 /// Every rule of a run, plus the errors found while loading them.
 #[derive(Debug, Default)]

@@ -14,8 +14,9 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::catalog::{self, Theme};
+use crate::checks::BUILTIN_CHECKS;
 use crate::finding::{Finding, SuppressionKind};
-use crate::rules::{RuleSet, Severity, BUILTIN_CHECKS};
+use crate::rules::{RuleSet, Severity};
 use crate::soa::{Row, Soa, Status};
 
 pub use history::History;

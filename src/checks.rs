@@ -1,0 +1,122 @@
+//! isms-lint's own checks, reported like rule findings but not loaded from YAML: files that do
+//! not parse, repeated keys, and suppressions that cannot be honoured. One place defines them
+//! and builds their findings.
+
+use crate::doc::Pos;
+use crate::finding::{fingerprint, Finding};
+use crate::rules::{Relation, Severity};
+
+/// A rule that isms-lint itself reports (parse failures and the like); not loaded from YAML.
+#[derive(Debug, Clone)]
+pub struct BuiltinCheck {
+    /// Rule id.
+    pub id: &'static str,
+    /// One-line summary.
+    pub title: &'static str,
+    /// Longer description.
+    pub description: &'static str,
+    /// Severity.
+    pub severity: Severity,
+    /// Controls.
+    pub controls: &'static [(&'static str, Relation, &'static str)],
+    /// How to fix.
+    pub remediation: &'static str,
+}
+
+/// Reported for every file that cannot be parsed.
+pub const PARSE_ERROR: BuiltinCheck = BuiltinCheck {
+    id: "parse-error",
+    title: "Configuration file cannot be parsed",
+    description: "The file is not valid for its format, so no other rule could judge it. A configuration that does not parse is not under configuration management: tools that deploy it will fail or, worse, read it differently.",
+    severity: Severity::High,
+    controls: &[(
+        "8.9",
+        Relation::Supports,
+        "Configuration must be well-formed to be reviewed, deployed and audited as the baseline it claims to be.",
+    )],
+    remediation: "Fix the syntax error at the reported position; the file is then scanned normally.",
+};
+
+/// Reported for a key written twice in one YAML/JSON mapping.
+pub const DUPLICATE_KEY: BuiltinCheck = BuiltinCheck {
+    id: "duplicate-key",
+    title: "Mapping repeats a key",
+    description: "A key appears twice in the same mapping. Parsers disagree on which value wins (most keep the last, some refuse the file), so reviewers may approve a value that is not the one deployed.",
+    severity: Severity::Medium,
+    controls: &[(
+        "8.9",
+        Relation::Supports,
+        "A configuration whose effective value depends on the parser is not a reviewable baseline.",
+    )],
+    remediation: "Remove one of the two entries so the file says one thing.",
+};
+
+const CONTROL_536: (&str, Relation, &str) = (
+    "5.36",
+    Relation::Supports,
+    "Exceptions to a rule are only reviewable when each one records why, who accepted it and until when.",
+);
+
+/// An inline suppression or a waiver that cannot be honoured as written.
+pub const INVALID_SUPPRESSION: BuiltinCheck = BuiltinCheck {
+    id: "invalid-suppression",
+    title: "Suppression is malformed or has no reason",
+    description: "An `isms-lint: ignore[…]` comment must name the rules it silences and give a reason (`reason=\"…\"`); optionally an expiry (`until=YYYY-MM-DD`). One that does not is not honoured, and the finding it meant to hide stays open.",
+    severity: Severity::Low,
+    controls: &[CONTROL_536],
+    remediation: "Write `# isms-lint: ignore[rule-id] reason=\"why this is accepted\" until=YYYY-MM-DD`.",
+};
+
+/// A suppression or waiver past its expiry date.
+pub const EXPIRED_SUPPRESSION: BuiltinCheck = BuiltinCheck {
+    id: "expired-suppression",
+    title: "Suppression or waiver has expired",
+    description: "The accepted risk had an end date that has passed, so the findings it covered are open again. Either fix them or renew the decision with a new date and reason.",
+    severity: Severity::Low,
+    controls: &[CONTROL_536],
+    remediation: "Fix the finding, or renew the exception with a new `until`/`expires` date after review.",
+};
+
+/// A suppression or waiver that matches no finding.
+pub const UNUSED_SUPPRESSION: BuiltinCheck = BuiltinCheck {
+    id: "unused-suppression",
+    title: "Suppression or waiver matches no finding",
+    description: "The exception no longer silences anything: the issue was fixed or the rule id is wrong. Stale exceptions hide future regressions.",
+    severity: Severity::Info,
+    controls: &[CONTROL_536],
+    remediation: "Remove the suppression comment or waiver.",
+};
+
+/// The checks isms-lint reports by itself.
+pub const BUILTIN_CHECKS: [&BuiltinCheck; 5] = [
+    &PARSE_ERROR,
+    &DUPLICATE_KEY,
+    &INVALID_SUPPRESSION,
+    &EXPIRED_SUPPRESSION,
+    &UNUSED_SUPPRESSION,
+];
+
+/// A finding of one of isms-lint's own checks.
+pub fn builtin_finding(
+    check: &BuiltinCheck,
+    path: &str,
+    start: Pos,
+    end: Pos,
+    message: String,
+    logical: &str,
+) -> Finding {
+    Finding {
+        rule_id: check.id.to_string(),
+        severity: check.severity,
+        controls: check.controls.iter().map(|c| c.0.to_string()).collect(),
+        message,
+        path: path.to_string(),
+        start,
+        end,
+        logical_path: logical.to_string(),
+        fingerprint: fingerprint(check.id, path, logical),
+        element_line: start.line,
+        unknown: false,
+        suppression: None,
+    }
+}
