@@ -372,6 +372,9 @@ pub(crate) fn legend(out: &mut String, soa: &Soa) {
         );
     }
     out.push_str("</ul>\n");
+    if soa.controls.iter().any(|r| r.conflict.is_some()) {
+        out.push_str("<p class=\"totals\"><span class=\"sw st-not-applicable conflict\" aria-hidden=\"true\">X</span> A red frame marks a contradiction: declared not applicable, yet its rules fail.</p>\n");
+    }
 }
 
 /// The 93 controls as a grid per theme, each cell coloured and lettered by status, with the
@@ -395,8 +398,14 @@ pub(crate) fn overview(out: &mut String, soa: &Soa) {
         for r in &rows {
             let _ = write!(
                 out,
-                "<li><a class=\"cell {cls}\" href=\"#{anchor}\" data-id=\"{id}\" data-status=\"{st}\" title=\"A.{id} {title}: {st}\"><span class=\"cid\">{id}</span><span class=\"sl\" aria-hidden=\"true\">{letter}</span><span class=\"sr\"> {title}: {st}</span></a></li>",
+                "<li><a class=\"cell {cls}{conflict}\" href=\"#{anchor}\" data-id=\"{id}\" data-status=\"{st}\" title=\"A.{id} {title}: {st}{note}\"><span class=\"cid\">{id}</span><span class=\"sl\" aria-hidden=\"true\">{letter}</span><span class=\"sr\"> {title}: {st}{note}</span></a></li>",
                 cls = status_class(r.status),
+                conflict = if r.conflict.is_some() { " conflict" } else { "" },
+                note = if r.conflict.is_some() {
+                    ", with a contradiction"
+                } else {
+                    ""
+                },
                 anchor = anchor(&r.id),
                 id = escape(&r.id),
                 st = r.status.as_str(),
