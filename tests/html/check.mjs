@@ -61,14 +61,17 @@ const visibleSections = (page) =>
     theme: x.getAttribute("data-theme"), sev: (x.getAttribute("data-sev") || "").split(" ").filter(Boolean),
   })));
 
+// The page re-applies the filters in a 0 ms timer after a reset: let that timer run first.
+const settle = (page) => page.evaluate(() => new Promise((resolve) => window.setTimeout(resolve, 0)));
+
 async function setFilters(page, { status = "", theme = "", severity = "", q = "" }) {
   await page.click("#filters button[type=reset]");
-  await page.waitForTimeout(20);
+  await settle(page);
   if (status) await page.selectOption("#filters select[name=status]", status);
   if (theme) await page.selectOption("#filters select[name=theme]", theme);
   if (severity) await page.selectOption("#filters select[name=severity]", severity);
   if (q) await page.fill("#filters input[name=q]", q);
-  await page.waitForTimeout(20);
+  await settle(page);
   return visibleSections(page);
 }
 
