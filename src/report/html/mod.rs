@@ -520,7 +520,7 @@ pub fn render(page: &Page<'_>) -> String {
             .get(row.id.as_str())
             .map(Vec::as_slice)
             .unwrap_or_default();
-        control_body(out, page, row, found, &mut reader);
+        control_body(out, page, row, found, &mut reader)
     });
     out.push_str("</main>\n");
     tail(&mut out);
@@ -528,12 +528,13 @@ pub fn render(page: &Page<'_>) -> String {
 }
 
 /// The filter form and one section per control, by theme; `body` writes a section's content
-/// after its heading, purpose and decision.
+/// after its heading, purpose and decision, and returns the severities of the open findings it
+/// listed (for the severity filter).
 pub(crate) fn controls(
     out: &mut String,
     soa: &Soa,
     with_severity: bool,
-    mut body: impl FnMut(&mut String, &Row),
+    mut body: impl FnMut(&mut String, &Row) -> Vec<Severity>,
 ) {
     out.push_str("<section id=\"controls\" aria-labelledby=\"controls-h\">\n<h2 id=\"controls-h\">Controls</h2>\n");
     out.push_str("<form id=\"filters\" class=\"filters\" role=\"search\" aria-label=\"Filter the controls\" hidden>");
@@ -555,7 +556,7 @@ pub(crate) fn controls(
     out.push_str("</select></label>");
     if with_severity {
         out.push_str("<label>Open findings at or above<select name=\"severity\"><option value=\"\">any (or none)</option>");
-        for s in Severity::ALL {
+        for s in Severity::ALL.into_iter().filter(|s| *s > Severity::Info) {
             let _ = write!(out, "<option value=\"{s}\">{s}</option>");
         }
         out.push_str("</select></label>");
@@ -576,7 +577,11 @@ pub(crate) fn controls(
     out.push_str("</section>\n");
 }
 
-fn section(page: &mut String, row: &Row, body: &mut impl FnMut(&mut String, &Row)) {
+fn section(
+    page: &mut String,
+    row: &Row,
+    body: &mut impl FnMut(&mut String, &Row) -> Vec<Severity>,
+) {
     let mut section = String::new();
     let out = &mut section;
     let _ = write!(
@@ -661,16 +666,10 @@ fn section(page: &mut String, row: &Row, body: &mut impl FnMut(&mut String, &Row
         );
     }
     out.push_str("</dl>\n");
-    let before = out.len();
-    body(out, row);
-    // Severities of the open findings listed, for the severity filter.
-    let mut sevs: Vec<&str> = Vec::new();
-    for s in Severity::ALL {
-        let marker = format!("data-sev-item=\"{s}\"");
-        if out[before..].contains(&marker) {
-            sevs.push(s.as_str());
-        }
-    }
+    let mut sevs = body(out, row);
+    sevs.sort_by(|a, b| b.cmp(a));
+    sevs.dedup();
+    let sevs: Vec<&str> = sevs.iter().map(|s| s.as_str()).collect();
     out.insert_str(sev_at, &sevs.join(" "));
     out.push_str("</section>\n");
     page.push_str(&section);
@@ -737,7 +736,7 @@ fn control_body(
     row: &Row,
     found: &[&FindingRecord],
     reader: &mut SourceReader,
-) {
+) -> Vec<Severity> {
     if let Some(h) = page.history {
         history::marks(out, h, &row.id, row.status);
     }
@@ -816,6 +815,7 @@ fn control_body(
         }
         out.push_str("</details>\n");
     }
+    open.iter().map(|f| f.severity).collect()
 }
 
 fn finding(out: &mut String, f: &FindingRecord, reader: Option<&mut SourceReader>) {

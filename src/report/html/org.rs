@@ -196,6 +196,7 @@ pub fn render_org(
         }
         out.push_str("</ul>\n");
         rules_table(out, row, rules);
+        Vec::new()
     });
     out.push_str("</main>\n");
     tail(&mut out);
