@@ -698,32 +698,56 @@ pub(crate) fn rules_table(out: &mut String, row: &Row, rules: &BTreeMap<String, 
         out.push_str("<p class=\"muted\">No automated rule evidences this control: its owner and evidence links carry it.</p>\n");
         return;
     }
-    let _ = write!(
-        out,
-        "<table class=\"rules\"><caption class=\"sr\">Rules evidencing A.{}</caption><thead><tr><th scope=\"col\">Rule</th><th scope=\"col\">Relation</th><th scope=\"col\">Why it is evidence</th><th scope=\"col\" class=\"n\">Judged</th><th scope=\"col\" class=\"n\">Passed</th><th scope=\"col\" class=\"n\">Failed</th><th scope=\"col\" class=\"n\">Unknown</th></tr></thead><tbody>",
-        escape(&row.id)
-    );
-    for r in &row.rules {
+    // Rules that judged something first, in a table; those that found nothing to judge in
+    // this scan folded below it, so a control with many rules stays readable.
+    let (judged, idle): (Vec<_>, Vec<_>) = row.rules.iter().partition(|r| r.counts.judged > 0);
+    let rule_cell = |r: &crate::soa::RuleRef| {
         let info = rules.get(&r.id);
         let title = info.map(|i| i.title.as_str()).unwrap_or_default();
         let why = info
             .and_then(|i| i.rationale.get(&row.id))
             .map(String::as_str)
             .unwrap_or("—");
-        let _ = write!(
-            out,
-            "<tr><td><code>{}</code><br>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+        format!(
+            "<td><code>{}</code><br>{}</td><td>{}</td><td>{}</td>",
             escape(&r.id),
             escape(title),
             escape(&r.relation),
-            escape(why),
-            r.counts.judged,
-            r.counts.passed,
-            r.counts.failed,
-            r.counts.unknown
+            escape(why)
+        )
+    };
+    let head = "<thead><tr><th scope=\"col\">Rule</th><th scope=\"col\">Relation</th><th scope=\"col\">Why it is evidence</th>";
+    if !judged.is_empty() {
+        let _ = write!(
+            out,
+            "<table class=\"rules\"><caption class=\"sr\">Rules evidencing A.{}</caption>{head}<th scope=\"col\" class=\"n\">Judged</th><th scope=\"col\" class=\"n\">Passed</th><th scope=\"col\" class=\"n\">Failed</th><th scope=\"col\" class=\"n\">Unknown</th></tr></thead><tbody>",
+            escape(&row.id)
         );
+        for r in &judged {
+            let _ = write!(
+                out,
+                "<tr>{}<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                rule_cell(r),
+                r.counts.judged,
+                r.counts.passed,
+                r.counts.failed,
+                r.counts.unknown
+            );
+        }
+        out.push_str("</tbody></table>\n");
     }
-    out.push_str("</tbody></table>\n");
+    if !idle.is_empty() {
+        let _ = write!(
+            out,
+            "<details><summary>{} rule(s) found nothing to judge in this scan</summary><table class=\"rules\"><caption class=\"sr\">Rules of A.{} that judged nothing</caption>{head}</tr></thead><tbody>",
+            idle.len(),
+            escape(&row.id)
+        );
+        for r in &idle {
+            let _ = write!(out, "<tr>{}</tr>", rule_cell(r));
+        }
+        out.push_str("</tbody></table></details>\n");
+    }
 }
 
 fn severity_order(f: &FindingRecord) -> std::cmp::Reverse<Severity> {
