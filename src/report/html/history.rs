@@ -33,6 +33,8 @@ pub struct Point {
     pub open_by_theme: [usize; 4],
     /// Status of each control.
     pub statuses: BTreeMap<String, Status>,
+    /// The run being written, not an earlier bundle.
+    pub current: bool,
 }
 
 /// A bundle left out, and why.
@@ -89,6 +91,7 @@ pub fn current(soa: &Soa, findings: &[FindingRecord]) -> Point {
             .iter()
             .map(|r| (r.id.clone(), r.status))
             .collect(),
+        current: true,
     }
 }
 
@@ -175,6 +178,7 @@ fn read_point(name: &str, dir: &Path, repository: &str) -> Result<Point, String>
             .iter()
             .map(|r| (r.id.clone(), r.status))
             .collect(),
+        current: false,
     })
 }
 
@@ -279,7 +283,7 @@ fn nice_max(v: usize) -> usize {
 }
 
 fn label(p: &Point) -> String {
-    if p.name == "this run" {
+    if p.current {
         "this run".to_string()
     } else {
         p.date.clone()
@@ -437,7 +441,7 @@ pub(crate) fn trends(out: &mut String, h: &History, now: &Point) {
                     .map(|d| format!("{}…", &d[..d.len().min(16)]))
                     .unwrap_or_else(|| "—".to_string())
             ),
-            if p.name == "this run" {
+            if p.current {
                 "being written"
             } else {
                 "verified"
