@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use isms_lint::catalog::{self, Theme};
-use isms_lint::cel_env;
+
 use isms_lint::diagnostic::FileDiagnostic;
 use isms_lint::report::annex;
 use isms_lint::rules::{self, Rule, RuleSet};
@@ -30,7 +30,7 @@ pub fn rules(args: &RulesArgs) -> u8 {
     print_errors(&errors);
     let mut out = String::new();
     if args.helpers {
-        for h in cel_env::HELPERS {
+        for h in isms_lint::inputs::all_helpers() {
             let _ = writeln!(out, "{}\n    {}\n", h.signature, h.doc);
         }
     } else {

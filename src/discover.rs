@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
-use crate::doc::{self, kind::format_of};
+use crate::inputs;
 use crate::paths;
 
 /// Default largest file read, in bytes (5 MiB).
@@ -104,8 +104,9 @@ pub fn discover(
         if !meta.is_dir() {
             // Named explicitly: read it whatever the excludes say, if it is a format we read.
             let display = opts.display(root);
-            match format_of(root) {
-                Some(f) if doc::is_supported(f) => {
+            match inputs::claim(root) {
+                Some(_) if !meta.file_type().is_file() => notices.push(not_regular(display)),
+                Some(_) => {
                     if let Some(n) = size_notice(&display, meta.len(), opts.max_file_size) {
                         notices.push(n);
                     } else {
@@ -146,14 +147,7 @@ fn walk(
     let root_owned = root.to_path_buf();
     let ex = excludes.clone();
     let shown = opts.clone();
-    let walker = ignore::WalkBuilder::new(root)
-        .hidden(false)
-        .git_ignore(true)
-        .git_exclude(true)
-        .git_global(false)
-        .ignore(true)
-        .require_git(false)
-        .follow_links(false)
+    let walker = crate::paths::walker(root)
         .filter_entry(move |e| {
             if e.depth() == 0 {
                 return true;
@@ -164,7 +158,6 @@ fn walk(
             let rel = relative(&root_owned, e.path());
             !ex.is_match(rel) && !ex.is_match(shown.display(e.path()))
         })
-        .sort_by_file_path(|a, b| a.cmp(b))
         .build();
     for entry in walker {
         let entry = match entry {
@@ -185,8 +178,7 @@ fn walk(
         if ft.is_dir() {
             continue;
         }
-        let supported = format_of(path).is_some_and(doc::is_supported);
-        if !supported {
+        if inputs::claim(path).is_none() {
             continue;
         }
         let display = opts.display(path);
@@ -198,6 +190,10 @@ fn walk(
             });
             continue;
         }
+        if !ft.is_file() {
+            notices.push(not_regular(display));
+            continue;
+        }
         let len = entry.metadata().map(|m| m.len()).unwrap_or(0);
         if let Some(n) = size_notice(&display, len, opts.max_file_size) {
             notices.push(n);
@@ -207,6 +203,15 @@ fn walk(
             path: path.to_path_buf(),
             display,
         });
+    }
+}
+
+/// A FIFO, socket or device: never opened (reading a FIFO would wait forever).
+fn not_regular(display: String) -> Notice {
+    Notice {
+        level: NoticeLevel::Warning,
+        path: display,
+        message: "not a regular file (a FIFO, socket or device); skipped without opening it".into(),
     }
 }
 

@@ -54,20 +54,13 @@ fn collect(dir: &Dir<'static>, out: &mut Vec<(String, String)>) {
     }
 }
 
+/// The fence language of an example file: its input's, else by extension.
 fn fence_lang(name: &str) -> &'static str {
-    let lower = name.to_ascii_lowercase();
-    if lower.ends_with(".json") {
-        "json"
-    } else if lower.ends_with(".tf") {
-        "hcl"
-    } else if lower.contains("dockerfile") || lower.contains("containerfile") {
-        "dockerfile"
-    } else if lower.ends_with(".md") {
-        "markdown"
-    } else if lower.ends_with(".yml") || lower.ends_with(".yaml") {
-        "yaml"
-    } else {
-        "text"
+    let path = std::path::Path::new(name);
+    match crate::inputs::claim(path) {
+        Some((input, _)) => input.fence(path),
+        None if name.to_ascii_lowercase().ends_with(".md") => "markdown",
+        None => "text",
     }
 }
 

@@ -3,14 +3,14 @@
 
 use std::collections::HashMap;
 
-use cel::common::types::{CelBool, CelString};
+use cel::common::types::{CelBool, CelNull, CelString};
 use cel::common::value::Val;
 use cel::{Context, ExecutionError, Value as CelValue};
 
-use crate::cel_env;
 use crate::doc::reads::{self, Touched};
-use crate::doc::{ChoiceNode, Document, ListNode, MapBuilder, MapNode, Node, NodeId, Span, Value};
+use crate::doc::{ChoiceNode, ListNode, MapBuilder, MapNode, Node, NodeId, Span, Value};
 use crate::finding::{fingerprint, Finding};
+use crate::inputs::Document;
 use crate::rules::gate::Facts;
 use crate::rules::{Expr, Rule, RuleSet, Severity, TemplatePart};
 
@@ -111,7 +111,7 @@ fn empty_map() -> MapNode {
 /// Evaluates every applicable rule of `rules` on `doc`, whose file is shown as `path`.
 pub fn evaluate(rules: &RuleSet, doc: &Document, path: &str, repo: Option<&MapNode>) -> Outcome {
     let mut out = Outcome::default();
-    let root = cel_env::root_context();
+    let root = crate::rules::env::root_context();
     let file = file_value(doc, path);
     let repo = repo.cloned().unwrap_or_else(empty_map);
     let mut index: Option<Placements<'_>> = None;
@@ -826,13 +826,32 @@ fn build_finding<'a>(
     }
 }
 
+/// What a message shows for a `{{ }}` hole whose value is missing: no such key, a null value,
+/// or a field of a null value (`container '?' runs privileged`).
+pub const MISSING_VALUE: &str = "?";
+
+/// Whether an error only says that the value is not there.
+fn is_missing(e: &ExecutionError) -> bool {
+    match e {
+        ExecutionError::NoSuchKey(_) => true,
+        ExecutionError::NoSuchOverload(o) => {
+            o.function() == "_._" && o.argument_types().first().is_some_and(|t| t == "null_type")
+        }
+        _ => false,
+    }
+}
+
+/// The message of a finding: text and `{{ }}` holes, a missing value shown as
+/// [`MISSING_VALUE`]; any other failure of a hole is passed to `on_error` (a rule error).
 fn render(rule: &Rule, ctx: &Context<'_, 'static>, mut on_error: impl FnMut(String)) -> String {
     let mut s = String::new();
     for part in &rule.verdict().message {
         match part {
             TemplatePart::Text(t) => s.push_str(t),
             TemplatePart::Expr(e) => match CelValue::resolve_val(e.program.expression(), ctx) {
-                Ok(v) => s.push_str(&cel_env::display(v.as_ref())),
+                Ok(v) if v.downcast_ref::<CelNull>().is_some() => s.push_str(MISSING_VALUE),
+                Ok(v) => s.push_str(&crate::cel::display(v.as_ref())),
+                Err(err) if is_missing(&err) => s.push_str(MISSING_VALUE),
                 Err(err) => {
                     s.push('?');
                     on_error(describe(&err));
@@ -847,7 +866,6 @@ fn render(rule: &Rule, ctx: &Context<'_, 'static>, mut on_error: impl FnMut(Stri
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::doc::parse_file;
     use crate::rules::RuleSourceFile;
     use std::path::Path;
 
@@ -891,7 +909,7 @@ spec:
 
     fn run(rule_text: &str, doc_text: &str) -> Outcome {
         let set = rules(rule_text);
-        let parsed = parse_file(Path::new("pod.yaml"), "pod.yaml", doc_text).unwrap();
+        let parsed = crate::inputs::read_text(Path::new("pod.yaml"), "pod.yaml", doc_text);
         evaluate(&set, &parsed.documents[0], "pod.yaml", None)
     }
 

@@ -3,7 +3,8 @@
 
 use std::path::Path;
 
-use crate::doc::{self, terraform};
+use crate::doc;
+use crate::inputs::{self, terraform};
 use crate::rules::{RuleSet, RuleSourceFile};
 
 /// YAML stream parsing.
@@ -13,7 +14,9 @@ pub fn yaml(text: &str) -> usize {
 
 /// JSON file parsing (strict check, then spans).
 pub fn json(text: &str) -> usize {
-    doc::parse_file(Path::new("x.json"), "x.json", text).map_or(0, |p| p.documents.len())
+    inputs::read_text(Path::new("x.json"), "x.json", text)
+        .documents
+        .len()
 }
 
 /// A Terraform module of one file.
@@ -22,12 +25,29 @@ pub fn hcl(text: &str) -> bool {
         path: "main.tf".into(),
         text: text.into(),
     }];
-    terraform::parse_module(&tf, &[]).is_ok()
+    terraform::parse_module(&tf, &[]).1.is_empty()
 }
 
 /// A Dockerfile.
 pub fn dockerfile(text: &str) -> bool {
-    doc::dockerfile::parse(text).is_ok()
+    inputs::dockerfile::parse::parse(text).is_ok()
+}
+
+/// The text read as a file of each input that reads files of its own (`fuzz/fuzz_targets/`
+/// has one target per input, checked by a test): the number of documents it gave.
+pub fn input(name: &str, text: &str) -> usize {
+    inputs::registry()
+        .iter()
+        .filter(|i| i.name() == name)
+        .flat_map(|i| i.patterns().iter())
+        .take(1)
+        .map(|p| {
+            let file = p.replace('*', "x");
+            inputs::read_text(Path::new(&file), &file, text)
+                .documents
+                .len()
+        })
+        .sum()
 }
 
 /// A rule file.
@@ -60,10 +80,8 @@ pub fn evaluate(text: &str) -> usize {
         "Dockerfile",
         "stack.json",
     ] {
-        if let Ok(parsed) = doc::parse_file(Path::new(name), name, text) {
-            for d in &parsed.documents {
-                n += crate::eval::evaluate(rules, d, name, None).findings.len();
-            }
+        for d in &inputs::read_text(Path::new(name), name, text).documents {
+            n += crate::eval::evaluate(rules, d, name, None).findings.len();
         }
     }
     n

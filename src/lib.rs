@@ -5,7 +5,7 @@
 
 pub mod baseline;
 pub mod catalog;
-pub mod cel_env;
+pub mod cel;
 pub mod checks;
 pub mod config;
 pub mod diagnostic;
@@ -17,6 +17,7 @@ pub mod evidence;
 pub mod finding;
 pub mod fuzzing;
 pub mod git;
+pub mod inputs;
 pub mod oscal;
 pub mod paths;
 pub mod pipeline;

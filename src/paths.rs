@@ -1,4 +1,5 @@
-//! Display paths: relative to the working directory when possible, always with `/`.
+//! Display paths (relative to the working directory when possible, always with `/`) and the one
+//! directory walker every part of isms-lint uses.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -46,6 +47,24 @@ pub fn normalize(path: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// The one way isms-lint walks a directory: hidden files included, `.gitignore`, `.ignore` and
+/// `.git/info/exclude` honoured (also outside a git repository), the developer's global
+/// gitignore **not** read (what is scanned must not depend on the machine), symbolic links not
+/// followed, entries in path order. Callers add their own `filter_entry` (and skip `.git`).
+pub fn walker(root: &Path) -> ignore::WalkBuilder {
+    let mut b = ignore::WalkBuilder::new(root);
+    b.hidden(false)
+        .git_ignore(true)
+        .git_exclude(true)
+        .git_global(false)
+        .ignore(true)
+        .parents(true)
+        .require_git(false)
+        .follow_links(false)
+        .sort_by_file_path(|a, b| a.cmp(b));
+    b
 }
 
 #[cfg(test)]

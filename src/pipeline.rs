@@ -272,7 +272,7 @@ fn merge_base_findings(
         let mut base_opts = scan_opts.clone();
         base_opts.assume_repository = git::roots_of(&scan_opts.paths)
             .iter()
-            .any(|p| crate::doc::repository::is_repository_root(p));
+            .any(|p| !crate::inputs::root_claims(p).is_empty());
         base_opts.paths = roots;
         base_opts.discover.display_as = Some((base.dir.path().to_path_buf(), repo.top.clone()));
         let base_result = scan::scan(rules, &base_opts)?;

@@ -10,9 +10,10 @@ use rayon::prelude::*;
 
 use crate::checks::{builtin_finding, DUPLICATE_KEY, PARSE_ERROR};
 use crate::discover::{self, Candidate, DiscoverOptions, Notice, NoticeLevel};
-use crate::doc::{self, Kind, Pos};
+use crate::doc::Pos;
 use crate::eval::{self, RuleRunError};
 use crate::finding::{self, Finding};
+use crate::inputs::{self, Input, Kind, Source, Unit};
 use crate::rules::RuleSet;
 use crate::suppress;
 
@@ -116,13 +117,11 @@ pub fn scan(rules: &RuleSet, opts: &ScanOptions) -> Result<ScanResult, String> {
     let (candidates, notices) = discover::discover(&roots, &opts.discover)?;
     let discover_time = started.elapsed();
     let files_started = Instant::now();
-    let work = plan_work(candidates);
+    let excludes = discover::exclude_set(&opts.discover.excludes)?;
+    let work = plan_work(rules, candidates, &roots, opts);
     let run = || -> Vec<FileResult> {
         work.par_iter()
-            .map(|w| match w {
-                Work::File(c) => scan_file_guarded(rules, c, opts),
-                Work::Module(dir, files) => scan_module_guarded(rules, dir, files, opts),
-            })
+            .map(|w| scan_unit_guarded(rules, w, opts, &excludes))
             .collect()
     };
     let results = match opts.jobs {
@@ -147,34 +146,6 @@ pub fn scan(rules: &RuleSet, opts: &ScanOptions) -> Result<ScanResult, String> {
     };
     for r in results {
         merge(&mut out, &mut tally, r);
-    }
-    if rules.has_kind(Kind::Repository) {
-        let excludes = discover::exclude_set(&opts.discover.excludes)?;
-        for root in roots.iter().filter(|r| {
-            doc::repository::is_repository_root(r) || (opts.assume_repository && r.is_dir())
-        }) {
-            let shown = |rel: &str| opts.discover.display(&root.join(rel));
-            if let Some(repo) = doc::repository::document(root, &excludes, &shown) {
-                let facts = repo.root.as_map().cloned();
-                let anchor = repo.files.first().cloned().unwrap_or_default();
-                let outcome = eval::evaluate(rules, &repo, &anchor, facts.as_ref());
-                let mut r = FileResult {
-                    kinds: vec![Kind::Repository],
-                    ..FileResult::default()
-                };
-                r.absorb(outcome);
-                // Suppressions in the files the facts point into (README, CODEOWNERS, settings…).
-                let directives: Vec<suppress::Directive> = repo
-                    .files
-                    .iter()
-                    .filter(|f| r.findings.iter().any(|x| &x.path == *f))
-                    .filter_map(|f| std::fs::read_to_string(f).ok().map(|t| (f, t)))
-                    .flat_map(|(f, t)| suppress::directives(f, &t))
-                    .collect();
-                apply_directives(&mut r, &directives, opts);
-                merge(&mut out, &mut tally, r);
-            }
-        }
     }
     let Tally {
         evaluations,
@@ -251,33 +222,67 @@ impl FileResult {
     }
 }
 
-/// One unit of parallel work: a file, or a Terraform module (a directory of `.tf` files).
-enum Work {
-    File(Candidate),
-    Module(PathBuf, Vec<Candidate>),
+/// One unit of parallel work: a file, or a directory an input reads as a whole (a Terraform
+/// module, the repository at a scan root).
+struct Work {
+    /// The input that reads it.
+    input: &'static dyn Input,
+    /// A file, or a directory with the discovered files that belong to it.
+    unit: WorkUnit,
 }
 
-/// Groups `.tf` candidates by directory (one module each); everything else is a file.
-fn plan_work(candidates: Vec<Candidate>) -> Vec<Work> {
-    let mut modules: BTreeMap<PathBuf, Vec<Candidate>> = BTreeMap::new();
+enum WorkUnit {
+    File(Candidate),
+    Directory(PathBuf, Vec<Candidate>),
+}
+
+/// Groups the candidates into the units their inputs read them in, in path order, then adds
+/// the scan roots that an input reads as a whole (when some rule judges its kinds).
+fn plan_work(
+    rules: &RuleSet,
+    candidates: Vec<Candidate>,
+    roots: &[PathBuf],
+    opts: &ScanOptions,
+) -> Vec<Work> {
+    let mut dirs: BTreeMap<(PathBuf, &'static str), (&'static dyn Input, Vec<Candidate>)> =
+        BTreeMap::new();
     let mut work = Vec::new();
     for c in candidates {
-        if doc::kind::format_of(&c.path) == Some(doc::Format::Hcl) {
-            let dir = c
-                .path
-                .parent()
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from("."));
-            modules.entry(dir).or_default().push(c);
-        } else {
-            work.push(Work::File(c));
+        match inputs::claim(&c.path) {
+            Some((input, Unit::File)) => work.push(Work {
+                input,
+                unit: WorkUnit::File(c),
+            }),
+            Some((input, Unit::Directory(dir))) => dirs
+                .entry((dir, input.name()))
+                .or_insert_with(|| (input, Vec::new()))
+                .1
+                .push(c),
+            None => {}
         }
     }
-    work.extend(
-        modules
-            .into_iter()
-            .map(|(dir, files)| Work::Module(dir, files)),
-    );
+    work.extend(dirs.into_iter().map(|((dir, _), (input, files))| Work {
+        input,
+        unit: WorkUnit::Directory(dir, files),
+    }));
+    for root in roots.iter().filter(|r| r.is_dir()) {
+        let mut claimed = inputs::root_claims(root);
+        if opts.assume_repository
+            && !claimed
+                .iter()
+                .any(|i| i.name() == inputs::repository::INPUT.name())
+        {
+            claimed.push(&inputs::repository::INPUT);
+        }
+        for input in claimed {
+            if input.kinds().iter().any(|k| rules.has_kind(*k)) {
+                work.push(Work {
+                    input,
+                    unit: WorkUnit::Directory(root.clone(), Vec::new()),
+                });
+            }
+        }
+    }
     work
 }
 
@@ -289,64 +294,34 @@ fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "unknown panic".into())
 }
 
-fn scan_module_guarded(
+/// Scans one unit; a panic becomes an error notice about that unit, never an abort.
+fn scan_unit_guarded(
     rules: &RuleSet,
-    dir: &std::path::Path,
-    files: &[Candidate],
+    w: &Work,
     opts: &ScanOptions,
+    excludes: &globset::GlobSet,
 ) -> FileResult {
-    match catch_unwind(AssertUnwindSafe(|| scan_module(rules, dir, files, opts))) {
+    match catch_unwind(AssertUnwindSafe(|| scan_unit(rules, w, opts, excludes))) {
         Ok(r) => r,
-        Err(panic) => FileResult {
-            notices: vec![Notice {
-                level: NoticeLevel::Error,
-                path: opts.discover.display(dir),
-                message: format!(
-                    "internal error while scanning this Terraform module: {} (please report it)",
-                    panic_text(panic.as_ref())
-                ),
-            }],
-            ..FileResult::default()
-        },
+        Err(panic) => {
+            let (path, what) = match &w.unit {
+                WorkUnit::File(c) => (c.display.clone(), "file"),
+                WorkUnit::Directory(dir, _) => (opts.discover.display(dir), w.input.name()),
+            };
+            FileResult {
+                notices: vec![Notice {
+                    level: NoticeLevel::Error,
+                    path,
+                    message: format!(
+                        "internal error while scanning this {what}: {} (please report it)",
+                        panic_text(panic.as_ref())
+                    ),
+                }],
+                scanned: matches!(w.unit, WorkUnit::File(_)),
+                ..FileResult::default()
+            }
+        }
     }
-}
-
-fn scan_module(
-    rules: &RuleSet,
-    dir: &std::path::Path,
-    files: &[Candidate],
-    opts: &ScanOptions,
-) -> FileResult {
-    let mut r = FileResult::default();
-    let t = Instant::now();
-    let shown = |p: &std::path::Path| opts.discover.display(p);
-    let (document, texts, error) = doc::parse_terraform_module(dir, &shown);
-    r.parse = t.elapsed();
-    r.scanned = true;
-    r.files = texts.len().max(files.len());
-    if let Some(e) = error {
-        r.findings.push(builtin_finding(
-            &PARSE_ERROR,
-            &e.path,
-            e.pos,
-            e.pos,
-            format!("cannot parse: {}", e.message),
-            "",
-        ));
-    }
-    if let Some(d) = document {
-        let t = Instant::now();
-        r.kinds.push(d.kind);
-        let path = d.files.first().cloned().unwrap_or_else(|| shown(dir));
-        r.absorb(eval::evaluate(rules, &d, &path, None));
-        r.evaluate = t.elapsed();
-    }
-    let directives: Vec<suppress::Directive> = texts
-        .iter()
-        .flat_map(|(path, text)| suppress::directives(path, text))
-        .collect();
-    apply_directives(&mut r, &directives, opts);
-    r
 }
 
 fn apply_directives(r: &mut FileResult, directives: &[suppress::Directive], opts: &ScanOptions) {
@@ -364,32 +339,9 @@ fn apply_directives(r: &mut FileResult, directives: &[suppress::Directive], opts
     r.unused_suppressions += applied.unused;
 }
 
-fn scan_file_guarded(rules: &RuleSet, c: &Candidate, opts: &ScanOptions) -> FileResult {
-    match catch_unwind(AssertUnwindSafe(|| scan_file(rules, c, opts))) {
-        Ok(r) => r,
-        Err(panic) => {
-            let what = panic_text(panic.as_ref());
-            FileResult {
-                notices: vec![Notice {
-                    level: NoticeLevel::Error,
-                    path: c.display.clone(),
-                    message: format!(
-                        "internal error while scanning this file: {what} (please report it)"
-                    ),
-                }],
-                scanned: true,
-                ..FileResult::default()
-            }
-        }
-    }
-}
-
-fn scan_file(rules: &RuleSet, c: &Candidate, opts: &ScanOptions) -> FileResult {
-    let mut r = FileResult {
-        scanned: true,
-        ..FileResult::default()
-    };
-    let t = Instant::now();
+/// The text of a file, or why it is not read: unreadable (an error notice), binary (a note),
+/// or not UTF-8 (a `parse-error` finding at the first bad byte).
+fn file_text(c: &Candidate, r: &mut FileResult) -> Option<String> {
     let bytes = match std::fs::read(&c.path) {
         Ok(b) => b,
         Err(e) => {
@@ -398,7 +350,7 @@ fn scan_file(rules: &RuleSet, c: &Candidate, opts: &ScanOptions) -> FileResult {
                 path: c.display.clone(),
                 message: format!("cannot read: {e}"),
             });
-            return r;
+            return None;
         }
     };
     if bytes[..bytes.len().min(8192)].contains(&0) {
@@ -408,10 +360,10 @@ fn scan_file(rules: &RuleSet, c: &Candidate, opts: &ScanOptions) -> FileResult {
             message: "binary file (contains NUL bytes); skipped".into(),
         });
         r.scanned = false;
-        return r;
+        return None;
     }
-    let text = match String::from_utf8(bytes) {
-        Ok(t) => t,
+    match String::from_utf8(bytes) {
+        Ok(t) => Some(t),
         Err(e) => {
             let valid = e.utf8_error().valid_up_to();
             let prefix = String::from_utf8_lossy(&e.as_bytes()[..valid]);
@@ -425,26 +377,66 @@ fn scan_file(rules: &RuleSet, c: &Candidate, opts: &ScanOptions) -> FileResult {
                 format!("file is not valid UTF-8 (invalid byte at offset {valid})"),
                 "",
             ));
-            return r;
+            None
+        }
+    }
+}
+
+/// Reads a unit with its input, evaluates its documents, and applies the inline suppressions
+/// of the files it read (and of files the findings point into, for directory units).
+fn scan_unit(
+    rules: &RuleSet,
+    w: &Work,
+    opts: &ScanOptions,
+    excludes: &globset::GlobSet,
+) -> FileResult {
+    let mut r = FileResult {
+        scanned: true,
+        ..FileResult::default()
+    };
+    let t = Instant::now();
+    let shown = |p: &std::path::Path| opts.discover.display(p);
+    let (read, unit_path) = match &w.unit {
+        WorkUnit::File(c) => {
+            let Some(text) = file_text(c, &mut r) else {
+                return r;
+            };
+            let read = w.input.read(&Source::File {
+                path: &c.path,
+                display: &c.display,
+                text: &text,
+            });
+            r.files = 1;
+            (read, c.display.clone())
+        }
+        WorkUnit::Directory(dir, files) => {
+            let read = w.input.read(&Source::Directory {
+                path: dir,
+                display: &shown,
+                excludes,
+            });
+            // A directory unit of discovered files counts them; a root unit counts none.
+            r.files = if files.is_empty() {
+                0
+            } else {
+                read.sources.len().max(files.len())
+            };
+            r.scanned = !files.is_empty();
+            (read, shown(dir))
         }
     };
-    let parsed = doc::parse_file(&c.path, &c.display, &text);
     r.parse = t.elapsed();
-    let parsed = match parsed {
-        Ok(p) => p,
-        Err(e) => {
-            r.findings.push(builtin_finding(
-                &PARSE_ERROR,
-                &c.display,
-                e.pos,
-                e.pos,
-                format!("cannot parse: {}", e.message),
-                "",
-            ));
-            return r;
-        }
-    };
-    for w in parsed.warnings {
+    for e in &read.errors {
+        r.findings.push(builtin_finding(
+            &PARSE_ERROR,
+            &e.path,
+            e.pos,
+            e.pos,
+            format!("cannot parse: {}", e.message),
+            "",
+        ));
+    }
+    for w in read.warnings {
         // A repeated key has no stable element path of its own; its message names the key.
         let logical = w.message.clone();
         r.findings.push(builtin_finding(
@@ -457,15 +449,39 @@ fn scan_file(rules: &RuleSet, c: &Candidate, opts: &ScanOptions) -> FileResult {
         ));
     }
     let t = Instant::now();
-    for d in &parsed.documents {
+    for d in &read.documents {
         r.kinds.push(d.kind);
-        r.absorb(eval::evaluate(rules, d, &c.display, None));
+        let path = d
+            .files
+            .first()
+            .cloned()
+            .unwrap_or_else(|| unit_path.clone());
+        let facts = w.input.repo_facts().then(|| d.root.as_map()).flatten();
+        r.absorb(eval::evaluate(rules, d, &path, facts));
     }
     r.evaluate = t.elapsed();
-    if !c.display.ends_with(".json") {
-        let directives = suppress::directives(&c.display, &text);
-        apply_directives(&mut r, &directives, opts);
+    let mut directives: Vec<suppress::Directive> = read
+        .sources
+        .iter()
+        .filter(|s| s.comments)
+        .flat_map(|s| suppress::directives(&s.path, &s.text))
+        .collect();
+    // Findings in files the unit did not read as text (the README, CODEOWNERS or settings a
+    // repository fact points into): their suppressions are read where the finding is.
+    let mut extra: Vec<&str> = r
+        .findings
+        .iter()
+        .map(|f| f.path.as_str())
+        .filter(|p| !read.sources.iter().any(|s| s.path == *p))
+        .collect();
+    extra.sort_unstable();
+    extra.dedup();
+    for p in extra {
+        if let Ok(text) = std::fs::read_to_string(p) {
+            directives.extend(suppress::directives(p, &text));
+        }
     }
+    apply_directives(&mut r, &directives, opts);
     r
 }
 
@@ -482,7 +498,16 @@ mod tests {
             path: PathBuf::from("/nonexistent/isms-lint/vanished.yaml"),
             display: "vanished.yaml".into(),
         };
-        let r = scan_file_guarded(&rules, &gone, &ScanOptions::default());
+        let w = Work {
+            input: &inputs::yaml_json::INPUT,
+            unit: WorkUnit::File(gone),
+        };
+        let r = scan_unit_guarded(
+            &rules,
+            &w,
+            &ScanOptions::default(),
+            &globset::GlobSet::empty(),
+        );
         assert_eq!(r.notices.len(), 1);
         assert_eq!(r.notices[0].level, NoticeLevel::Error);
         assert_eq!(r.notices[0].path, "vanished.yaml");

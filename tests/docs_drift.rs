@@ -123,8 +123,8 @@ fn the_library_meets_its_breadth_floors() {
         "8.9 configuration management: {}",
         per_control["8.9"]
     );
-    for kind in isms_lint::doc::Kind::ALL {
-        if !kind.is_generic() && kind != isms_lint::doc::Kind::TerraformPlan {
+    for &kind in isms_lint::inputs::Kind::ALL {
+        if !kind.is_generic() && kind != isms_lint::inputs::Kind::TerraformPlan {
             assert!(set.has_kind(kind), "no rule for {kind}");
         }
     }

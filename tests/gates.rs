@@ -58,7 +58,7 @@ fn built_in_rules_get_the_gates_their_select_implies() {
         gate("k8s-hpa-min-replicas"),
         Gate::KindIn(vec!["HorizontalPodAutoscaler".into()])
     );
-    assert_eq!(gate("k8s-container-privileged"), Gate::PodSpec);
+    assert_eq!(gate("k8s-container-privileged"), Gate::Fact("containers"));
     let gated = rules
         .rules
         .iter()

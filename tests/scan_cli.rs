@@ -397,7 +397,7 @@ fn timings_report_gated_runs_and_the_work_of_each_rule() {
     // rule's gate (`doc.kind == 'HorizontalPodAutoscaler'`) settles it without running CEL.
     let o = run(&[
         "scan",
-        "fixtures/k8s-container-privileged/fail",
+        "fixtures/k8s-container-privileged/fail/deployment.yaml",
         "--no-config",
         "--only",
         "k8s-container-privileged,k8s-hpa-min-replicas",

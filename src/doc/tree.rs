@@ -194,6 +194,26 @@ impl Node {
         Node::new(Value::Unknown(reads::Unresolved::reference(text)), span)
     }
 
+    /// A copy of this node written at `span` all the way down (keys too): a value resolved from
+    /// elsewhere (a parameter default, a variable) shown where it is used.
+    pub fn relocated(&self, span: Span) -> Node {
+        let value = match &self.value {
+            Value::Map(m) => {
+                let mut b = MapBuilder::new();
+                for (k, e) in m.iter() {
+                    b.insert(k.to_string(), span, e.value.relocated(span));
+                }
+                Value::Map(b.finish(span))
+            }
+            Value::List(l) => Value::List(ListNode::new(
+                l.items().iter().map(|i| i.relocated(span)).collect(),
+                span,
+            )),
+            other => other.clone(),
+        };
+        Node::new(value, span)
+    }
+
     /// A string node.
     pub fn string(s: impl Into<String>, span: Span) -> Node {
         Node::new(Value::Str(CelString::from(s.into())), span)

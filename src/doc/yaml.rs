@@ -1,7 +1,7 @@
 //! YAML (and JSON, its subset) into spanned trees: anchors, aliases and `<<` merge keys expanded,
 //! CloudFormation short tags turned into their long form, nesting and alias expansion bounded.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span as YSpan, Tag};
 
@@ -38,6 +38,10 @@ pub struct YamlStream {
     pub documents: Vec<Node>,
     /// Non-fatal findings of the reader.
     pub warnings: Vec<Warning>,
+    /// Start positions of the plain (unquoted, untagged) scalars spelled as YAML 1.1 booleans
+    /// (`yes`, `off`, `Y`…): strings here, booleans to YAML 1.1 readers such as kubectl (see
+    /// [`super::yaml11`]).
+    pub yaml11_plain: HashSet<Pos>,
 }
 
 fn pos(m: &saphyr_parser::Marker) -> Pos {
@@ -78,6 +82,7 @@ struct Builder {
     anchors: HashMap<usize, (Node, u64)>,
     documents: Vec<Node>,
     warnings: Vec<Warning>,
+    yaml11_plain: HashSet<Pos>,
     expanded: u64,
 }
 
@@ -90,6 +95,7 @@ pub fn parse(text: &str) -> Result<YamlStream, SyntaxError> {
         anchors: HashMap::new(),
         documents: Vec::new(),
         warnings: Vec::new(),
+        yaml11_plain: HashSet::new(),
         expanded: 0,
     };
     while let Some(ev) = parser.next_event() {
@@ -99,6 +105,7 @@ pub fn parse(text: &str) -> Result<YamlStream, SyntaxError> {
     Ok(YamlStream {
         documents: b.documents,
         warnings: b.warnings,
+        yaml11_plain: b.yaml11_plain,
     })
 }
 
@@ -107,8 +114,12 @@ impl Builder {
         match ev {
             Event::DocumentStart(_) => self.anchors.clear(),
             Event::Scalar(text, style, anchor, tag) => {
-                let merge = style == ScalarStyle::Plain && text == "<<" && tag.is_none();
+                let plain = style == ScalarStyle::Plain && tag.is_none();
+                let merge = plain && text == "<<";
                 let node = scalar(&text, style, tag.as_deref(), span(&sp));
+                if plain && yaml11_bool(&text).is_some() {
+                    self.yaml11_plain.insert(node.span.start);
+                }
                 if anchor > 0 {
                     self.anchors.insert(anchor, (node.clone(), 1));
                 }
@@ -270,6 +281,16 @@ fn merge_into(builder: &mut MapBuilder, node: &Node) {
             }
         }
         _ => {}
+    }
+}
+
+/// The boolean a YAML 1.1 word stands for (`yes`, `On`, `n`, … in any case); readers of
+/// YAML 1.1 kinds (Kubernetes, Compose) use it where they read booleans.
+pub fn yaml11_bool(word: &str) -> Option<bool> {
+    match word.to_ascii_lowercase().as_str() {
+        "y" | "yes" | "on" => Some(true),
+        "n" | "no" | "off" => Some(false),
+        _ => None,
     }
 }
 

@@ -5,8 +5,10 @@
 //! at all (no element, no finding, no error), so skipping it changes no output. The analysis
 //! recognises only the shapes whose semantics are certain:
 //!
-//! - in `select` (a list): `resources(doc, 'T')`, `podSpecs(doc)`, `containers(doc)`, the
-//!   literal `[]`, `a + b`, `x.map(…)`, `x.filter(…)`, `x.flatten()` and `c ? a : b`;
+//! - in `select` (a list): a helper whose result the helper itself says is empty unless the
+//!   document has something (`resources(doc, 'T')`: a resource of type `T`; `podSpecs(doc)`,
+//!   `containers(doc)`: a pod spec — see [`crate::cel::HelperGate`]), the literal `[]`, `a + b`,
+//!   `x.map(…)`, `x.filter(…)`, `x.flatten()` and `c ? a : b`;
 //! - in a condition (`when`, or the condition of a `select` ternary): `doc.kind == 'K'`,
 //!   `doc.kind in ['K', …]`, `a && b` and `a || b`; with no `select`, `item` is the document
 //!   and `item.kind` counts as `doc.kind`.
@@ -18,8 +20,9 @@ use std::collections::HashSet;
 
 use cel::common::ast::{operators, Expr as Ast, IdedExpr, LiteralValue};
 
-use crate::cel_env;
+use crate::cel::HelperGate;
 use crate::doc::{MapNode, Node};
+use crate::inputs;
 
 /// A precondition on a document, over facts that are cheap to compute.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,8 +35,9 @@ pub enum Gate {
     KindIn(Vec<String>),
     /// `resources(doc, type)` is not empty (`*`: any resource).
     Resource(String),
-    /// The document is a Kubernetes workload with a pod spec.
-    PodSpec,
+    /// The document passes the test of the helper of this name (e.g. a Kubernetes workload
+    /// with a pod spec for `containers`).
+    Fact(&'static str),
     /// Every gate is open.
     All(Vec<Gate>),
     /// Some gate is open.
@@ -56,7 +60,7 @@ impl Gate {
             Gate::Closed => false,
             Gate::KindIn(kinds) => facts.kind.is_none_or(|k| kinds.iter().any(|x| x == k)),
             Gate::Resource(t) => facts.has_resource(t),
-            Gate::PodSpec => facts.has_pod_spec(),
+            Gate::Fact(helper) => facts.holds(helper),
             Gate::All(gs) => gs.iter().all(|g| g.admits(facts)),
             Gate::Any(gs) => gs.iter().any(|g| g.admits(facts)),
         }
@@ -115,10 +119,16 @@ fn yields(e: &IdedExpr) -> Gate {
     match &e.expr {
         Ast::List(l) if l.elements.is_empty() => Gate::Closed,
         Ast::Call(c) => match (c.func_name.as_str(), &c.target, c.args.as_slice()) {
-            ("resources", None, [d, t]) if is_doc(d) => {
-                string_literal(t).map_or(Gate::Open, Gate::Resource)
+            (name, None, [d, rest @ ..]) if is_doc(d) && inputs::helper(name).is_some() => {
+                let h = inputs::helper(name).expect("checked just above");
+                match (h.gate, rest) {
+                    (HelperGate::ResourceType, [t]) => {
+                        string_literal(t).map_or(Gate::Open, Gate::Resource)
+                    }
+                    (HelperGate::Document(..), []) => Gate::Fact(h.name),
+                    _ => Gate::Open,
+                }
             }
-            ("podSpecs" | "containers", None, [d]) if is_doc(d) => Gate::PodSpec,
             (operators::ADD, None, [a, b]) => any(yields(a), yields(b)),
             ("flatten", Some(target), []) => yields(target),
             // An error-free false condition picks the second branch.
@@ -194,8 +204,10 @@ pub fn scope_words(select: Option<&IdedExpr>, when: Option<&IdedExpr>) -> Option
         found.visit(e);
     }
     let mut words: Vec<String> = found.types.iter().map(|t| format!("`{t}`")).collect();
-    if found.pod_spec {
-        words.push("Kubernetes workload with a pod spec".to_string());
+    for w in found.facts {
+        if !words.iter().any(|x| x == w) {
+            words.push(w.to_string());
+        }
     }
     if words.is_empty() {
         if let Gate::KindIn(kinds) = Gate::of_rule(select, when) {
@@ -209,7 +221,7 @@ pub fn scope_words(select: Option<&IdedExpr>, when: Option<&IdedExpr>) -> Option
 #[derive(Default)]
 struct Scope {
     types: Vec<String>,
-    pod_spec: bool,
+    facts: Vec<&'static str>,
 }
 
 impl Scope {
@@ -222,14 +234,17 @@ impl Scope {
     fn visit(&mut self, e: &IdedExpr) {
         match &e.expr {
             Ast::Call(c) => {
-                match (c.func_name.as_str(), c.args.as_slice()) {
-                    ("resources", [d, t]) if is_doc(d) => {
+                let gate = inputs::helper(&c.func_name).map(|h| h.gate);
+                match (c.func_name.as_str(), c.args.as_slice(), gate) {
+                    (_, [d, t], Some(HelperGate::ResourceType)) if is_doc(d) => {
                         if let Some(t) = string_literal(t) {
                             self.add(t);
                         }
                     }
-                    ("podSpecs" | "containers", [d]) if is_doc(d) => self.pod_spec = true,
-                    (operators::EQUALS, [a, b]) => {
+                    (_, [d], Some(HelperGate::Document(_, words))) if is_doc(d) => {
+                        self.facts.push(words)
+                    }
+                    (operators::EQUALS, [a, b], _) => {
                         for (field, lit) in [(a, b), (b, a)] {
                             if names_type(field) {
                                 if let Some(t) = string_literal(lit) {
@@ -238,7 +253,7 @@ impl Scope {
                             }
                         }
                     }
-                    (operators::IN, [a, list]) if names_type(a) => {
+                    (operators::IN, [a, list], _) if names_type(a) => {
                         if let Ast::List(l) = &list.expr {
                             for t in l.elements.iter().filter_map(string_literal) {
                                 self.add(t);
@@ -286,7 +301,7 @@ pub struct Facts<'a> {
     doc: &'a MapNode,
     kind: Option<&'a str>,
     resource_types: OnceCell<(bool, HashSet<&'a str>)>,
-    pod_spec: OnceCell<bool>,
+    helpers: std::cell::RefCell<Vec<(&'static str, bool)>>,
 }
 
 impl<'a> Facts<'a> {
@@ -297,7 +312,7 @@ impl<'a> Facts<'a> {
             doc,
             kind: doc.get("kind").and_then(Node::as_str),
             resource_types: OnceCell::new(),
-            pod_spec: OnceCell::new(),
+            helpers: std::cell::RefCell::new(Vec::new()),
         })
     }
 
@@ -305,7 +320,7 @@ impl<'a> Facts<'a> {
         let (any, types) = self.resource_types.get_or_init(|| {
             let mut any = false;
             let mut types = HashSet::new();
-            for (t, _) in cel_env::resource_nodes(self.doc) {
+            for (t, _) in inputs::resource_nodes(self.doc) {
                 any = true;
                 types.extend(t);
             }
@@ -314,14 +329,21 @@ impl<'a> Facts<'a> {
         if wanted == "*" {
             *any
         } else {
-            types.contains(wanted)
+            types.contains(wanted) || types.iter().any(|t| inputs::type_matches(t, wanted))
         }
     }
 
-    fn has_pod_spec(&self) -> bool {
-        *self
-            .pod_spec
-            .get_or_init(|| cel_env::pod_spec_of(self.doc).is_some())
+    /// Whether the document passes the test of the helper `name` (computed once).
+    fn holds(&self, name: &'static str) -> bool {
+        if let Some((_, b)) = self.helpers.borrow().iter().find(|(n, _)| *n == name) {
+            return *b;
+        }
+        let b = match inputs::helper(name).map(|h| h.gate) {
+            Some(HelperGate::Document(test, _)) => test(self.doc),
+            _ => true,
+        };
+        self.helpers.borrow_mut().push((name, b));
+        b
     }
 }
 
@@ -330,8 +352,8 @@ mod tests {
     use super::*;
 
     fn gate(select: Option<&str>, when: Option<&str>) -> Gate {
-        let s = select.map(|s| cel_env::env().compile(s).unwrap());
-        let w = when.map(|s| cel_env::env().compile(s).unwrap());
+        let s = select.map(|s| crate::rules::env::env().compile(s).unwrap());
+        let w = when.map(|s| crate::rules::env::env().compile(s).unwrap());
         Gate::of_rule(
             s.as_ref().map(|p| p.expression()),
             w.as_ref().map(|p| p.expression()),
@@ -343,8 +365,8 @@ mod tests {
     }
 
     fn scope(select: Option<&str>, when: Option<&str>) -> Option<String> {
-        let s = select.map(|s| cel_env::env().compile(s).unwrap());
-        let w = when.map(|s| cel_env::env().compile(s).unwrap());
+        let s = select.map(|s| crate::rules::env::env().compile(s).unwrap());
+        let w = when.map(|s| crate::rules::env::env().compile(s).unwrap());
         scope_words(
             s.as_ref().map(|p| p.expression()),
             w.as_ref().map(|p| p.expression()),
@@ -391,7 +413,7 @@ mod tests {
         );
         assert_eq!(
             gate(Some("podSpecs(doc) + containers(doc)"), None),
-            Gate::Any(vec![Gate::PodSpec, Gate::PodSpec])
+            Gate::Any(vec![Gate::Fact("podSpecs"), Gate::Fact("containers")])
         );
         assert_eq!(
             gate(
@@ -450,24 +472,23 @@ mod tests {
                 Some("doc.kind == 'Pod' || doc.kind == 'Job'")
             ),
             Gate::All(vec![
-                Gate::PodSpec,
+                Gate::Fact("containers"),
                 Gate::Any(vec![kinds(&["Pod"]), kinds(&["Job"])])
             ])
         );
         assert_eq!(gate(Some("[]"), None), Gate::Closed);
     }
 
-    fn document(text: &str) -> crate::doc::Document {
-        let parsed =
-            crate::doc::parse_file(std::path::Path::new("t.yaml"), "t.yaml", text).unwrap();
-        parsed.documents.into_iter().next().unwrap()
+    fn document(text: &str) -> crate::inputs::Document {
+        let read = crate::inputs::read_text(std::path::Path::new("t.yaml"), "t.yaml", text);
+        read.documents.into_iter().next().unwrap()
     }
 
     #[test]
     fn facts_follow_the_helpers() {
         let pod = document("apiVersion: v1\nkind: Pod\nspec:\n  containers: []\n");
         let f = Facts::of(pod.root.as_map()).unwrap();
-        assert!(Gate::PodSpec.admits(&f));
+        assert!(Gate::Fact("containers").admits(&f));
         assert!(kinds(&["Pod"]).admits(&f));
         assert!(!kinds(&["Service"]).admits(&f));
         assert!(!Gate::Resource("*".into()).admits(&f));
@@ -479,7 +500,7 @@ mod tests {
         assert!(Gate::Resource("AWS::S3::Bucket".into()).admits(&f));
         assert!(!Gate::Resource("AWS::SQS::Queue".into()).admits(&f));
         assert!(Gate::Resource("*".into()).admits(&f));
-        assert!(!Gate::PodSpec.admits(&f));
+        assert!(!Gate::Fact("containers").admits(&f));
         // No string `kind`: a kind condition cannot be judged from facts, so it stays open.
         assert!(kinds(&["Pod"]).admits(&f));
     }

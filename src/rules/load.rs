@@ -16,9 +16,9 @@ use super::{
     ControlLink, Expr, Relation, Rule, RuleOrigin, Selection, Severity, TemplatePart, Verdict,
 };
 use crate::catalog;
-use crate::cel_env;
 use crate::diagnostic::FileDiagnostic;
-use crate::doc::{yaml, Kind, Node};
+use crate::doc::{yaml, Node};
+use crate::inputs::Kind;
 
 static BUILTIN_RULES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/rules");
 
@@ -93,53 +93,101 @@ pub fn load_dir_sources(dir: &Path) -> Result<Vec<RuleSourceFile>, String> {
     Ok(out)
 }
 
-/// The rule file as serde reads it; every field optional so that all problems can be reported.
-#[derive(Deserialize)]
-struct RawRule {
+/// A rule file: the one type serde reads it into and its JSON Schema (`schemas/rule.schema.json`)
+/// is derived from. Every field is optional to serde so that all problems are reported at their
+/// line; the schema marks what a rule must have.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[schemars(
+    title = "isms-lint rule",
+    description = "An isms-lint rule file (see docs/rule-format.md).",
+    deny_unknown_fields
+)]
+pub struct RawRule {
+    /// Kebab-case id; defaults to the file stem and must equal it.
+    #[schemars(with = "Option<String>")]
     id: Option<Spanned<String>>,
+    /// One line, imperative.
+    #[schemars(with = "String")]
     title: Option<Spanned<String>>,
+    /// What the rule checks and why.
     description: Option<String>,
+    /// Severity of its findings.
+    #[schemars(with = "Severity")]
     severity: Option<Spanned<String>>,
+    /// Document kinds it judges.
+    #[schemars(with = "Vec<Kind>")]
     kinds: Option<Vec<Spanned<String>>>,
+    /// Globs the document's path must match (required for the generic yaml/json kinds).
+    #[schemars(with = "Option<Vec<String>>")]
     files: Option<Vec<Spanned<String>>>,
+    /// Annex A controls the rule evidences.
+    #[schemars(with = "Vec<RawControl>")]
     controls: Option<Vec<RawControl>>,
+    /// CEL: the list of elements to judge (default: the document).
+    #[schemars(with = "Option<String>")]
     select: Option<Spanned<String>>,
+    /// CEL filter on each element.
+    #[schemars(with = "Option<String>")]
     when: Option<Spanned<String>>,
+    /// CEL, true when the element is compliant.
     #[serde(rename = "assert")]
+    #[schemars(with = "String")]
     assertion: Option<Spanned<String>>,
+    /// Path inside the element to point at, e.g. `securityContext.privileged` (alternatives:
+    /// `a|b`).
+    #[schemars(with = "Option<String>")]
     at: Option<Spanned<String>>,
+    /// Message with `{{ cel }}` holes.
+    #[schemars(with = "String")]
     message: Option<Spanned<String>>,
+    /// How to fix a finding.
+    #[schemars(with = "String")]
     remediation: Option<Spanned<String>>,
+    /// Links.
     references: Option<Vec<String>>,
+    /// Extra SARIF tags.
     tags: Option<Vec<String>>,
 }
 
-#[derive(Deserialize)]
-struct RawControl {
+/// A link to an Annex A control.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct RawControl {
+    /// Annex A 2022 id, `8.24` or `A.8.24`.
+    #[schemars(with = "String", regex(pattern = r"^(A\.)?[5-8]\.[0-9]{1,2}$"))]
     id: Option<Spanned<String>>,
+    /// How strongly the rule evidences the control.
+    #[schemars(with = "Relation")]
     relation: Option<Spanned<String>>,
+    /// Why this configuration is evidence for the control, in plain words.
+    #[schemars(with = "String", length(min = 1))]
     rationale: Option<Spanned<String>>,
 }
 
-/// Fields a rule file may have.
-pub const RULE_FIELDS: &[&str] = &[
-    "id",
-    "title",
-    "description",
-    "severity",
-    "kinds",
-    "files",
-    "controls",
-    "select",
-    "when",
-    "assert",
-    "at",
-    "message",
-    "remediation",
-    "references",
-    "tags",
-];
-const CONTROL_FIELDS: &[&str] = &["id", "relation", "rationale"];
+/// The top-level keys of a schema's object, as the loader checks them.
+fn schema_keys(schema: schemars::Schema) -> Vec<&'static str> {
+    schema
+        .as_object()
+        .and_then(|o| o.get("properties"))
+        .and_then(|p| p.as_object())
+        .map(|p| {
+            p.keys()
+                .map(|k| &*Box::leak(k.clone().into_boxed_str()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Fields a rule file may have (read from [`RawRule`]'s schema).
+pub fn rule_fields() -> &'static [&'static str] {
+    static FIELDS: OnceLock<Vec<&'static str>> = OnceLock::new();
+    FIELDS.get_or_init(|| schema_keys(schemars::schema_for!(RawRule)))
+}
+
+fn control_fields() -> &'static [&'static str] {
+    static FIELDS: OnceLock<Vec<&'static str>> = OnceLock::new();
+    FIELDS.get_or_init(|| schema_keys(schemars::schema_for!(RawControl)))
+}
 
 /// Compiles every source; returns the rules that compiled and every error found.
 pub fn compile_all(sources: Vec<RuleSourceFile>) -> (Vec<Rule>, Vec<FileDiagnostic>) {
@@ -223,10 +271,10 @@ fn is_kebab(id: &str) -> bool {
 
 fn unknown_fields(ctx: &mut Ctx<'_>, root: &Node) {
     let Some(map) = root.as_map() else { return };
-    check_keys(ctx, map, RULE_FIELDS, "");
+    check_keys(ctx, map, rule_fields(), "");
     if let Some(controls) = map.get("controls").and_then(Node::as_list) {
         for c in controls.items().iter().filter_map(Node::as_map) {
-            check_keys(ctx, c, CONTROL_FIELDS, " in a control link");
+            check_keys(ctx, c, control_fields(), " in a control link");
         }
     }
 }
@@ -713,7 +761,7 @@ fn compile_source(
 ) -> Option<Expr> {
     let text = &ctx.src.text;
     let start = value_start(text, s) + delta;
-    match cel_env::env().compile(source) {
+    match super::env::env().compile(source) {
         Err(errs) => {
             for e in errs.errors.iter().take(1) {
                 let (line, col) = (e.pos.0.max(1) as usize, e.pos.1.max(1) as usize);
@@ -732,12 +780,16 @@ fn compile_source(
             None
         }
         Ok(program) => {
-            let allowed: Vec<&str> = cel_env::VARIABLES
+            let allowed: Vec<&str> = crate::cel::VARIABLES
                 .iter()
                 .copied()
-                .filter(|v| field == "message" || !cel_env::MESSAGE_ONLY.contains(v))
+                .filter(|v| field == "message" || !crate::cel::MESSAGE_ONLY.contains(v))
                 .collect();
-            let unknown = cel_env::unknown_names(program.expression(), &allowed);
+            let unknown = crate::cel::unknown_names(
+                program.expression(),
+                &allowed,
+                &super::env::is_known_function,
+            );
             let mut ok = true;
             for v in &unknown.variables {
                 ok = false;
@@ -748,7 +800,7 @@ fn compile_source(
                 } else {
                     format!(
                         "variables are {}; use a comprehension (list.all(x, …)) to bind others",
-                        cel_env::VARIABLES.join(", ")
+                        crate::cel::VARIABLES.join(", ")
                     )
                 };
                 ctx.errors.push(
@@ -765,7 +817,7 @@ fn compile_source(
             for f in &unknown.functions {
                 ok = false;
                 let off = find_word(text, start, source, f);
-                let names: Vec<&str> = cel_env::HELPERS.iter().map(|h| h.name).collect();
+                let names: Vec<&str> = crate::inputs::all_helpers().map(|h| h.name).collect();
                 let help = suggest(f, &names)
                     .map(|s| format!("did you mean '{s}'?"))
                     .unwrap_or_else(|| {

@@ -1,5 +1,6 @@
 //! Rules: YAML files checked and compiled once into CEL programs, indexed by document kind.
 
+pub mod env;
 pub mod gate;
 mod load;
 pub mod path;
@@ -11,11 +12,11 @@ use std::sync::{Arc, OnceLock};
 
 use globset::GlobSet;
 
-pub use load::{builtin_sources, load_dir_sources, RuleSourceFile, RULE_FIELDS};
+pub use load::{builtin_sources, load_dir_sources, rule_fields, RawRule, RuleSourceFile};
 
 use crate::catalog;
 use crate::diagnostic::FileDiagnostic;
-use crate::doc::Kind;
+use crate::inputs::Kind;
 
 /// How serious a finding is; ordered from least to most serious.
 #[derive(
@@ -97,7 +98,9 @@ impl FromStr for Severity {
 }
 
 /// How strongly a rule evidences a control.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Relation {
     /// Passing the rule demonstrates the control's technical requirement on its own.
@@ -150,7 +153,7 @@ pub struct Expr {
     pub source: String,
     /// The compiled program.
     pub program: cel::Program,
-    /// Its strict form ([`crate::cel_env::strict_form`]), built the first time an evaluation
+    /// Its strict form ([`crate::cel::strict_form`]), built the first time an evaluation
     /// of it reads an unknown value.
     strict: OnceLock<cel::common::ast::IdedExpr>,
 }
@@ -168,7 +171,7 @@ impl Expr {
     /// The expression for strict reading of unknown values.
     pub fn strict(&self) -> &cel::common::ast::IdedExpr {
         self.strict
-            .get_or_init(|| crate::cel_env::strict_form(self.program.expression()))
+            .get_or_init(|| crate::cel::strict_form(self.program.expression()))
     }
 }
 

@@ -12,7 +12,11 @@ fn src(path: &str, text: &str) -> SourceText {
 
 fn module(files: &[(&str, &str)]) -> Node {
     let tf: Vec<_> = files.iter().map(|(p, t)| src(p, t)).collect();
-    parse_module(&tf, &[]).expect("module parses")
+    {
+        let (doc, errors) = parse_module(&tf, &[]);
+        assert!(errors.is_empty(), "{errors:?}");
+        doc
+    }
 }
 
 /// The node at `path`: map keys, or list indexes written as numbers.
@@ -235,7 +239,7 @@ fn tfvars_override_defaults_in_terraform_order() {
         src("env/a.auto.tfvars", "env = \"staging\"\n"),
         src("env/terraform.tfvars", "env = \"prod\"\nretention = 7\n"),
     ];
-    let doc = parse_module(&tf, &tfvars).unwrap();
+    let doc = parse_module(&tf, &tfvars).0;
     let b = at(&doc, &["resource", "aws_s3_bucket", "logs"]);
     // terraform.tfvars first, then *.auto.tfvars in name order: a (env), z (retention).
     assert_eq!(json(b, &["bucket"]), "staging-acme-logs");
@@ -317,13 +321,15 @@ fn syntax_errors_name_the_file_and_line() {
         src("a.tf", A_TF),
         src("b.tf", "resource \"x\" \"y\" {\n  a = 1\n  b = \n}\n"),
     ];
-    let err = parse_module(&tf, &[]).unwrap_err();
+    let (_, errors) = parse_module(&tf, &[]);
+    let err = &errors[0];
     assert_eq!(err.file, 1);
     assert_eq!(err.pos, Pos::new(3, 7));
     assert!(!err.message.is_empty());
 
     let tfvars = [src("terraform.tfvars", "env = \"prod\"\nenv = \"x\"\n")];
-    let err = parse_module(&tf[..1], &tfvars).unwrap_err();
+    let (_, errors) = parse_module(&tf[..1], &tfvars);
+    let err = &errors[0];
     assert_eq!((err.file, err.pos.line), (1, 2));
 }
 
@@ -557,7 +563,7 @@ locals {
 
 #[test]
 fn empty_and_malformed_input_never_panics() {
-    let empty = parse_module(&[], &[]).unwrap();
+    let empty = parse_module(&[], &[]).0;
     assert_eq!(empty.as_map().map(|m| m.len()), Some(0));
     let text = format!("{VARS_TF}{B_TF}\u{feff}é \"${{x");
     for end in (0..=text.len()).filter(|i| text.is_char_boundary(*i)) {

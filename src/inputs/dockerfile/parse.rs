@@ -31,8 +31,8 @@ use std::ops::Range;
 use cel::common::types::{CelBool, CelInt};
 use indexmap::IndexMap;
 
-use super::tree::{ListNode, MapBuilder, Node, Pos, Span, Value};
-use crate::cel_env::split_image;
+use crate::doc::image::split_image;
+use crate::doc::{ListNode, MapBuilder, Node, Pos, Span, Value};
 
 /// Why a Dockerfile could not be read, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,9 +9,9 @@ use std::path::Path;
 
 use cel::common::types::CelBool;
 
-use super::kind::is_workflow_path;
-use super::tree::{ListNode, MapBuilder, Node, Pos, Span, Value};
-use super::{yaml, Document, Kind};
+use crate::doc::{yaml, ListNode, MapBuilder, Node, Pos, Span, Value};
+use crate::inputs::github::is_workflow_path;
+use crate::inputs::{Document, Kind};
 
 /// Most files listed; larger trees are truncated (the count is still given).
 const MAX_FILES: usize = 200_000;
@@ -114,11 +114,7 @@ pub fn is_repository_root(dir: &Path) -> bool {
 pub fn list_files(root: &Path, excludes: &globset::GlobSet) -> Vec<String> {
     let root_owned = root.to_path_buf();
     let ex = excludes.clone();
-    let mut out: Vec<String> = ignore::WalkBuilder::new(root)
-        .hidden(false)
-        .git_ignore(true)
-        .require_git(false)
-        .follow_links(false)
+    let mut out: Vec<String> = crate::paths::walker(root)
         .filter_entry(move |e| {
             e.file_name() != ".git"
                 && (e.depth() == 0

@@ -20,7 +20,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use super::tree::{ChoiceNode, ListNode, MapBuilder, MapNode, Node, Span, Value};
+use crate::doc::{ChoiceNode, ListNode, MapBuilder, MapNode, Node, Span, Value};
 
 /// Intrinsics whose value only exists at deployment.
 const DEPLOY_TIME: &[&str] = &[
@@ -156,7 +156,7 @@ impl<'t> Template<'t> {
                 Some("AWS::NoValue") => Resolved::Absent,
                 Some(p) if self.parameters.contains_key(p) => match self.parameters[p] {
                     Some(default) if is_literal(default) => {
-                        Resolved::Node(relocated(default, node.span))
+                        Resolved::Node(default.relocated(node.span))
                     }
                     _ => unknown(),
                 },
@@ -190,11 +190,11 @@ impl<'t> Template<'t> {
                 None => unknown(),
             },
             "Fn::FindInMap" => match self.find_in_map(arg, depth) {
-                Some(v) => Resolved::Node(relocated(&v, node.span)),
+                Some(v) => Resolved::Node(v.relocated(node.span)),
                 None => unknown(),
             },
             "Fn::Select" => match self.select(arg, depth) {
-                Some(v) => Resolved::Node(relocated(&v, node.span)),
+                Some(v) => Resolved::Node(v.relocated(node.span)),
                 None => unknown(),
             },
             n if DEPLOY_TIME.contains(&n) => unknown(),
@@ -403,26 +403,6 @@ fn unknown(name: &str, arg: &Node, span: Span) -> Node {
         None => format!("!{short} {}", arg.to_json()),
     };
     Node::unknown(text, span)
-}
-
-/// A copy of `node` written at `span` all the way down (a parameter default read where it is
-/// referenced points at the reference).
-fn relocated(node: &Node, span: Span) -> Node {
-    let value = match &node.value {
-        Value::Map(m) => {
-            let mut b = MapBuilder::new();
-            for (k, e) in m.iter() {
-                b.insert(k.to_string(), span, relocated(&e.value, span));
-            }
-            Value::Map(b.finish(span))
-        }
-        Value::List(l) => Value::List(ListNode::new(
-            l.items().iter().map(|i| relocated(i, span)).collect(),
-            span,
-        )),
-        other => other.clone(),
-    };
-    Node::new(value, span)
 }
 
 #[cfg(test)]

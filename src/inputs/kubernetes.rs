@@ -1,0 +1,142 @@
+//! Kubernetes objects: any YAML/JSON document with a string `apiVersion` and `kind`, each item
+//! of a `List`, named `Kind/namespace/name`; helpers for the pod spec and containers of a
+//! workload.
+
+use std::path::Path;
+
+use super::{yaml11, Input, Kind, TreeFormat, TreeInfo};
+use crate::cel::args::{arg_map, list_of, Args, Ret};
+use crate::cel::{Helper, HelperGate};
+use crate::doc::{MapNode, Node};
+
+/// Kubernetes objects.
+pub struct Kubernetes;
+
+/// The one instance the registry lists.
+pub static INPUT: Kubernetes = Kubernetes;
+
+const POD_SPEC_WORDS: &str = "Kubernetes workload with a pod spec";
+
+const HELPERS: &[Helper] = &[
+    Helper { name: "podSpecs", signature: "podSpecs(doc) -> list<map>", doc: "The pod spec of a Kubernetes workload (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob) as a list of zero or one map.", arity: 1, function: pod_specs, gate: HelperGate::Document(has_pod_spec, POD_SPEC_WORDS) },
+    Helper { name: "containers", signature: "containers(doc) -> list<map>", doc: "Every container of a Kubernetes workload: containers, initContainers and ephemeralContainers.", arity: 1, function: containers, gate: HelperGate::Document(has_pod_spec, POD_SPEC_WORDS) },
+];
+
+impl Input for Kubernetes {
+    fn name(&self) -> &'static str {
+        "kubernetes"
+    }
+
+    fn kinds(&self) -> &'static [Kind] {
+        &[Kind::Kubernetes]
+    }
+
+    fn recognize(&self, _path: &Path, _format: TreeFormat, root: &Node) -> Option<Kind> {
+        (root.get("apiVersion").and_then(Node::as_str).is_some()
+            && root.get("kind").and_then(Node::as_str).is_some())
+        .then_some(Kind::Kubernetes)
+    }
+
+    fn documents(
+        &self,
+        kind: Kind,
+        root: Node,
+        fallback: String,
+        tree: &TreeInfo,
+    ) -> Vec<(String, Node)> {
+        let plain = &tree.yaml11_plain;
+        if is_list(&root) {
+            let items = root.get("items").and_then(Node::as_list).cloned();
+            return items
+                .iter()
+                .flat_map(|l| l.items())
+                .enumerate()
+                .filter(|(_, item)| item.as_map().is_some())
+                .map(|(j, item)| {
+                    let name = name_of(item).unwrap_or_else(|| format!("{fallback}items[{j}]"));
+                    (name, yaml11::normalise(kind, item.clone(), plain))
+                })
+                .collect();
+        }
+        let name = name_of(&root).unwrap_or(fallback);
+        vec![(name, yaml11::normalise(kind, root, plain))]
+    }
+
+    fn helpers(&self) -> &'static [Helper] {
+        HELPERS
+    }
+}
+
+fn is_list(root: &Node) -> bool {
+    root.get("kind")
+        .and_then(Node::as_str)
+        .is_some_and(|k| k == "List" || k.ends_with("List"))
+        && root.get("items").and_then(Node::as_list).is_some()
+}
+
+/// `Kind/namespace/name` of a Kubernetes object, when it has a name.
+fn name_of(obj: &Node) -> Option<String> {
+    let kind = obj.get("kind").and_then(Node::as_str)?;
+    let meta = obj.get("metadata")?;
+    let name = meta
+        .get("name")
+        .or_else(|| meta.get("generateName"))
+        .and_then(Node::as_str)?;
+    Some(match meta.get("namespace").and_then(Node::as_str) {
+        Some(ns) => format!("{kind}/{ns}/{name}"),
+        None => format!("{kind}/{name}"),
+    })
+}
+
+/// Whether the document is a workload with a pod spec.
+fn has_pod_spec(doc: &MapNode) -> bool {
+    pod_spec_of(doc).is_some()
+}
+
+/// The pod spec node of a Kubernetes workload, if it has one.
+pub fn pod_spec_of(doc: &MapNode) -> Option<&Node> {
+    let kind = doc.get("kind").and_then(Node::as_str)?;
+    let spec = doc.get("spec")?;
+    match kind {
+        "Pod" => Some(spec),
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "ReplicationController"
+        | "Job" => spec.get("template")?.get("spec"),
+        "CronJob" => spec
+            .get("jobTemplate")?
+            .get("spec")?
+            .get("template")?
+            .get("spec"),
+        _ => None,
+    }
+}
+
+fn pod_specs<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
+    let specs = arg_map(&args, 0, "podSpecs")?
+        .and_then(pod_spec_of)
+        .filter(|s| s.as_map().is_some())
+        .cloned()
+        .into_iter()
+        .collect();
+    list_of(specs)
+}
+
+fn containers<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
+    let mut out = Vec::new();
+    if let Some(spec) = arg_map(&args, 0, "containers")?.and_then(pod_spec_of) {
+        for field in ["initContainers", "containers", "ephemeralContainers"] {
+            if let Some(list) = spec.get(field).and_then(Node::as_list) {
+                out.extend(
+                    list.items()
+                        .iter()
+                        .filter(|n| n.as_map().is_some())
+                        .cloned(),
+                );
+            }
+        }
+    }
+    list_of(out)
+}

@@ -1,0 +1,332 @@
+//! Terraform: a module (all `*.tf` files of one directory) into one spanned document, and
+//! `terraform show -json` plans into the same shape.
+//!
+//! The module document groups top-level blocks by kind:
+//!
+//! ```text
+//! resource.<type>.<name>  body + _type, _name, _address ("<type>.<name>")
+//! data.<type>.<name>      body + _type, _name, _address ("data.<type>.<name>")
+//! module.<name>           arguments + _name, _address ("module.<name>")
+//! variable.<name>         default, type (source text), sensitive, description, …
+//! output.<name>           value, sensitive, …
+//! locals.<name>           value (all `locals` blocks merged)
+//! provider.<name>         list of provider blocks (aliases)
+//! terraform               merged; required_providers merged into one map, backend.<type>
+//! ```
+//!
+//! Nested blocks are always lists of maps, as in Terraform's JSON plan; labelled nested blocks
+//! are maps under their labels; `dynamic "x"` blocks are elements of the `x` list with
+//! `_dynamic: true` and `_for_each` (source text). Literals become values; `var.*` and `local.*`
+//! references with fully known values (variable defaults overridden by tfvars) and templates
+//! whose interpolations all resolve are evaluated. Any other expression (references to
+//! resources, data sources or modules, function calls, conditionals, for expressions, splats)
+//! becomes [`Value::Unknown`](super::tree::Value::Unknown) holding its source text, which rules
+//! may use to relate resources. Spans carry the index of the `.tf` file in `Span::file`.
+
+mod body;
+mod expr;
+mod module;
+mod plan;
+mod source;
+#[cfg(test)]
+mod tests;
+
+use hcl_edit::parser::parse_body;
+
+use std::path::Path;
+
+use self::module::Parsed;
+use self::source::Source;
+use super::{Document, Input, Kind, Read, Resources, SourceFile, TreeFormat, Unit};
+use crate::cel::args::{arg_map, arg_str, list_of, text_of, Args, Ret};
+use crate::cel::{Helper, HelperGate};
+use crate::doc::{MapNode, Node, ParseError, Pos};
+
+/// One source file of a module: display path and text.
+#[derive(Debug, Clone)]
+pub struct SourceText {
+    /// Display path.
+    pub path: String,
+    /// Content.
+    pub text: String,
+}
+
+/// Why a module could not be read: which file, where, what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModuleError {
+    /// The file: an index into the `.tf` files given, or, from `tf.len()` on, into the tfvars
+    /// files (`file - tf.len()`).
+    pub file: usize,
+    /// Where (1-based line and character column, as the HCL parser reports it).
+    pub pos: Pos,
+    /// What.
+    pub message: String,
+}
+
+/// Parses a module from its `.tf` files and its `terraform.tfvars` / `*.auto.tfvars` files.
+///
+/// Tfvars values override variable defaults: `terraform.tfvars` first, then the others in
+/// path order, later files winning, as Terraform loads them. A file with a syntax error is
+/// left out and reported; the module is built from the others, so one broken file never hides
+/// the rest of its module.
+pub fn parse_module(tf: &[SourceText], tfvars: &[SourceText]) -> (Node, Vec<ModuleError>) {
+    let mut errors = Vec::new();
+    let mut parse = |i: usize, s: &SourceText| match parse_file(i, s) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
+    let files: Vec<Parsed> = tf
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| parse(i, s))
+        .collect();
+    let mut order: Vec<usize> = (0..tfvars.len()).collect();
+    order.sort_by_key(|&i| (!is_terraform_tfvars(&tfvars[i].path), &tfvars[i].path));
+    let vars: Vec<Parsed> = order
+        .into_iter()
+        .filter_map(|i| parse(tf.len() + i, &tfvars[i]))
+        .collect();
+    (module::document(&files, &vars), errors)
+}
+
+/// Normalises `terraform show -json` output into the module document shape; `None` when the
+/// JSON is not a plan.
+///
+/// Resources of `planned_values` (child modules included) appear under
+/// `resource.<type>.<key>` (`data.<type>.<key>` for data sources), where the key is the
+/// address without its `<type>.` prefix for root-module resources and the full address
+/// (`module.net.aws_s3_bucket.logs`) otherwise. Each holds the resource's `values` plus `_type`,
+/// `_name`, `_address` and `_mode`, reusing the plan's nodes so that spans point into the JSON.
+/// `resource_changes` and `terraform_version` are copied as they are.
+pub fn plan_document(plan: &Node) -> Option<Node> {
+    plan::document(plan)
+}
+
+fn is_terraform_tfvars(path: &str) -> bool {
+    path.rsplit(['/', '\\']).next() == Some("terraform.tfvars")
+}
+
+/// Parses one file, numbered `index` in the document.
+fn parse_file(index: usize, file: &SourceText) -> Result<Parsed, ModuleError> {
+    let src = Source::new(u32::try_from(index).unwrap_or(u32::MAX), &file.text);
+    let parsed = std::panic::catch_unwind(|| parse_body(&src.text));
+    match parsed {
+        Ok(Ok(body)) => Ok(Parsed { src, body }),
+        Ok(Err(e)) => Err(ModuleError {
+            file: index,
+            pos: Pos::new(to_u32(e.location().line()), to_u32(e.location().column())),
+            message: e.message().to_string(),
+        }),
+        Err(_) => Err(ModuleError {
+            file: index,
+            pos: Pos::new(1, 1),
+            message: "the HCL parser failed on this file".into(),
+        }),
+    }
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// Terraform modules (every `*.tf` of a directory, with its tfvars) and plans.
+pub struct Terraform;
+
+/// The one instance the registry lists.
+pub static INPUT: Terraform = Terraform;
+
+const HELPERS: &[Helper] = &[
+    Helper { name: "referrers", signature: "referrers(doc, item, type, attr) -> list<map>", doc: "Terraform: resources of `type` whose `attr` refers to the resource `item` (by address, e.g. `bucket = aws_s3_bucket.logs.id`, or by the same literal name) — for the split resources of AWS provider v4+.", arity: 4, function: referrers, gate: HelperGate::None },
+];
+
+/// Whether the file is a Terraform source (`*.tf`, any case).
+fn is_tf(name: &str) -> bool {
+    name.to_ascii_lowercase().ends_with(".tf")
+}
+
+/// Whether the file holds variable values Terraform loads by itself.
+fn is_vars(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower == "terraform.tfvars" || lower.ends_with(".auto.tfvars")
+}
+
+impl Input for Terraform {
+    fn name(&self) -> &'static str {
+        "terraform"
+    }
+
+    fn kinds(&self) -> &'static [Kind] {
+        &[Kind::Terraform, Kind::TerraformPlan]
+    }
+
+    fn patterns(&self) -> &'static [&'static str] {
+        &["*.tf", "*.tfvars"]
+    }
+
+    fn claim(&self, path: &Path) -> Option<Unit> {
+        let name = super::file_name(path);
+        let lower = name.to_ascii_lowercase();
+        (is_tf(&name) || lower.ends_with(".tfvars")).then(|| {
+            Unit::Directory(
+                path.parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .map_or_else(|| std::path::PathBuf::from("."), Path::to_path_buf),
+            )
+        })
+    }
+
+    fn read(&self, source: &super::Source<'_>) -> Read {
+        let super::Source::Directory { path, display, .. } = source else {
+            return Read::default();
+        };
+        read_module(path, display)
+    }
+
+    fn recognize(&self, _path: &Path, format: TreeFormat, root: &Node) -> Option<Kind> {
+        (format == TreeFormat::Json
+            && root.get("format_version").is_some()
+            && (root.get("planned_values").is_some() || root.get("resource_changes").is_some()))
+        .then_some(Kind::TerraformPlan)
+    }
+
+    fn documents(
+        &self,
+        _kind: Kind,
+        root: Node,
+        name: String,
+        _tree: &super::TreeInfo,
+    ) -> Vec<(String, Node)> {
+        let root = plan_document(&root).unwrap_or(root);
+        vec![(name, root)]
+    }
+
+    fn helpers(&self) -> &'static [Helper] {
+        HELPERS
+    }
+
+    fn resources<'a>(&self, doc: &'a MapNode) -> Option<Resources<'a>> {
+        let tf = doc.get("resource")?;
+        let by_type = tf.as_map().into_iter().flat_map(|m| m.iter());
+        Some(Box::new(by_type.flat_map(|(t, e)| {
+            e.value
+                .as_map()
+                .into_iter()
+                .flat_map(|m| m.iter())
+                .filter(|(_, r)| r.value.as_map().is_some())
+                .map(move |(_, r)| (Some(t), &r.value))
+        })))
+    }
+
+    fn fence(&self, _path: &Path) -> &'static str {
+        "hcl"
+    }
+}
+
+/// Reads the module in `dir`: every `*.tf` file plus `terraform.tfvars` and `*.auto.tfvars`,
+/// shown through `display`.
+pub fn read_module(dir: &Path, display: &dyn Fn(&Path) -> String) -> Read {
+    let mut tf = Vec::new();
+    let mut tfvars = Vec::new();
+    let mut entries: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    entries.sort();
+    let mut read = Read::default();
+    for p in entries {
+        let name = super::file_name(&p);
+        if !(is_tf(&name) || is_vars(&name)) || !p.is_file() {
+            continue;
+        }
+        let shown = display(&p);
+        let text = match std::fs::read(&p) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(t) => t,
+                Err(_) => {
+                    read.errors.push(ParseError {
+                        path: shown,
+                        pos: Pos::new(1, 1),
+                        message: "file is not valid UTF-8".into(),
+                    });
+                    continue;
+                }
+            },
+            Err(e) => {
+                read.errors.push(ParseError {
+                    path: shown,
+                    pos: Pos::new(1, 1),
+                    message: format!("cannot read: {e}"),
+                });
+                continue;
+            }
+        };
+        let src = SourceText { path: shown, text };
+        if is_tf(&name) {
+            tf.push(src);
+        } else {
+            tfvars.push(src);
+        }
+    }
+    read.sources = tf
+        .iter()
+        .chain(&tfvars)
+        .map(|s| SourceFile {
+            path: s.path.clone(),
+            text: s.text.clone(),
+            comments: true,
+        })
+        .collect();
+    if tf.is_empty() {
+        return read;
+    }
+    let (root, errors) = parse_module(&tf, &tfvars);
+    for e in errors {
+        let path = tf
+            .get(e.file)
+            .or_else(|| tfvars.get(e.file.saturating_sub(tf.len())))
+            .map(|s| s.path.clone())
+            .unwrap_or_else(|| display(dir));
+        read.errors.push(ParseError {
+            path,
+            pos: e.pos,
+            message: e.message,
+        });
+    }
+    read.documents.push(Document {
+        kind: Kind::Terraform,
+        root,
+        name: String::new(),
+        files: tf.iter().map(|s| s.path.clone()).collect(),
+    });
+    read
+}
+
+fn referrers<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
+    let doc = arg_map(&args, 0, "referrers")?;
+    let item = arg_map(&args, 1, "referrers")?;
+    let wanted = arg_str(&args, 2, "referrers")?;
+    let attr = arg_str(&args, 3, "referrers")?;
+    let (Some(doc), Some(item)) = (doc, item) else {
+        return list_of(Vec::new());
+    };
+    let address = item.get("_address").and_then(text_of).unwrap_or("");
+    let prefix = format!("{address}.");
+    let names: Vec<&str> = ["bucket", "name", "id"]
+        .iter()
+        .filter_map(|k| item.get(k).and_then(Node::as_str))
+        .collect();
+    // Terraform only: a CloudFormation template has no `resource` block.
+    let terraform = doc.get("resource").is_some();
+    let hits = super::resource_nodes(doc)
+        .filter(|(t, _)| terraform && (wanted == "*" || *t == Some(wanted)))
+        .map(|(_, r)| r.clone())
+        .filter(|r| {
+            r.get(attr).and_then(text_of).is_some_and(|v| {
+                (!address.is_empty() && (v.contains(&prefix) || v == address)) || names.contains(&v)
+            })
+        })
+        .collect();
+    list_of(hits)
+}
