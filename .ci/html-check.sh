@@ -130,4 +130,5 @@ expect_code 0 "$bin" evidence merge "${bundles[@]}" --out "$out/org" --format ht
 
 step "headless Chromium: DOM, filters, console, requests, axe-core, screenshots"
 node tests/html/check.mjs "$out" \
-  fixtures="$out/fixtures.html" hostile="$out/hostile.html" history="$out/history.html" org="$out/org/soa.html"
+  fixtures="$out/fixtures.html" hostile="$out/hostile.html" history="$out/history.html" org="$out/org/soa.html" \
+  2>&1 | tee "$out/check.log"
