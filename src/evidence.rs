@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 use crate::catalog;
 use crate::git::Source;
 use crate::pipeline::Run;
+use crate::report::html::{self as html_report, org, History};
 use crate::report::{self, ReportInput};
 use crate::rules::{RuleSet, TemplatePart};
 use crate::signing;
@@ -26,14 +27,17 @@ pub const MANIFEST: &str = "manifest.json";
 /// The manifest's minisign signature, when the bundle is signed.
 pub const SIGNATURE: &str = "manifest.json.minisig";
 
-/// The files of a bundle besides the manifest, in the order they are written.
-pub const OUTPUTS: [&str; 6] = [
+/// The files of a bundle besides the manifest, in the order they are written. `soa.html` is
+/// the page for people: it shows the bundle digest, so it is listed (with its sha256, covered by
+/// the manifest's digest and signature) but not part of `bundle_digest`.
+pub const OUTPUTS: [&str; 7] = [
     "results.sarif",
     "findings.json",
     "soa.md",
     "soa.csv",
     "soa.json",
     "oscal-assessment-results.json",
+    "soa.html",
 ];
 
 /// The files of an organisation merge besides the manifest.
@@ -170,9 +174,13 @@ pub fn rule_pack_digest(rules: &RuleSet) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// sha256 over the lines `<sha256>  <name>\n` of the outputs, in order, leaving out the HTML
+/// pages: they show this digest, so they cannot be part of it (their own sha256 is in the
+/// manifest, which `manifest_digest` and the signature cover).
 fn bundle_digest(outputs: &[Output]) -> String {
     let lines: String = outputs
         .iter()
+        .filter(|o| !o.name.ends_with(".html"))
         .map(|o| format!("{}  {}\n", o.sha256, o.name))
         .collect();
     sha256_hex(lines.as_bytes())
@@ -216,12 +224,20 @@ fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<Output, String> {
 }
 
 /// Creates `dir`, refusing one that holds anything but an earlier bundle's files (a bundle
-/// must list every file it holds). A signature left from an earlier run is removed.
-fn prepare_dir(dir: &Path, ours: &[&str]) -> Result<(), String> {
+/// must list every file it holds; `pages`: an organisation merge's HTML pages are its own). A
+/// signature left from an earlier run is removed, and so are earlier organisation pages.
+fn prepare_dir(dir: &Path, ours: &[&str], pages: bool) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create '{}': {e}", dir.display()))?;
-    let foreign: Vec<String> = files_in(dir)?
-        .into_iter()
-        .filter(|f| f != MANIFEST && f != SIGNATURE && !ours.contains(&f.as_str()))
+    let files = files_in(dir)?;
+    let foreign: Vec<String> = files
+        .iter()
+        .filter(|f| {
+            *f != MANIFEST
+                && *f != SIGNATURE
+                && !ours.contains(&f.as_str())
+                && !(pages && org::is_org_page(f))
+        })
+        .cloned()
         .collect();
     if !foreign.is_empty() {
         return Err(format!(
@@ -230,10 +246,13 @@ fn prepare_dir(dir: &Path, ours: &[&str]) -> Result<(), String> {
             foreign.join(", ")
         ));
     }
-    let stale = dir.join(SIGNATURE);
-    if stale.exists() {
-        std::fs::remove_file(&stale)
-            .map_err(|e| format!("cannot remove '{}': {e}", stale.display()))?;
+    let stale = files
+        .iter()
+        .filter(|f| *f == SIGNATURE || (pages && org::is_org_page(f)));
+    for f in stale {
+        let path = dir.join(f);
+        std::fs::remove_file(&path)
+            .map_err(|e| format!("cannot remove '{}': {e}", path.display()))?;
     }
     Ok(())
 }
@@ -247,19 +266,21 @@ pub struct SignWith<'a> {
 }
 
 /// Writes the bundle for `run` into `dir`, signs the manifest when asked; returns the manifest.
+/// `history`: earlier bundles, already verified, for the trends of `soa.html`.
 pub fn write_bundle(
     run: &Run,
     source: &Source,
     dir: &Path,
     started_at: String,
     sign: Option<SignWith<'_>>,
+    history: Option<&History>,
 ) -> Result<Manifest, String> {
     // Load the key before writing anything: a wrong key or password leaves no bundle behind.
     let secret = match &sign {
         Some(s) => Some(signing::load_secret_key(s.key, s.password.clone())?),
         None => None,
     };
-    prepare_dir(dir, &OUTPUTS)?;
+    prepare_dir(dir, &OUTPUTS, false)?;
     let input = ReportInput {
         scan: &run.result,
         rules: &run.rules,
@@ -282,6 +303,9 @@ pub fn write_bundle(
     for (name, text) in OUTPUTS.iter().zip(contents) {
         outputs.push(write_file(dir, name, text.as_bytes())?);
     }
+    // The page shows the digest of the data written above (it is not part of it).
+    let page = html_report::render_run(run, &soa, Some(bundle_digest(&outputs)), history);
+    outputs.push(write_file(dir, "soa.html", page.as_bytes())?);
     let mut errors: Vec<String> = run.errors.iter().map(|e| e.short()).collect();
     errors.extend(run.result.rule_errors.iter().map(|e| {
         format!(
@@ -681,8 +705,11 @@ pub fn merge_dirs(
     out: &Path,
     expect: &[String],
     key: Option<&str>,
+    html: bool,
 ) -> Result<MergeOutcome, String> {
     let mut soas = Vec::new();
+    let mut pages: Vec<(org::OrgRepo, String)> = Vec::new();
+    let mut rules = BTreeMap::new();
     let mut merged_bundles = Vec::new();
     let mut seen: BTreeMap<(String, Option<String>), &PathBuf> = BTreeMap::new();
     for b in bundles {
@@ -736,6 +763,28 @@ pub fn merge_dirs(
             .map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
         let soa: Soa = serde_json::from_str(&text)
             .map_err(|e| format!("'{}' is not an isms-lint SoA: {e}", path.display()))?;
+        if html {
+            let repo = org::OrgRepo {
+                repository: manifest.source.repository.clone(),
+                commit: manifest.source.commit.clone(),
+                dirty: manifest.source.dirty,
+                date: manifest.source.date.clone(),
+                bundle_digest: manifest.bundle_digest.clone(),
+                page: org::page_name(
+                    &manifest.source.repository,
+                    manifest.source.commit.as_deref(),
+                ),
+                statuses: soa
+                    .controls
+                    .iter()
+                    .map(|r| (r.id.clone(), r.status))
+                    .collect(),
+            };
+            pages.push((repo, org::repository_page(b, &soa)?));
+            for (id, info) in org::rule_infos(b) {
+                rules.entry(id).or_insert(info);
+            }
+        }
         merged_bundles.push(MergedBundle {
             repository: manifest.source.repository.clone(),
             commit: manifest.source.commit.clone(),
@@ -780,7 +829,7 @@ pub fn merge_dirs(
             missing.join(", ")
         ));
     }
-    prepare_dir(out, &MERGE_OUTPUTS)?;
+    prepare_dir(out, &MERGE_OUTPUTS, true)?;
     let contents = [
         soa::markdown(&merged),
         soa::csv(&merged),
@@ -789,6 +838,15 @@ pub fn merge_dirs(
     let mut outputs = Vec::new();
     for (name, text) in MERGE_OUTPUTS.iter().zip(contents) {
         outputs.push(write_file(out, name, text.as_bytes())?);
+    }
+    if html {
+        pages.sort_by(|a, b| a.0.page.cmp(&b.0.page));
+        let repos: Vec<org::OrgRepo> = pages.iter().map(|(r, _)| r.clone()).collect();
+        let page = org::render_org(&merged, &repos, &rules, &bundle_digest(&outputs));
+        outputs.push(write_file(out, "soa.html", page.as_bytes())?);
+        for (r, text) in &pages {
+            outputs.push(write_file(out, &r.page, text.as_bytes())?);
+        }
     }
     let manifest = MergeManifest {
         schema: MERGE_SCHEMA.to_string(),

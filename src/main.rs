@@ -226,6 +226,7 @@ fn run_soa(args: cli::SoaArgs) -> u8 {
         cli::SoaFormat::Csv => soa::csv(&statement),
         cli::SoaFormat::Json => soa::json(&statement),
         cli::SoaFormat::Oscal => isms_lint::oscal::assessment_results(&statement),
+        cli::SoaFormat::Html => report::html::render_run(&run, &statement, None, None),
     };
     if let Err(code) = write_output(args.output.as_deref(), |out| out.write_all(text.as_bytes())) {
         return code;
@@ -242,6 +243,7 @@ fn run_evidence(args: cli::EvidenceArgs) -> u8 {
             mut expect,
             expect_file,
             key,
+            format,
         }) => {
             if let Some(f) = &expect_file {
                 match evidence::read_expect_file(f) {
@@ -252,7 +254,13 @@ fn run_evidence(args: cli::EvidenceArgs) -> u8 {
                     }
                 }
             }
-            match evidence::merge_dirs(&bundles, &out, &expect, key.as_deref()) {
+            match evidence::merge_dirs(
+                &bundles,
+                &out,
+                &expect,
+                key.as_deref(),
+                format == cli::MergeFormat::Html,
+            ) {
                 Ok(merged) => {
                     let failing = merged
                         .soa
@@ -317,9 +325,14 @@ fn run_evidence(args: cli::EvidenceArgs) -> u8 {
             };
             let started = evidence::start_time();
             let mut opts = args.inputs.run_options();
-            // The bundle directory is never scanned (a second run would see the first bundle).
+            // The bundle directory is never scanned (a second run would see the first bundle),
+            // nor are earlier bundles.
             opts.excludes
                 .push(globset::escape(&isms_lint::paths::display(&out)));
+            if let Some(h) = &args.history {
+                opts.excludes
+                    .push(globset::escape(&isms_lint::paths::display(h)));
+            }
             // Git facts of the scanned tree first: roots in two repositories stop here.
             let source = match git::evidence_source(&opts.paths, Some(&out)) {
                 Ok(s) => s,
@@ -328,6 +341,26 @@ fn run_evidence(args: cli::EvidenceArgs) -> u8 {
                     return 2;
                 }
             };
+            let history = match &args.history {
+                Some(dir) => {
+                    match report::html::history::load(dir, &source.meta.repository, Some(&out)) {
+                        Ok(h) => {
+                            for r in &h.rejected {
+                                eprintln!(
+                                    "isms-lint: history: '{}' is not plotted: {}",
+                                    r.name, r.why
+                                );
+                            }
+                            Some(h)
+                        }
+                        Err(e) => {
+                            eprintln!("error: {e}");
+                            return 2;
+                        }
+                    }
+                }
+                None => None,
+            };
             let Some(run) = run_or_report(&opts) else {
                 return 2;
             };
@@ -335,7 +368,7 @@ fn run_evidence(args: cli::EvidenceArgs) -> u8 {
                 key,
                 password: signing::password_from_env(),
             });
-            match evidence::write_bundle(&run, &source, &out, started, sign) {
+            match evidence::write_bundle(&run, &source, &out, started, sign, history.as_ref()) {
                 Ok(m) => {
                     eprintln!(
                         "isms-lint: evidence bundle written to {} (bundle digest {}{})",

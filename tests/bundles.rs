@@ -140,7 +140,8 @@ fn verify_names_each_added_missing_or_changed_file_and_an_edited_manifest() {
             "soa.md",
             "soa.csv",
             "soa.json",
-            "oscal-assessment-results.json"
+            "oscal-assessment-results.json",
+            "soa.html"
         ]
     );
     assert_eq!(manifest["manifest_digest"].as_str().unwrap().len(), 64);

@@ -246,7 +246,7 @@ fn evidence_is_reproducible_and_verifiable() {
     assert_eq!(m1["bundle_digest"], m2["bundle_digest"]);
     assert_eq!(m1["rule_pack_digest"], m2["rule_pack_digest"]);
     assert_eq!(m1["files_scanned"], m2["files_scanned"]);
-    assert_eq!(m1["outputs"].as_array().unwrap().len(), 6);
+    assert_eq!(m1["outputs"].as_array().unwrap().len(), 7);
     assert_eq!(m1["documents_by_kind"]["kubernetes"], 1);
     assert!(m1["config_digest"].is_string());
 
@@ -262,7 +262,7 @@ fn evidence_is_reproducible_and_verifiable() {
 }
 
 /// Every file of an unsigned bundle.
-fn evidence_files() -> [&'static str; 7] {
+fn evidence_files() -> [&'static str; 8] {
     [
         "results.sarif",
         "findings.json",
@@ -270,6 +270,7 @@ fn evidence_files() -> [&'static str; 7] {
         "soa.csv",
         "soa.json",
         "oscal-assessment-results.json",
+        "soa.html",
         "manifest.json",
     ]
 }

@@ -2,6 +2,7 @@
 //! GitHub workflow commands). Reports know nothing of parsers.
 
 pub mod github;
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod sarif;
