@@ -97,11 +97,11 @@ fn run_scan(args: cli::ScanArgs) -> u8 {
             return code;
         }
     }
-    if let Some(path) = &args.write_baseline {
-        if let Err(e) = baseline::write(path, &run.result.findings) {
-            eprintln!("error: {e}");
-            return 2;
-        }
+    if let Some(path) = &args.write_baseline
+        && let Err(e) = baseline::write(path, &run.result.findings)
+    {
+        eprintln!("error: {e}");
+        return 2;
     }
     if run.baseline_known > 0 || run.preexisting > 0 {
         eprintln!(
@@ -343,7 +343,7 @@ fn run_evidence(args: cli::EvidenceArgs) -> u8 {
             };
             let history = match &args.history {
                 Some(dir) => {
-                    match report::html::history::load(dir, &source.meta.repository, Some(&out)) {
+                    match evidence::history::load(dir, &source.meta.repository, Some(&out)) {
                         Ok(h) => {
                             for r in &h.rejected {
                                 eprintln!(

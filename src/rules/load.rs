@@ -730,10 +730,10 @@ fn value_start(text: &str, s: &Spanned<String>) -> usize {
 fn offset_in_file(text: &str, start: usize, expr: &str, line: usize, col: usize) -> usize {
     let mut pos = start;
     for (i, l) in expr.lines().enumerate() {
-        if i > 0 {
-            if let Some(found) = text.get(pos..).and_then(|rest| rest.find(l)) {
-                pos += found;
-            }
+        if i > 0
+            && let Some(found) = text.get(pos..).and_then(|rest| rest.find(l))
+        {
+            pos += found;
         }
         if i + 1 == line.max(1) {
             let within: usize = l
