@@ -88,6 +88,33 @@ fn precommit_files_pattern_matches_what_the_inputs_read() {
 }
 
 #[test]
+fn the_readme_counts_the_rules_and_controls_it_ships() {
+    let set = builtin();
+    let controls: std::collections::BTreeSet<&str> = set
+        .rules
+        .iter()
+        .flat_map(|r| r.controls.iter().map(|c| c.id.as_str()))
+        .collect();
+    let wanted = format!(
+        "({} built-in rules over {} Annex A controls)",
+        set.rules.len(),
+        controls.len()
+    );
+    let file = common::root().join("README.md");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let re = regex::Regex::new(r"\(\d+ built-in rules over \d+ Annex A controls\)").unwrap();
+    assert!(re.is_match(&text), "README.md lost its rule count sentence");
+    if std::env::var_os("ISMS_LINT_UPDATE_DOCS").is_some() {
+        std::fs::write(&file, re.replace(&text, wanted.as_str()).as_ref()).unwrap();
+        return;
+    }
+    assert!(
+        text.contains(&wanted),
+        "README.md does not say {wanted:?}; run `ISMS_LINT_UPDATE_DOCS=1 cargo test --test docs_drift`"
+    );
+}
+
+#[test]
 fn rules_md_matches_the_rules() {
     check("docs/rules.md", isms_lint::docs::rules_markdown(&builtin()));
 }
