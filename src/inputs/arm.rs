@@ -21,6 +21,8 @@
 //! - A resource whose `condition` is decided false is not deployed and not judged.
 
 mod children;
+#[cfg(test)]
+mod twins;
 
 use std::cell::RefCell;
 use std::collections::HashMap;

@@ -26,8 +26,14 @@ pub(super) fn children<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
     let (Some(doc), Some(item)) = (doc, item) else {
         return list_of(Vec::new());
     };
+    list_of(children_of(doc, item, wanted))
+}
+
+/// The resources of `doc` of type `wanted` that belong to `item`, each once, in template order
+/// (nested ones first).
+fn children_of(doc: &MapNode, item: &MapNode, wanted: &str) -> Vec<Node> {
     let Some(all) = INPUT.resources(doc) else {
-        return list_of(Vec::new());
+        return Vec::new();
     };
     let mut hits: Vec<Node> = Vec::new();
     let mut nested = Vec::new();
@@ -40,13 +46,11 @@ pub(super) fn children<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
         .map(|r| (r.get("_type").and_then(Node::as_str), r))
         .chain(all.filter(|(_, r)| owner.owns(r)));
     for (t, r) in candidates {
-        if t.is_some_and(|t| type_matches(t, wanted))
-            && !hits.iter().any(|h| h.span == r.span && h.span.file == r.span.file)
-        {
+        if t.is_some_and(|t| type_matches(t, wanted)) && !hits.iter().any(|h| h.span == r.span) {
             hits.push(r.clone());
         }
     }
-    list_of(hits)
+    hits
 }
 
 /// What identifies a parent resource in its children's names and scopes.
@@ -102,5 +106,57 @@ impl Owner {
             _ => text.contains(&format!("'{n}'")),
         });
         named || self.expr.as_ref().is_some_and(|e| text.contains(e.as_str()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doc::yaml;
+
+    const TEMPLATE: &str = r#"{
+  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  "parameters": {"server": {"type": "string"}, "vault": {"type": "string"}},
+  "resources": [
+    {"type": "Microsoft.Sql/servers", "name": "[parameters('server')]",
+     "resources": [{"type": "auditingSettings", "name": "default"}]},
+    {"type": "Microsoft.Sql/servers/auditingSettings", "name": "[concat(parameters('server'), '/default')]"},
+    {"type": "Microsoft.Sql/servers/auditingSettings", "name": "other/default"},
+    {"type": "Microsoft.Sql/servers", "name": "sql2"},
+    {"type": "Microsoft.Sql/servers/auditingSettings", "name": "sql2/default"},
+    {"type": "Microsoft.Sql/servers/auditingSettings", "name": "sql22/default"},
+    {"type": "Microsoft.KeyVault/vaults", "name": "[parameters('vault')]"},
+    {"type": "Microsoft.Insights/diagnosticSettings", "name": "a",
+     "scope": "[format('Microsoft.KeyVault/vaults/{0}', parameters('vault'))]"},
+    {"type": "Microsoft.Insights/diagnosticSettings", "name": "b",
+     "scope": "[format('Microsoft.Storage/storageAccounts/{0}', parameters('vault'))]"},
+    {"type": "Microsoft.Insights/diagnosticSettings", "name": "c",
+     "scope": "[resourceId('Microsoft.Sql/servers', 'sql2')]"}
+  ]
+}"#;
+
+    fn names(doc: &Node, parent: usize, wanted: &str) -> Vec<String> {
+        let m = doc.as_map().unwrap();
+        let item = INPUT.resources(m).unwrap().nth(parent).unwrap().1;
+        children_of(m, item.as_map().unwrap(), wanted)
+            .iter()
+            .map(|n| n.get("_name").unwrap().to_display())
+            .collect()
+    }
+
+    #[test]
+    fn children_are_found_nested_by_name_and_by_scope() {
+        let doc = super::super::normalize(&yaml::parse(TEMPLATE).unwrap().documents.remove(0));
+        let audit = "Microsoft.Sql/servers/auditingSettings";
+        let diag = "Microsoft.Insights/diagnosticSettings";
+        // Resource 0 is the server named by a parameter, 1 its nested child.
+        assert_eq!(
+            names(&doc, 0, audit),
+            ["default", "[concat(parameters('server'), '/default')]"]
+        );
+        assert_eq!(names(&doc, 0, diag), Vec::<String>::new());
+        assert_eq!(names(&doc, 4, audit), ["sql2/default"]);
+        assert_eq!(names(&doc, 4, diag), ["c"]);
+        assert_eq!(names(&doc, 7, diag), ["a"]);
     }
 }
