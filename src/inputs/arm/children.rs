@@ -80,13 +80,14 @@ impl Owner {
         }
         let lower = |k: &str| r.get(k).and_then(text_of).map(str::to_ascii_lowercase);
         let child_type = lower("_type").unwrap_or_default();
-        let by_name = child_type.starts_with(&format!("{}/", self.kind))
-            && (self.name.as_ref().is_some_and(|n| {
-                lower("_name").is_some_and(|c| c.starts_with(&format!("{n}/")))
-            }) || self
-                .expr
-                .as_ref()
-                .is_some_and(|e| lower("_nameExpr").is_some_and(|c| c.contains(e.as_str()))));
+        let by_name =
+            child_type.starts_with(&format!("{}/", self.kind))
+                && (self.name.as_ref().is_some_and(|n| {
+                    lower("_name").is_some_and(|c| c.starts_with(&format!("{n}/")))
+                }) || self
+                    .expr
+                    .as_ref()
+                    .is_some_and(|e| lower("_nameExpr").is_some_and(|c| c.contains(e.as_str()))));
         by_name || self.scopes(r.get("scope"))
     }
 
@@ -105,7 +106,11 @@ impl Owner {
             Value::Str(_) => text.ends_with(&format!("/{n}")),
             _ => text.contains(&format!("'{n}'")),
         });
-        named || self.expr.as_ref().is_some_and(|e| text.contains(e.as_str()))
+        named
+            || self
+                .expr
+                .as_ref()
+                .is_some_and(|e| text.contains(e.as_str()))
     }
 }
 
