@@ -21,8 +21,6 @@
 //! - A resource whose `condition` is decided false is not deployed and not judged.
 
 mod children;
-#[cfg(test)]
-mod twins;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -808,3 +806,6 @@ mod tests {
         assert!(parse("1 +").is_none());
     }
 }
+
+#[cfg(test)]
+mod twins;

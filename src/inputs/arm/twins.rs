@@ -2,6 +2,8 @@
 //! `tf-azure-*` rule, and twins map to the same Annex A controls with the same relations.
 //! Every built-in ARM rule and every `tf-azure-*` rule is listed exactly once.
 
+// Test code only (the module is declared `#[cfg(test)]`), so it may use any module.
+#[cfg(test)]
 use std::collections::BTreeMap;
 
 use crate::rules::{builtin_sources, Rule, RuleSet, RuleSourceFile};
