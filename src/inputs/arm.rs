@@ -13,7 +13,8 @@
 //!   `list*` … give values known only at deployment but set (a reference); a parameter without
 //!   default and any other function are **unknown**.
 //! - Nested resources (`resources` inside a resource) are resources too, with their full type
-//!   (`Microsoft.Sql/servers/firewallRules`); every resource gets `_type` (its full type),
+//!   (`Microsoft.Sql/servers/firewallRules`, `Microsoft.KeyVault/vaults/providers/diagnosticSettings`
+//!   for a nested `providers/diagnosticSettings`); every resource gets `_type` (its full type),
 //!   `_name` and, when an expression names it, `_nameExpr` (the text inside `[…]`). Resource
 //!   types compare case-insensitively, as Azure does.
 //! - `armChildren(doc, item, type)` relates a resource to its children and extension resources
@@ -204,8 +205,10 @@ impl Template<'_> {
             return None;
         }
         let own = m.get("type").and_then(Node::as_str).unwrap_or("");
-        // A nested resource may give its type relative to its parent (`firewallRules`).
-        let full = if parent.is_empty() || own.contains('/') {
+        // A nested resource may give its type relative to its parent (`firewallRules`,
+        // `providers/diagnosticSettings`); a full type starts with a namespace (`Microsoft.Sql`).
+        let full = if parent.is_empty() || own.split('/').next().is_some_and(|ns| ns.contains('.'))
+        {
             own.to_string()
         } else {
             format!("{parent}/{own}")

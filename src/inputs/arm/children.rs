@@ -130,7 +130,8 @@ mod tests {
     {"type": "Microsoft.Sql/servers", "name": "sql2"},
     {"type": "Microsoft.Sql/servers/auditingSettings", "name": "sql2/default"},
     {"type": "Microsoft.Sql/servers/auditingSettings", "name": "sql22/default"},
-    {"type": "Microsoft.KeyVault/vaults", "name": "[parameters('vault')]"},
+    {"type": "Microsoft.KeyVault/vaults", "name": "[parameters('vault')]",
+     "resources": [{"type": "providers/diagnosticSettings", "name": "Microsoft.Insights/d"}]},
     {"type": "Microsoft.Insights/diagnosticSettings", "name": "a",
      "scope": "[format('Microsoft.KeyVault/vaults/{0}', parameters('vault'))]"},
     {"type": "Microsoft.Insights/diagnosticSettings", "name": "b",
@@ -163,5 +164,7 @@ mod tests {
         assert_eq!(names(&doc, 4, audit), ["sql2/default"]);
         assert_eq!(names(&doc, 4, diag), ["c"]);
         assert_eq!(names(&doc, 7, diag), ["a"]);
+        let nested = "Microsoft.KeyVault/vaults/providers/diagnosticSettings";
+        assert_eq!(names(&doc, 7, nested), ["Microsoft.Insights/d"]);
     }
 }
