@@ -13,15 +13,22 @@
 //!   `list*` … give values known only at deployment but set (a reference); a parameter without
 //!   default and any other function are **unknown**.
 //! - Nested resources (`resources` inside a resource) are resources too, with their full type
-//!   (`Microsoft.Sql/servers/firewallRules`); every resource gets `_type` (its full type) and
-//!   `_name`. Resource types compare case-insensitively, as Azure does.
+//!   (`Microsoft.Sql/servers/firewallRules`, `Microsoft.KeyVault/vaults/providers/diagnosticSettings`
+//!   for a nested `providers/diagnosticSettings`); every resource gets `_type` (its full type),
+//!   `_name` and, when an expression names it, `_nameExpr` (the text inside `[…]`). Resource
+//!   types compare case-insensitively, as Azure does.
+//! - `armChildren(doc, item, type)` relates a resource to its children and extension resources
+//!   (see [`children`]).
 //! - A resource whose `condition` is decided false is not deployed and not judged.
+
+mod children;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::Path;
 
 use super::{Input, Kind, Resources, TreeFormat};
+use crate::cel::{Helper, HelperGate};
 use crate::doc::{ChoiceNode, ListNode, MapBuilder, MapNode, Node, Span, Value};
 use cel::common::types::{CelBool, CelInt};
 
@@ -71,7 +78,20 @@ impl Input for Arm {
     fn fence(&self, _path: &Path) -> &'static str {
         "json"
     }
+
+    fn helpers(&self) -> &'static [Helper] {
+        HELPERS
+    }
 }
+
+const HELPERS: &[Helper] = &[Helper {
+    name: "armChildren",
+    signature: "armChildren(doc, item, type) -> list<map>",
+    doc: "ARM: resources of `type` that belong to the resource `item`: nested in it, named `<item's name>/…` at top level, or extension resources (`Microsoft.Insights/diagnosticSettings`) whose `scope` names it.",
+    arity: 3,
+    function: children::children,
+    gate: HelperGate::None,
+}];
 
 /// Every resource map under `resources` (a list, or a map of symbolic names), nested ones too.
 fn collect<'a>(resources: &'a Node, out: &mut Vec<&'a Node>) {
@@ -185,8 +205,10 @@ impl Template<'_> {
             return None;
         }
         let own = m.get("type").and_then(Node::as_str).unwrap_or("");
-        // A nested resource may give its type relative to its parent (`firewallRules`).
-        let full = if parent.is_empty() || own.contains('/') {
+        // A nested resource may give its type relative to its parent (`firewallRules`,
+        // `providers/diagnosticSettings`); a full type starts with a namespace (`Microsoft.Sql`).
+        let full = if parent.is_empty() || own.split('/').next().is_some_and(|ns| ns.contains('.'))
+        {
             own.to_string()
         } else {
             format!("{parent}/{own}")
@@ -208,6 +230,10 @@ impl Template<'_> {
         };
         let name_span = m.entry("name").map_or(r.span, |e| e.value.span);
         b.insert("_name".into(), name_span, Node::string(name, name_span));
+        // The expression that names it, for relating children written at top level.
+        if let Some(expr) = m.get("name").and_then(Node::as_str).and_then(expression) {
+            b.insert("_nameExpr".into(), name_span, Node::string(expr, name_span));
+        }
         Some(Node::new(Value::Map(b.finish(m.span())), r.span))
     }
 
@@ -540,6 +566,13 @@ impl Expr {
     }
 }
 
+/// The inside of an expression string `[…]` (not of a `[[…` literal).
+fn expression(s: &str) -> Option<String> {
+    let t = s.trim();
+    (t.starts_with('[') && t.ends_with(']') && !t.starts_with("[["))
+        .then(|| t[1..t.len() - 1].trim().to_string())
+}
+
 /// Parses the inside of `[…]`; `None` when it is not a well-formed expression.
 fn parse(text: &str) -> Option<Expr> {
     let mut p = Parser {
@@ -776,3 +809,6 @@ mod tests {
         assert!(parse("1 +").is_none());
     }
 }
+
+#[cfg(test)]
+mod twins;
