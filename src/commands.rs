@@ -34,16 +34,21 @@ pub fn load_rules(sel: &RuleSelection) -> (RuleSet, Vec<FileDiagnostic>) {
     }
     let mut set = RuleSet::load(sources);
     errors.append(&mut set.errors);
-    for sel_id in sel.only.iter().chain(&sel.skip) {
-        let known = catalog::find(sel_id).is_some() || set.get(sel_id).is_some();
-        if !known {
-            errors.push(FileDiagnostic::at_offset(
-                "--only/--skip",
-                "",
-                0,
-                0,
-                format!("'{sel_id}' is neither a loaded rule id nor an Annex A control id"),
-            ));
+    for (flag, ids) in [("--only", &sel.only), ("--skip", &sel.skip)] {
+        for sel_id in ids {
+            let known = catalog::find(sel_id).is_some() || set.get(sel_id).is_some();
+            if !known {
+                errors.push(FileDiagnostic::at_offset(
+                    flag,
+                    "",
+                    0,
+                    0,
+                    format!(
+                        "'{sel_id}' is neither a loaded rule id nor an Annex A control id{}",
+                        crate::suggest::hint(sel_id, set.known_ids())
+                    ),
+                ));
+            }
         }
     }
     let matches = |r: &Rule, pat: &str| {
@@ -84,7 +89,10 @@ pub fn rules(args: &RulesArgs) -> u8 {
                 }
                 Some(rule) => out.push_str(&show_rule(rule)),
                 None => {
-                    eprintln!("error: no rule '{id}' (see `isms-lint rules`)");
+                    eprintln!(
+                        "error: no rule '{id}'{} (see `isms-lint rules`)",
+                        crate::suggest::hint(id, set.known_ids())
+                    );
                     return 2;
                 }
             },
@@ -241,6 +249,16 @@ pub fn test(args: &TestArgs) -> u8 {
         (None, Some(dir)) => ruletest::fixtures_dir_for(dir),
         (None, None) => PathBuf::from("fixtures"),
     };
+    let mut unknown = 0;
+    for id in &args.only {
+        if set.get(id).is_none() {
+            unknown += 1;
+            eprintln!(
+                "error: --only '{id}' is not a loaded rule{}",
+                crate::suggest::hint(id, set.known_ids())
+            );
+        }
+    }
     let only = (!args.only.is_empty()).then_some(args.only.as_slice());
     let results = ruletest::run(&set, &fixtures, only);
     let mut failed = 0;
@@ -265,7 +283,7 @@ pub fn test(args: &TestArgs) -> u8 {
         expected,
         fixtures.display()
     );
-    if !errors.is_empty() {
+    if !errors.is_empty() || unknown > 0 {
         2
     } else {
         u8::from(failed > 0)

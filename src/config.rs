@@ -95,7 +95,9 @@ pub struct LoadedConfig {
     pub text: String,
 }
 
-/// Looks for the config file in `start` and its parents.
+/// Looks for the config file in `start` and its parents, up to the root of the git repository
+/// `start` is in (a directory holding `.git`): a config above the repository belongs to
+/// something else.
 pub fn find(start: &Path) -> Option<PathBuf> {
     let start = if start.is_file() {
         start.parent().unwrap_or(start).to_path_buf()
@@ -103,9 +105,15 @@ pub fn find(start: &Path) -> Option<PathBuf> {
         start.to_path_buf()
     };
     let abs = std::fs::canonicalize(&start).unwrap_or(start);
-    abs.ancestors()
-        .flat_map(|d| FILE_NAMES.iter().map(move |n| d.join(n)))
-        .find(|p| p.is_file())
+    for dir in abs.ancestors() {
+        if let Some(found) = FILE_NAMES.iter().map(|n| dir.join(n)).find(|p| p.is_file()) {
+            return Some(found);
+        }
+        if dir.join(".git").exists() {
+            return None;
+        }
+    }
+    None
 }
 
 /// Reads and checks a config file. Errors carry the file's line.
@@ -282,6 +290,37 @@ mod tests {
         if let Err(e) = parse("c.yaml", &s) {
             panic!("{e:?}");
         }
+    }
+
+    #[test]
+    fn the_search_stops_at_the_repository_root() {
+        let d = tempfile::tempdir().unwrap();
+        let outer = d.path();
+        std::fs::write(outer.join(".isms-lint.yaml"), "exclude: []\n").unwrap();
+        let repo = outer.join("repo");
+        std::fs::create_dir_all(repo.join(".git")).unwrap();
+        std::fs::create_dir_all(repo.join("deploy")).unwrap();
+        assert_eq!(
+            find(&repo.join("deploy")),
+            None,
+            "the config above .git is not used"
+        );
+        std::fs::write(repo.join(".isms-lint.yml"), "").unwrap();
+        let found = find(&repo.join("deploy")).unwrap();
+        assert!(
+            found.ends_with("repo/.isms-lint.yml"),
+            "{}",
+            found.display()
+        );
+        // outside any repository the search goes on to the top
+        let plain = outer.join("plain/sub");
+        std::fs::create_dir_all(&plain).unwrap();
+        assert!(find(&plain).unwrap().ends_with(".isms-lint.yaml"));
+        // a worktree or submodule has a .git file, not a directory
+        let wt = outer.join("wt");
+        std::fs::create_dir_all(&wt).unwrap();
+        std::fs::write(wt.join(".git"), "gitdir: elsewhere\n").unwrap();
+        assert_eq!(find(&wt), None);
     }
 
     #[test]

@@ -136,6 +136,9 @@ pub fn write_bundle(
         config_errors: &run.errors,
         show_suppressed: true,
         fail_on: None,
+        known: None,
+        config: None,
+        quiet: false,
     };
     let soa = soa::build(run, meta.clone());
     let contents = [

@@ -53,6 +53,9 @@ pub struct Run {
     pub config: LoadedConfig,
     /// Findings removed because the baseline knew them.
     pub baseline_known: usize,
+    /// The findings `--baseline` and `--new-since` removed, for reports of every finding
+    /// (`--also-all`).
+    pub known: Vec<crate::finding::Finding>,
     /// Findings removed because the merge-base already had them.
     pub preexisting: usize,
     /// The merge-base commit, with `--new-since`.
@@ -112,14 +115,32 @@ fn apply_rule_config(rules: &mut RuleSet, cfg: &LoadedConfig, errors: &mut Vec<F
         .unwrap_or_default();
     let c = &cfg.config;
     for id in c.disable.iter().chain(c.severity.keys()) {
-        if rules.get(id).is_none() && catalog::find(id).is_none() {
+        if !rules.is_known(id) && catalog::find(id).is_none() {
             let offset = cfg.text.find(id.as_str()).unwrap_or(0);
             errors.push(FileDiagnostic::at_offset(
                 &display,
                 &cfg.text,
                 offset,
                 id.len(),
-                format!("'{id}' is neither a loaded rule nor an Annex A control"),
+                format!(
+                    "'{id}' is neither a loaded rule nor an Annex A control{}",
+                    crate::suggest::hint(id, rules.known_ids())
+                ),
+            ));
+        }
+    }
+    for id in c.waivers.iter().filter_map(|w| w.rule.as_deref()) {
+        if !rules.is_known(id) {
+            let offset = cfg.text.find(id).unwrap_or(0);
+            errors.push(FileDiagnostic::at_offset(
+                &display,
+                &cfg.text,
+                offset,
+                id.len(),
+                format!(
+                    "the waiver names rule '{id}', which is not a loaded rule{}",
+                    crate::suggest::hint(id, rules.known_ids())
+                ),
             ));
         }
     }
@@ -182,9 +203,14 @@ pub fn run(opts: &RunOptions) -> Result<Run, String> {
         crate::finding::finalize(&mut result.findings);
     }
     let mut baseline_known = 0;
+    let mut known = Vec::new();
     if let Some(b) = &opts.baseline {
         match baseline::read(b) {
-            Ok(known) => baseline_known = baseline::subtract(&mut result.findings, &known),
+            Ok(fingerprints) => {
+                let removed = baseline::subtract(&mut result.findings, &fingerprints);
+                baseline_known = removed.len();
+                known.extend(removed);
+            }
             Err(e) => errors.push(usage_error("--baseline", e)),
         }
     }
@@ -215,12 +241,14 @@ pub fn run(opts: &RunOptions) -> Result<Run, String> {
             base_opts.paths = roots;
             base_opts.discover.display_root = Some(base.cwd());
             let base_result = scan::scan(&rules, &base_opts)?;
-            let known = base_result
+            let base_known = base_result
                 .findings
                 .iter()
                 .map(|f| f.fingerprint.clone())
                 .collect();
-            preexisting = baseline::subtract(&mut result.findings, &known);
+            let removed = baseline::subtract(&mut result.findings, &base_known);
+            preexisting = removed.len();
+            known.extend(removed);
         }
         base_commit = Some(base.commit.clone());
     }
@@ -230,7 +258,32 @@ pub fn run(opts: &RunOptions) -> Result<Run, String> {
         result,
         config,
         baseline_known,
+        known,
         preexisting,
         base_commit,
     })
+}
+
+impl Run {
+    /// The scan with the findings `--baseline` and `--new-since` removed put back, sorted, and the
+    /// fingerprints of those known findings (reports of every finding: `--also-all`).
+    pub fn with_known(&self) -> (ScanResult, std::collections::BTreeSet<String>) {
+        let r = &self.result;
+        let mut findings = r.findings.clone();
+        findings.extend(self.known.iter().cloned());
+        crate::finding::finalize(&mut findings);
+        let known = self.known.iter().map(|f| f.fingerprint.clone()).collect();
+        let all = ScanResult {
+            findings,
+            rule_errors: r.rule_errors.clone(),
+            notices: r.notices.clone(),
+            files_scanned: r.files_scanned,
+            documents_by_kind: r.documents_by_kind.clone(),
+            rule_evaluations: r.rule_evaluations.clone(),
+            unused_suppressions: r.unused_suppressions,
+            repository_level: r.repository_level.clone(),
+            ..ScanResult::default()
+        };
+        (all, known)
+    }
 }

@@ -84,6 +84,18 @@ pub struct ScanResult {
     pub timings: Timings,
     /// Per rule time, slowest first (only when the rule set is profiled).
     pub rule_profile: Vec<RuleProfile>,
+    /// Findings about a repository as a whole (no CODEOWNERS…), by fingerprint, with the display
+    /// path of the repository root: reports place them there (see `repo_scope`).
+    pub repository_level: BTreeMap<String, String>,
+}
+
+impl ScanResult {
+    /// The repository root a finding is about, when it is about a repository as a whole.
+    pub fn repository_root(&self, f: &Finding) -> Option<&str> {
+        self.repository_level
+            .get(&f.fingerprint)
+            .map(String::as_str)
+    }
 }
 
 #[derive(Default)]
@@ -169,7 +181,13 @@ pub fn scan(rules: &RuleSet, opts: &ScanOptions) -> Result<ScanResult, String> {
                     .filter_map(|f| std::fs::read_to_string(f).ok().map(|t| (f, t)))
                     .flat_map(|(f, t)| suppress::directives(f, &t))
                     .collect();
-                apply_directives(&mut r, &directives, opts);
+                apply_directives(&mut r, &directives, opts, rules);
+                let root_display = opts.discover.display(root);
+                out.repository_level.extend(crate::repo_scope::root_level(
+                    &repo,
+                    &root_display,
+                    &r.findings,
+                ));
                 merge(&mut out, &mut tally, r);
             }
         }
@@ -343,11 +361,16 @@ fn scan_module(
         .iter()
         .flat_map(|(path, text)| suppress::directives(path, text))
         .collect();
-    apply_directives(&mut r, &directives, opts);
+    apply_directives(&mut r, &directives, opts, rules);
     r
 }
 
-fn apply_directives(r: &mut FileResult, directives: &[suppress::Directive], opts: &ScanOptions) {
+fn apply_directives(
+    r: &mut FileResult,
+    directives: &[suppress::Directive],
+    opts: &ScanOptions,
+    rules: &RuleSet,
+) {
     if directives.is_empty() {
         return;
     }
@@ -357,6 +380,7 @@ fn apply_directives(r: &mut FileResult, directives: &[suppress::Directive], opts
         directives,
         today,
         opts.report_unused_suppressions,
+        rules,
     );
     r.findings.extend(applied.findings);
     r.unused_suppressions += applied.unused;
@@ -486,7 +510,7 @@ fn scan_file(rules: &RuleSet, c: &Candidate, opts: &ScanOptions) -> FileResult {
     r.evaluate = t.elapsed();
     if !c.display.ends_with(".json") {
         let directives = suppress::directives(&c.display, &text);
-        apply_directives(&mut r, &directives, opts);
+        apply_directives(&mut r, &directives, opts, rules);
     }
     r
 }

@@ -53,7 +53,10 @@ pub fn render(input: &ReportInput<'_>) -> String {
                 "| {} | {} | {} | {} |",
                 f.severity,
                 escape(&f.rule_id),
-                escape(&format!("{}:{}", f.path, f.start.line)),
+                match input.scan.repository_root(f) {
+                    Some(root) => format!("repository {}", escape(root)),
+                    None => escape(&format!("{}:{}", f.path, f.start.line)),
+                },
                 escape(&f.message)
             );
         }

@@ -317,7 +317,31 @@ fn location(path: &str, start: (u32, u32), end: (u32, u32)) -> Location {
         .build()
 }
 
-fn result(f: &Finding, rule_index: Option<i64>) -> SarifResult {
+/// The location of a finding about a repository as a whole: the root directory itself (a relative
+/// URI ending in `/`, `./` for the scan root), on its first line for GitHub's region rule.
+fn root_location(root: &str) -> Location {
+    let dir = if root == "." {
+        "./".to_string()
+    } else {
+        format!("{}/", uri(root.trim_end_matches('/')))
+    };
+    Location::builder()
+        .physical_location(
+            PhysicalLocation::builder()
+                .artifact_location(
+                    ArtifactLocation::builder()
+                        .uri(dir)
+                        .uri_base_id("%SRCROOT%")
+                        .build(),
+                )
+                .region(Region::builder().start_line(1).build())
+                .build(),
+        )
+        .message(message("the repository as a whole"))
+        .build()
+}
+
+fn result(f: &Finding, rule_index: Option<i64>, input: &ReportInput<'_>) -> SarifResult {
     let mut fps = BTreeMap::new();
     fps.insert(FINGERPRINT_KEY.to_string(), f.fingerprint.clone());
     let controls: Vec<String> = f.controls.iter().map(|c| annex(c)).collect();
@@ -345,11 +369,14 @@ fn result(f: &Finding, rule_index: Option<i64>) -> SarifResult {
         .rule_id(f.rule_id.clone())
         .level(level(f.severity))
         .message(message(format!("{} ({})", f.message, controls.join(", "))))
-        .locations(vec![location(
-            &f.path,
-            (f.start.line, f.start.col),
-            (f.end.line, f.end.col),
-        )])
+        .locations(vec![match input.scan.repository_root(f) {
+            Some(root) => root_location(root),
+            None => location(
+                &f.path,
+                (f.start.line, f.start.col),
+                (f.end.line, f.end.col),
+            ),
+        }])
         .partial_fingerprints(fps)
         .taxa(taxa)
         .properties(PropertyBag::builder().additional_properties(props).build());
@@ -357,6 +384,14 @@ fn result(f: &Finding, rule_index: Option<i64>) -> SarifResult {
         Some(i) => builder.rule_index(i).build(),
         None => builder.build(),
     };
+    if let Some(known) = input.known {
+        let state = if known.contains(&f.fingerprint) {
+            "unchanged"
+        } else {
+            "new"
+        };
+        r.baseline_state = Some(json!(state));
+    }
     if let Some(s) = &f.suppression {
         let mut p = BTreeMap::new();
         if let Some(o) = &s.owner {
@@ -430,7 +465,7 @@ pub fn write(input: &ReportInput<'_>, out: &mut dyn std::io::Write) -> std::io::
     let results: Vec<SarifResult> = all
         .iter()
         .take(MAX_RESULTS)
-        .map(|f| result(f, index.get(f.rule_id.as_str()).copied()))
+        .map(|f| result(f, index.get(f.rule_id.as_str()).copied(), input))
         .collect();
     for f in input
         .scan

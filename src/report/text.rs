@@ -15,6 +15,8 @@ use crate::rules::Severity;
 
 struct Shown<'a> {
     f: &'a Finding,
+    /// The repository root, for a finding about the repository as a whole (no source shown).
+    root: Option<&'a str>,
     label: String,
     help: String,
     src: Option<NamedSource<String>>,
@@ -30,7 +32,14 @@ impl fmt::Debug for Shown<'_> {
 
 impl fmt::Display for Shown<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "[{}] {}", self.f.severity, self.f.message)
+        match self.root {
+            Some(root) => write!(
+                f,
+                "[{}] {} (repository {root})",
+                self.f.severity, self.f.message
+            ),
+            None => write!(f, "[{}] {}", self.f.severity, self.f.message),
+        }
     }
 }
 
@@ -74,12 +83,20 @@ pub fn render(input: &ReportInput<'_>, color: bool) -> String {
     let mut out = String::new();
     let mut sources: HashMap<&str, Option<String>> = HashMap::new();
     for f in input.listed() {
-        let text = sources
-            .entry(f.path.as_str())
-            .or_insert_with(|| std::fs::read_to_string(&f.path).ok())
-            .clone();
+        let root = input.scan.repository_root(f);
+        let text = match root {
+            Some(_) => None,
+            None => sources
+                .entry(f.path.as_str())
+                .or_insert_with(|| std::fs::read_to_string(&f.path).ok())
+                .clone(),
+        };
         let controls: Vec<String> = f.controls.iter().map(|c| annex_with_title(c)).collect();
         let mut help = input.remediation(&f.rule_id);
+        if root.is_some() {
+            // no source line to label: the controls go with the help
+            help = format!("{}\n{help}", controls.join("; "));
+        }
         if let Some(s) = &f.suppression {
             let _ = write!(help, "\nsuppressed ({:?}): {}", s.kind, s.justification);
         }
@@ -98,6 +115,7 @@ pub fn render(input: &ReportInput<'_>, color: bool) -> String {
         };
         let shown = Shown {
             f,
+            root,
             label: controls.join("; "),
             help,
             src: text.map(|t| NamedSource::new(&f.path, t)),
@@ -105,11 +123,7 @@ pub fn render(input: &ReportInput<'_>, color: bool) -> String {
             len,
         };
         if handler.render_report(&mut out, &shown).is_err() {
-            let _ = writeln!(
-                out,
-                "{}:{}:{}: {}",
-                f.path, f.start.line, f.start.col, f.message
-            );
+            let _ = writeln!(out, "{}: {}", super::place(input, f), f.message);
         }
         out.push('\n');
     }
@@ -127,7 +141,9 @@ pub fn render(input: &ReportInput<'_>, color: bool) -> String {
     for n in &input.scan.notices {
         let _ = writeln!(out, "{:?}: {}: {}", n.level, n.path, n.message);
     }
-    summary(input, &mut out);
+    if !input.quiet {
+        summary(input, &mut out);
+    }
     out
 }
 

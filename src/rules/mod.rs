@@ -341,6 +341,9 @@ pub struct RuleSet {
     pub errors: Vec<FileDiagnostic>,
     /// Measure each rule's evaluation time (`--timings`); off by default.
     pub profile: bool,
+    /// Every rule id that loaded, including those `--only`, `--skip` or the config later left
+    /// out (suppressions and waivers may name them), sorted.
+    loaded_ids: Vec<String>,
 }
 
 impl RuleSet {
@@ -349,14 +352,33 @@ impl RuleSet {
         let (mut rules, mut errors) = load::compile_all(sources);
         rules.sort_by(|a, b| a.id.cmp(&b.id));
         errors.sort_by(|a, b| (&a.path, a.line, a.col).cmp(&(&b.path, b.line, b.col)));
+        let loaded_ids = rules.iter().map(|r| r.id.clone()).collect();
         let mut set = RuleSet {
             rules,
             by_kind: BTreeMap::new(),
             errors,
             profile: false,
+            loaded_ids,
         };
         set.reindex();
         set
+    }
+
+    /// Every rule id a user may name: the rules that loaded (whether or not they run) and the
+    /// built-in checks (`parse-error`, …).
+    pub fn known_ids(&self) -> impl Iterator<Item = &str> {
+        self.loaded_ids
+            .iter()
+            .map(String::as_str)
+            .chain(BUILTIN_CHECKS.iter().map(|c| c.id))
+    }
+
+    /// Whether `id` names a rule that loaded or a built-in check.
+    pub fn is_known(&self, id: &str) -> bool {
+        self.loaded_ids
+            .binary_search_by(|x| x.as_str().cmp(id))
+            .is_ok()
+            || BUILTIN_CHECKS.iter().any(|c| c.id == id)
     }
 
     /// Keeps only the rules for which `keep` is true.
