@@ -257,6 +257,12 @@ mod tests {
             .map(|c| relative(d, &c.path).to_string_lossy().into_owned())
             .collect();
         assert_eq!(names, [".github/workflows/ci.yml", "k8s/a.yaml"]);
+        // named files are matched by their display path (relative to the working directory,
+        // here `d`)
+        let opts = DiscoverOptions {
+            display_root: Some(d.to_path_buf()),
+            ..opts
+        };
         let (files, notices) = discover(&[d.join("vendor/v.yaml")], &opts).unwrap();
         assert!(files.is_empty(), "excludes apply to named files too");
         assert!(notices[0].message.contains("exclude"), "{notices:?}");

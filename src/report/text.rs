@@ -32,14 +32,7 @@ impl fmt::Debug for Shown<'_> {
 
 impl fmt::Display for Shown<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.root {
-            Some(root) => write!(
-                f,
-                "[{}] {} (repository {root})",
-                self.f.severity, self.f.message
-            ),
-            None => write!(f, "[{}] {}", self.f.severity, self.f.message),
-        }
+        write!(f, "[{}] {}", self.f.severity, self.f.message)
     }
 }
 
@@ -93,9 +86,9 @@ pub fn render(input: &ReportInput<'_>, color: bool) -> String {
         };
         let controls: Vec<String> = f.controls.iter().map(|c| annex_with_title(c)).collect();
         let mut help = input.remediation(&f.rule_id);
-        if root.is_some() {
-            // no source line to label: the controls go with the help
-            help = format!("{}\n{help}", controls.join("; "));
+        if let Some(root) = root {
+            // no source line to label: the place and the controls go with the help
+            help = format!("repository: {root}\n{}\n{help}", controls.join("; "));
         }
         if let Some(s) = &f.suppression {
             let _ = write!(help, "\nsuppressed ({:?}): {}", s.kind, s.justification);

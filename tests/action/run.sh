@@ -7,6 +7,7 @@
 #   bash tests/action/run.sh            (binary: $ISMS_LINT_BIN, else target/release or target/debug)
 #
 # Prints `N passed, N failed`; exits 1 if any check failed.
+# shellcheck disable=SC2016 # single-quoted checks and literal file names are meant verbatim
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
@@ -49,6 +50,15 @@ doc = json.load(open(sys.argv[1], encoding="utf-8"))
 assert doc["version"] == "2.1.0", doc.get("version")
 n = sum(len(run.get("results", [])) for run in doc["runs"])
 sys.exit(0 if n == int(sys.argv[2]) else 1)
+PY
+}
+
+baseline_states() { # baseline_states FILE "STATE…": the sorted baselineState values of the results
+  python3 - "$1" "$2" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1], encoding="utf-8"))
+states = sorted(r.get("baselineState", "-") for run in doc["runs"] for r in run.get("results", []))
+sys.exit(0 if " ".join(states) == sys.argv[2] else 1)
 PY
 }
 
@@ -185,7 +195,9 @@ check "old finding not reported (app)" lacks_text "$d/stdout" "container 'app'"
 check "exactly 1 annotation" test "$(grep -c '^::' "$d/stdout")" -eq 1
 check "--new-since <base sha> was passed" has_text "$d/stderr" "--new-since $base"
 check "summary notes the base commit" has_text "$d/summary" "Only findings new since \`$base\`"
-check "SARIF has 1 result" sarif_results "$d/runner-temp/isms-lint.sarif" 1
+check "SARIF keeps both findings (code scanning diffs them itself)" sarif_results "$d/runner-temp/isms-lint.sarif" 2
+check "SARIF marks the old one unchanged and the new one new" baseline_states "$d/runner-temp/isms-lint.sarif" "new unchanged"
+check "--also-all wrote the SARIF" has_text "$d/stderr" "--also-all sarif="
 
 # 9. same repository, new-since: none reports everything
 mkdir -p "$WORK/pr-none"
@@ -267,8 +279,17 @@ check "findings listed" test -s "$rows"
 check "the first rows are high (the path sorts last)" bash -c 'head -n 2 "$1" | grep -c "^| high |" | grep -qx 2' _ "$rows"
 check "medium rows come after every high row" bash -c 'awk -F"|" "{print \$2}" "$1" | tr -d " " | uniq | tr "\n" " " | grep -qx "high medium "' _ "$rows"
 check "the hostile file name is escaped" has_text "$d/summary" 'deploy\/z \<img src\=x onerror\=alert\(1\)\> \[x\]\(https\:evil\) \`code\` \|cell\|\.yaml\:'
-check "no raw HTML from the file name" lacks_text "$d/summary" "<img"
+check "no unescaped < from the file name" bash -c '! grep -qE "(^|[^\\])<img" "$1"' _ "$d/summary"
 check "no raw link from the file name" lacks_text "$d/summary" "[x](https"
+
+# 14. repository-level findings: file-less notices, the root in SARIF
+echo "-- repository-level findings"
+run_action repo-level "$ROOT" ISMS_PATHS=fixtures/repo-codeowners-missing/fail ISMS_ONLY=repo-codeowners-missing
+d="$WORK/repo-level"
+check "a file-less ::notice" has_regex "$d/stdout" "^::notice title=repo-codeowners-missing \[medium\] \(A\.8\.4 A\.5\.3 A\.8\.32\)::no CODEOWNERS file"
+check "no annotation on the README" lacks_text "$d/stdout" "README.md"
+check "SARIF locates it on the repository root" python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["runs"][0]["results"][0]; sys.exit(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] != "fixtures/repo-codeowners-missing/fail/")' "$d/runner-temp/isms-lint.sarif"
+check "the summary names the repository" has_text "$d/summary" "| medium | repo\-codeowners\-missing | repository fixtures\/repo\-codeowners\-missing\/fail |"
 
 echo
 echo "$passed passed, $failed failed"
