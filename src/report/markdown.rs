@@ -46,7 +46,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
         let mut listed: Vec<&Finding> =
             input.scan.findings.iter().filter(|f| f.is_open()).collect();
         // Most severe first; within a severity the report's own order (path, line, rule).
-        listed.sort_by(|a, b| b.severity.cmp(&a.severity));
+        listed.sort_by_key(|f| std::cmp::Reverse(f.severity));
         for f in listed.into_iter().take(TOP) {
             let _ = writeln!(
                 out,

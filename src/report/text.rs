@@ -15,8 +15,6 @@ use crate::rules::Severity;
 
 struct Shown<'a> {
     f: &'a Finding,
-    /// The repository root, for a finding about the repository as a whole (no source shown).
-    root: Option<&'a str>,
     label: String,
     help: String,
     src: Option<NamedSource<String>>,
@@ -108,7 +106,6 @@ pub fn render(input: &ReportInput<'_>, color: bool) -> String {
         };
         let shown = Shown {
             f,
-            root,
             label: controls.join("; "),
             help,
             src: text.map(|t| NamedSource::new(&f.path, t)),
