@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 
 use cel::common::ast::{EntryExpr, Expr, IdedExpr};
 use cel::common::types::{
-    CelBool, CelDouble, CelInt, CelList, CelNull, CelString, CelUInt, Kind as CelKind, DYN_TYPE,
+    CelBool, CelDouble, CelInt, CelNull, CelString, CelUInt, Kind as CelKind, DYN_TYPE,
 };
 use cel::common::value::{CowVal, Val};
 use cel::{extensions, Context, Env, ExecutionError};
@@ -50,6 +50,7 @@ pub const HELPERS: &[Helper] = &[
     Helper { name: "podSpecs", signature: "podSpecs(doc) -> list<map>", doc: "The pod spec of a Kubernetes workload (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob) as a list of zero or one map." },
     Helper { name: "containers", signature: "containers(doc) -> list<map>", doc: "Every container of a Kubernetes workload: containers, initContainers and ephemeralContainers." },
     Helper { name: "values", signature: "values(map) -> list", doc: "The values of a map, in source order (keeps their source locations)." },
+    Helper { name: "statements", signature: "statements(policy) -> list<map>", doc: "The statements of a JSON policy document (its `Statement`, a list or a single map); empty for anything else. Terraform `jsonencode(...)` policies and JSON heredocs are structures, so their statements keep their lines." },
     Helper { name: "jobs", signature: "jobs(doc) -> list<map>", doc: "The jobs of a GitHub workflow." },
     Helper { name: "steps", signature: "steps(doc) -> list<map>", doc: "Every step of every job of a GitHub workflow, or of a composite action." },
     Helper { name: "services", signature: "services(doc) -> list<map>", doc: "The services of a Compose file." },
@@ -64,6 +65,8 @@ pub const HELPERS: &[Helper] = &[
     Helper { name: "semverCompare", signature: "semverCompare(a, b) -> int", doc: "Compares two versions (leading `v` allowed): -1, 0 or 1." },
     Helper { name: "actionRef", signature: "actionRef(uses) -> map", doc: "Splits a workflow `uses:` value into `kind` (local, docker, remote), `owner`, `repo`, `path`, `ref` and `pinned` (ref is a full commit SHA)." },
     Helper { name: "isSecretName", signature: "isSecretName(name) -> bool", doc: "Whether a variable or key name suggests a secret (password, token, api key, private key…)." },
+    Helper { name: "isUnknown", signature: "isUnknown(value) -> bool", doc: "Whether the value is not known before deployment (an unresolved variable, `each.value`, a function call, `!ImportValue`…): such a value is not written literally in the file. Every other use of an unknown value makes the verdict unknown." },
+    Helper { name: "sourceText", signature: "sourceText(value) -> string", doc: "The value as written: the source text of a value not known before deployment (`var.token`, `nonsensitive(var.x)`, `!Ref Password`), or the value itself as text. Reading it never makes a verdict unknown: use it to judge how a value is written." },
     Helper { name: "looksLikeSecret", signature: "looksLikeSecret(value) -> bool", doc: "Whether a literal value looks like a credential (cloud keys, tokens, private keys)." },
 ];
 
@@ -85,7 +88,10 @@ fn build_env() -> Env {
     let two = || vec![DYN_TYPE, DYN_TYPE];
     let three = || vec![DYN_TYPE, DYN_TYPE, DYN_TYPE];
     let four = || vec![DYN_TYPE, DYN_TYPE, DYN_TYPE, DYN_TYPE];
-    let helpers: [(&str, Vec<_>, cel::common::functions::Function); 18] = [
+    let helpers: [(&str, Vec<_>, cel::common::functions::Function); 21] = [
+        ("sourceText", one(), source_text),
+        ("statements", one(), statements),
+        ("isUnknown", one(), is_unknown),
         ("referrers", four(), referrers),
         ("refsAt", three(), refs_at),
         ("podSpecs", one(), pod_specs),
@@ -109,6 +115,12 @@ fn build_env() -> Env {
         env.add_overload(name, &format!("{name}_isms"), args, f)
             .expect("helper names are unique");
     }
+    env.add_overload(STRICT, STRICT, one(), strict_value)
+        .expect("the strict guard registers once");
+    env.add_overload(STRICT_EQ, STRICT_EQ, two(), strict_eq)
+        .expect("the strict equality registers once");
+    env.add_overload(STRICT_NE, STRICT_NE, two(), strict_ne)
+        .expect("the strict inequality registers once");
     // `matches` with a per-thread cache of compiled expressions (the standard one compiles the
     // regular expression on every call, which dominated evaluation time).
     use cel::common::types::STRING_TYPE as S;
@@ -143,6 +155,127 @@ fn matches<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
             )),
         }
     })
+}
+
+/// The guard [`strict_form`] wraps around operands: it fails on an unresolved value.
+const STRICT: &str = "@isms_strict";
+
+/// `==` in strict reading (see [`crate::doc::reads::strict_equals`]).
+const STRICT_EQ: &str = "@isms_eq";
+/// `!=` in strict reading.
+const STRICT_NE: &str = "@isms_ne";
+
+fn strict_compare<'b, 'v>(args: &Args<'b, 'v>, equal: bool) -> Ret<'b, 'v> {
+    let [a, b] = args.as_slice() else {
+        return Err(ExecutionError::function_error(STRICT_EQ, "two arguments"));
+    };
+    match crate::doc::reads::strict_equals(a.as_ref(), b.as_ref()) {
+        Some(same) => bool_ret(same == equal),
+        None => Err(crate::doc::reads::error()),
+    }
+}
+
+fn strict_eq<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
+    strict_compare(&args, true)
+}
+
+fn strict_ne<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
+    strict_compare(&args, false)
+}
+
+fn strict_value<'b, 'v>(mut args: Args<'b, 'v>) -> Ret<'b, 'v> {
+    match args.pop() {
+        Some(v) if !crate::doc::reads::is_unresolved(v.as_ref()) => Ok(v),
+        Some(_) => Err(crate::doc::reads::error()),
+        None => Err(ExecutionError::function_error(STRICT, "missing argument")),
+    }
+}
+
+/// The expression as it runs in strict reading: `==` and `!=` become comparisons that fail on
+/// an unresolved value (unless a reference is compared with `null` or `""`), and the operands
+/// of `in` and `type()` are guarded so that an unresolved value makes them fail instead of
+/// comparing unequal (every other operation already fails on it). The result then depends on an unknown value
+/// exactly when evaluating it fails, except where `&&`, `||`, `all()` or `exists()` decide
+/// without it.
+pub fn strict_form(e: &IdedExpr) -> IdedExpr {
+    use cel::common::ast::operators;
+    let guard = |x: &IdedExpr| IdedExpr {
+        id: x.id,
+        expr: Expr::Call(cel::common::ast::CallExpr {
+            func_name: STRICT.to_string(),
+            target: None,
+            args: vec![strict_form(x)],
+        }),
+    };
+    let expr = match &e.expr {
+        Expr::Call(call) => {
+            let name = call.func_name.as_str();
+            let renamed = match (name, call.target.is_some(), call.args.len()) {
+                (operators::EQUALS, false, 2) => STRICT_EQ,
+                (operators::NOT_EQUALS, false, 2) => STRICT_NE,
+                _ => name,
+            };
+            let guarded: &[usize] = match (name, call.target.is_some(), call.args.len()) {
+                (operators::IN, false, 2) => &[0],
+                ("type", false, 1) => &[0],
+                _ => &[],
+            };
+            let args = call
+                .args
+                .iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    if guarded.contains(&i) {
+                        guard(a)
+                    } else {
+                        strict_form(a)
+                    }
+                })
+                .collect();
+            Expr::Call(cel::common::ast::CallExpr {
+                func_name: renamed.to_string(),
+                target: call.target.as_ref().map(|t| Box::new(strict_form(t))),
+                args,
+            })
+        }
+        Expr::Comprehension(c) => {
+            let mut c = (**c).clone();
+            for part in [
+                &mut c.iter_range,
+                &mut c.accu_init,
+                &mut c.loop_cond,
+                &mut c.loop_step,
+                &mut c.result,
+            ] {
+                *part = strict_form(part);
+            }
+            Expr::Comprehension(Box::new(c))
+        }
+        Expr::List(l) => {
+            let mut l = l.clone();
+            for x in &mut l.elements {
+                *x = strict_form(x);
+            }
+            Expr::List(l)
+        }
+        Expr::Map(m) => {
+            let mut m = m.clone();
+            for entry in &mut m.entries {
+                if let EntryExpr::MapEntry(me) = &mut entry.expr {
+                    me.key = strict_form(&me.key);
+                    me.value = strict_form(&me.value);
+                }
+            }
+            Expr::Map(m)
+        }
+        Expr::Select(sel) => {
+            let mut sel = sel.clone();
+            *sel.operand = strict_form(&sel.operand);
+            Expr::Select(sel)
+        }
+        other => other.clone(),
+    };
+    IdedExpr { id: e.id, expr }
 }
 
 /// A root context over the shared environment; evaluations open child scopes on it.
@@ -331,6 +464,8 @@ pub fn to_json(v: &dyn Val) -> serde_json::Value {
 type Args<'b, 'v> = Vec<CowVal<'b, 'v>>;
 type Ret<'b, 'v> = Result<CowVal<'b, 'v>, ExecutionError>;
 
+/// The map argument `i` (`None` when it is something else); an unresolved argument makes the
+/// helper fail, so its result is unknown rather than empty.
 fn arg_map<'a>(
     args: &'a [CowVal<'_, '_>],
     i: usize,
@@ -339,6 +474,9 @@ fn arg_map<'a>(
     let v = args
         .get(i)
         .ok_or_else(|| ExecutionError::function_error(f, "missing argument"))?;
+    if crate::doc::reads::is_unresolved(v.as_ref()) {
+        return Err(crate::doc::reads::error());
+    }
     Ok(v.downcast_ref::<MapNode>())
 }
 
@@ -356,9 +494,10 @@ fn arg_str<'a>(args: &'a [CowVal<'_, '_>], i: usize, f: &str) -> Result<&'a str,
         })
 }
 
+/// A list of document nodes, as a document list: its items keep their spans and stay what they
+/// are (an unknown value is still read as one).
 fn list_of<'b, 'v>(nodes: Vec<Node>) -> Ret<'b, 'v> {
-    let items: Vec<Box<dyn Val + 'v>> = nodes.iter().map(|n| n.as_val().clone_as_boxed()).collect();
-    Ok(CowVal::owned(CelList::from(items)))
+    Ok(CowVal::owned(ListNode::new(nodes, Span::default())))
 }
 
 fn bool_ret<'b, 'v>(b: bool) -> Ret<'b, 'v> {
@@ -427,6 +566,24 @@ fn values<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
     )
 }
 
+fn statements<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
+    let policy = arg_map(&args, 0, "statements")?;
+    let found = match policy.and_then(|p| p.get("Statement")) {
+        Some(Node {
+            value: Value::List(l),
+            ..
+        }) => l
+            .items()
+            .iter()
+            .filter(|n| n.as_map().is_some())
+            .cloned()
+            .collect(),
+        Some(n) if n.as_map().is_some() => vec![n.clone()],
+        _ => Vec::new(),
+    };
+    list_of(found)
+}
+
 fn jobs<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
     let doc = arg_map(&args, 0, "jobs")?;
     let jobs = map_values(doc.and_then(|d| d.get("jobs")));
@@ -464,7 +621,8 @@ fn services<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
 /// Terraform resources of a type (`*` for all) in a module or plan document.
 fn text_of(n: &Node) -> Option<&str> {
     match &n.value {
-        Value::Str(s) | Value::Unknown(s) => Some(s.inner()),
+        Value::Str(s) => Some(s.inner()),
+        Value::Unknown(u) => Some(u.text()),
         _ => None,
     }
 }
@@ -853,6 +1011,30 @@ pub fn secret_name(name: &str) -> bool {
 
 fn is_secret_name<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
     bool_ret(secret_name(arg_str(&args, 0, "isSecretName")?))
+}
+
+/// `isUnknown(x)`: true for the unresolved value strict reading gives an unknown. (In the first,
+/// lenient reading an unknown reads as its source text and this is false; any evaluation that
+/// read an unknown is repeated strictly, and only that result counts.)
+fn is_unknown<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
+    let v = args
+        .first()
+        .ok_or_else(|| ExecutionError::function_error("isUnknown", "missing argument"))?;
+    bool_ret(crate::doc::reads::is_unresolved(v.as_ref()))
+}
+
+/// `sourceText(x)`: the source text of an unresolved value, a string itself, else its display.
+fn source_text<'b, 'v>(mut args: Args<'b, 'v>) -> Ret<'b, 'v> {
+    let v = args
+        .pop()
+        .ok_or_else(|| ExecutionError::function_error("sourceText", "missing argument"))?;
+    if let Some(text) = crate::doc::reads::unresolved_text(v.as_ref()) {
+        return Ok(CowVal::owned(CelString::from(text.to_string())));
+    }
+    if v.downcast_ref::<CelString>().is_some() {
+        return Ok(v);
+    }
+    Ok(CowVal::owned(CelString::from(display(v.as_ref()))))
 }
 
 /// Whether a literal value looks like a credential.

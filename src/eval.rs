@@ -4,14 +4,15 @@
 use std::collections::HashMap;
 
 use cel::common::types::{CelBool, CelString};
-use cel::common::value::{CowVal, Val};
+use cel::common::value::Val;
 use cel::{Context, ExecutionError, Value as CelValue};
 
 use crate::cel_env;
-use crate::doc::{tree, Document, ListNode, MapBuilder, MapNode, Node, NodeId, Span, Value};
+use crate::doc::reads::{self, Touched};
+use crate::doc::{ChoiceNode, Document, ListNode, MapBuilder, MapNode, Node, NodeId, Span, Value};
 use crate::finding::{fingerprint, Finding};
 use crate::rules::gate::Facts;
-use crate::rules::{Expr, Rule, RuleSet, Selection, Severity, TemplatePart};
+use crate::rules::{Expr, Rule, RuleSet, Severity, TemplatePart};
 
 /// A rule that failed to evaluate on a document: reported, never taken as a pass.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -26,6 +27,47 @@ pub struct RuleRunError {
     pub message: String,
 }
 
+/// What one rule judged on one or more documents: the three-valued verdicts it gave.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Judged {
+    /// Documents of the rule's kinds it was evaluated on (also when nothing was in scope).
+    pub documents: usize,
+    /// Elements it judged: `passed + failed + unknown`.
+    pub elements: usize,
+    /// Elements that comply.
+    pub passed: usize,
+    /// Elements that do not comply (on at least one branch of a condition).
+    pub failed: usize,
+    /// Elements whose verdict depends on a value not known before deployment.
+    pub unknown: usize,
+}
+
+impl Judged {
+    /// Adds another count to this one.
+    pub fn add(&mut self, other: &Judged) {
+        self.documents += other.documents;
+        self.elements += other.elements;
+        self.passed += other.passed;
+        self.failed += other.failed;
+        self.unknown += other.unknown;
+    }
+
+    fn pass(&mut self) {
+        self.elements += 1;
+        self.passed += 1;
+    }
+
+    fn fail(&mut self) {
+        self.elements += 1;
+        self.failed += 1;
+    }
+
+    fn unknown(&mut self) {
+        self.elements += 1;
+        self.unknown += 1;
+    }
+}
+
 /// What evaluating one document produced.
 #[derive(Debug, Default)]
 pub struct Outcome {
@@ -33,8 +75,8 @@ pub struct Outcome {
     pub findings: Vec<Finding>,
     /// Rules that could not be evaluated.
     pub errors: Vec<RuleRunError>,
-    /// Indices (into the rule set) of the rules that judged the document.
-    pub evaluated: Vec<usize>,
+    /// The rules evaluated on the document (indices into the rule set), with what each judged.
+    pub evaluated: Vec<(usize, Judged)>,
     /// How many of them were settled by their gate alone (nothing to judge, no CEL run).
     pub gated: usize,
     /// With `RuleSet::profile`: per rule run, its index, time and number of elements judged.
@@ -81,33 +123,45 @@ pub fn evaluate(rules: &RuleSet, doc: &Document, path: &str, repo: Option<&MapNo
     let facts = Facts::of(doc.root.as_map());
     // Rules that select with the same expression share its result (it sees only `doc`,
     // `file` and `repo`, the same for every rule).
-    let mut selections: HashMap<&str, Vec<Box<dyn Val>>> = HashMap::new();
+    let mut selections: HashMap<&str, Selected> = HashMap::new();
     for (i, rule) in rules.indexed_for_kind(doc.kind) {
         if !rule.applies_to(doc.kind, path) {
             continue;
         }
-        out.evaluated.push(i);
+        let mut judged = Judged {
+            documents: 1,
+            ..Judged::default()
+        };
         if facts
             .as_ref()
             .is_some_and(|f| !rule.selection().gate.admits(f))
         {
             out.gated += 1;
+            out.evaluated.push((i, judged));
             continue;
         }
         let started = rules.profile.then(std::time::Instant::now);
-        let judged = match select(rule, doc, path, &scope, &mut selections) {
-            Ok(elements) => {
-                judge(&mut index, rule, doc, path, elements, &scope, &mut out);
-                elements.len()
+        match select(rule, doc, path, &scope, &mut selections) {
+            Ok(selected) => {
+                if let Some(touched) = &selected.unknown {
+                    judged.unknown();
+                    out.findings
+                        .push(unknown_scope_finding(rule, doc, path, touched));
+                }
+                let ctx = Judging {
+                    rule,
+                    doc,
+                    path,
+                    scope: &scope,
+                };
+                ctx.judge(&mut index, &selected.elements, &mut out, &mut judged);
             }
-            Err(e) => {
-                out.errors.push(e);
-                0
-            }
-        };
-        if let Some(started) = started {
-            out.profile.push((i, started.elapsed(), judged));
+            Err(e) => out.errors.push(e),
         }
+        if let Some(started) = started {
+            out.profile.push((i, started.elapsed(), judged.elements));
+        }
+        out.evaluated.push((i, judged));
     }
     out
 }
@@ -125,100 +179,420 @@ fn run_error(rule: &Rule, doc: &Document, path: &str, span: Span, message: Strin
     }
 }
 
+/// What an expression gave, as far as the input can tell before deployment.
+enum Three<T> {
+    /// A value that does not depend on anything unknown.
+    Known(T),
+    /// The value depends on this unknown.
+    Unknown(Touched),
+    /// Evaluation failed for another reason (a rule bug).
+    Error(String),
+}
+
+/// Forced branches of conditional nodes, with the nodes (for messages).
+type Forced = Vec<(ChoiceNode, usize)>;
+
+/// Evaluates `expr` with the conditional nodes of `forced` on their branch: leniently first,
+/// and, when that read an unknown value, again in strict reading, where the unknown fails every
+/// operation that it decides. Returns the conditional nodes it met that were not forced.
+fn evaluate_expr<T>(
+    expr: &Expr,
+    ctx: &Context<'_, 'static>,
+    forced: &Forced,
+    convert: impl Fn(&(dyn Val + 'static)) -> Result<T, String>,
+) -> (Three<T>, Vec<ChoiceNode>) {
+    let ids: Vec<(reads::ChoiceId, usize)> = forced.iter().map(|(c, b)| (c.id(), *b)).collect();
+    reads::begin(false, &ids);
+    let lenient = CelValue::resolve_val(expr.program.expression(), ctx)
+        .map_err(|e| describe(&e))
+        .and_then(|v| convert(v.as_ref()));
+    let first = reads::finish();
+    let mut met = first.choices;
+    let Some(touched) = first.unknown else {
+        return match lenient {
+            Ok(v) => (Three::Known(v), met),
+            Err(e) => (Three::Error(e), met),
+        };
+    };
+    reads::begin(true, &ids);
+    let strict = CelValue::resolve_val(expr.strict(), ctx)
+        .map_err(|e| describe(&e))
+        .and_then(|v| convert(v.as_ref()));
+    let second = reads::finish();
+    for c in second.choices {
+        if !met.iter().any(|m| m.id() == c.id()) {
+            met.push(c);
+        }
+    }
+    let three = match strict {
+        Ok(v) => Three::Known(v),
+        Err(_) if second.unresolved => Three::Unknown(second.unknown.unwrap_or(touched)),
+        Err(e) => Three::Error(e),
+    };
+    (three, met)
+}
+
+/// Most branch combinations of conditional nodes judged for one element.
+const MAX_PATHS: usize = 64;
+
+/// One combination of branches and what it gave.
+struct Path<T> {
+    /// The branch taken by every conditional node met.
+    branches: Forced,
+    /// The result.
+    result: T,
+}
+
+/// Runs `eval` on every combination of branches of the conditional nodes it meets (each
+/// combination once: a run that meets a new node also schedules the runs where it takes its
+/// other branch). `None` when there are more than [`MAX_PATHS`] combinations.
+fn explore<T>(mut eval: impl FnMut(&Forced) -> (T, Vec<ChoiceNode>)) -> Option<Vec<Path<T>>> {
+    let mut done = Vec::new();
+    let mut pending: Vec<Forced> = vec![Vec::new()];
+    while let Some(forced) = pending.pop() {
+        if done.len() == MAX_PATHS {
+            return None;
+        }
+        let (result, met) = eval(&forced);
+        for (i, choice) in met.iter().enumerate() {
+            let mut other = forced.clone();
+            other.extend(met[..i].iter().map(|c| (c.clone(), 0)));
+            other.push((choice.clone(), 1));
+            pending.push(other);
+        }
+        let mut branches = forced;
+        branches.extend(met.into_iter().map(|c| (c, 0)));
+        done.push(Path { branches, result });
+    }
+    Some(done)
+}
+
+/// The elements a rule judges, and whether choosing them depended on an unknown value.
+struct Selected {
+    elements: Vec<Box<dyn Val>>,
+    unknown: Option<Touched>,
+}
+
 /// The elements `rule` judges: its `select` result (computed once per expression and
-/// document), or the document itself.
+/// document, on every branch of the conditions it meets), or the document itself.
 fn select<'r, 'm>(
     rule: &'r Rule,
     doc: &Document,
     path: &str,
     scope: &Context<'_, 'static>,
-    selections: &'m mut HashMap<&'r str, Vec<Box<dyn Val>>>,
-) -> Result<&'m [Box<dyn Val>], RuleRunError> {
+    selections: &'m mut HashMap<&'r str, Selected>,
+) -> Result<&'m Selected, RuleRunError> {
     let Some(expr) = &rule.selection().select else {
-        let whole = selections
-            .entry("")
-            .or_insert_with(|| vec![doc.root.as_val().clone_as_boxed()]);
+        let whole = selections.entry("").or_insert_with(|| Selected {
+            elements: vec![doc.root.as_val().clone_as_boxed()],
+            unknown: None,
+        });
         return Ok(whole);
     };
     if !selections.contains_key(expr.source.as_str()) {
-        let list = match CelValue::resolve_val(expr.program.expression(), scope) {
-            Err(e) => {
-                let message = format!("select: {}", describe(&e));
-                return Err(run_error(rule, doc, path, doc.root.span, message));
-            }
-            Ok(v) => elements_of(&v).ok_or_else(|| {
-                let message = format!("select must give a list, got {}", v.get_type().name());
-                run_error(rule, doc, path, doc.root.span, message)
-            })?,
+        let as_elements = |v: &(dyn Val + 'static)| {
+            elements_of(v)
+                .ok_or_else(|| format!("select must give a list, got {}", v.get_type().name()))
         };
-        selections.insert(expr.source.as_str(), list);
+        let paths = explore(|forced| evaluate_expr(expr, scope, forced, as_elements));
+        let mut selected = Selected {
+            elements: Vec::new(),
+            unknown: None,
+        };
+        let Some(paths) = paths else {
+            let message = format!("select: more than {MAX_PATHS} combinations of conditions");
+            return Err(run_error(rule, doc, path, doc.root.span, message));
+        };
+        let mut seen: Vec<NodeId> = Vec::new();
+        for p in paths {
+            match p.result {
+                Three::Known(elements) => {
+                    for e in elements {
+                        match id_of(e.as_ref()) {
+                            Some(id) if seen.contains(&id) => {}
+                            Some(id) => {
+                                seen.push(id);
+                                selected.elements.push(e);
+                            }
+                            None => selected.elements.push(e),
+                        }
+                    }
+                }
+                Three::Unknown(t) => {
+                    selected.unknown.get_or_insert(t);
+                    // Judge what the lenient reading selects; the unknown is reported apart.
+                    for e in lenient_elements(expr, scope, &p.branches) {
+                        match id_of(e.as_ref()) {
+                            Some(id) if seen.contains(&id) => {}
+                            Some(id) => {
+                                seen.push(id);
+                                selected.elements.push(e);
+                            }
+                            None => selected.elements.push(e),
+                        }
+                    }
+                }
+                Three::Error(e) => {
+                    let message = if e.starts_with("select must") {
+                        e
+                    } else {
+                        format!("select: {e}")
+                    };
+                    return Err(run_error(rule, doc, path, doc.root.span, message));
+                }
+            }
+        }
+        selections.insert(expr.source.as_str(), selected);
     }
     Ok(&selections[expr.source.as_str()])
 }
 
-/// Judges each element with `when` and `assert`, recording findings and errors.
-fn judge<'a>(
-    index: &mut Option<Placements<'a>>,
-    rule: &Rule,
-    doc: &'a Document,
-    path: &str,
-    elements: &[Box<dyn Val>],
+/// The elements `expr` selects when unknown values read as their source text.
+fn lenient_elements(
+    expr: &Expr,
     scope: &Context<'_, 'static>,
-    out: &mut Outcome,
-) {
-    if elements.is_empty() {
-        return; // nothing to judge: built-in rules need not even compile their `assert`
-    }
-    let run_error = |span: Span, e: String| run_error(rule, doc, path, span, e);
-    let Selection { when, .. } = rule.selection();
-    let verdict = rule.verdict();
-    for element in elements {
-        let element_span = span_of(element.as_ref()).unwrap_or(doc.root.span);
-        let mut es = scope.new_inner_scope();
-        es.add_variable_as_val("item", element.clone_as_boxed());
-        // The element's key costs a document index; most checks never read it.
-        if verdict.uses_key {
-            bind_key(&mut es, index, doc, element.as_ref());
+    branches: &Forced,
+) -> Vec<Box<dyn Val>> {
+    let ids: Vec<(reads::ChoiceId, usize)> = branches.iter().map(|(c, b)| (c.id(), *b)).collect();
+    reads::begin(false, &ids);
+    let elements = CelValue::resolve_val(expr.program.expression(), scope)
+        .ok()
+        .and_then(|v| elements_of(v.as_ref()))
+        .unwrap_or_default();
+    reads::finish();
+    elements
+}
+
+/// The verdict on one element under one combination of branches.
+enum Verdict {
+    /// `when` is false: the element is not in scope.
+    Skip,
+    /// `assert` is true.
+    Pass,
+    /// `assert` is false.
+    Fail,
+    /// `when` or `assert` depends on a value not known before deployment.
+    Unknown(Touched),
+    /// `when` or `assert` could not be evaluated.
+    Error(String),
+}
+
+fn as_bool(v: &(dyn Val + 'static)) -> Result<bool, String> {
+    v.downcast_ref::<CelBool>()
+        .map(|b| **b)
+        .ok_or_else(|| format!("gave {}, not a bool", v.get_type().name()))
+}
+
+/// One rule judging the elements of one document.
+struct Judging<'a, 's> {
+    rule: &'a Rule,
+    doc: &'a Document,
+    path: &'a str,
+    scope: &'a Context<'s, 'static>,
+}
+
+impl<'a> Judging<'a, '_> {
+    /// Judges each element with `when` and `assert` on every branch of the conditions they
+    /// meet, recording findings, errors and counts.
+    fn judge(
+        &self,
+        index: &mut Option<Placements<'a>>,
+        elements: &[Box<dyn Val>],
+        out: &mut Outcome,
+        judged: &mut Judged,
+    ) {
+        if elements.is_empty() {
+            return; // nothing to judge: built-in rules need not even compile their `assert`
         }
-        if let Some(when) = when {
-            match truth(when, &es) {
-                Ok(true) => {}
-                Ok(false) => continue,
-                Err(e) => {
-                    out.errors
-                        .push(run_error(element_span, format!("when: {e}")));
-                    continue;
+        let (rule, doc, path) = (self.rule, self.doc, self.path);
+        let when = rule.selection().when.as_ref();
+        let verdict = rule.verdict();
+        for element in elements {
+            let element_span = span_of(element.as_ref()).unwrap_or(doc.root.span);
+            let mut es = self.scope.new_inner_scope();
+            es.add_variable_as_val("item", element.clone_as_boxed());
+            // The element's key costs a document index; most checks never read it.
+            if verdict.uses_key {
+                bind_key(&mut es, index, doc, element.as_ref());
+            }
+            let paths = explore(|forced| {
+                let mut met = Vec::new();
+                let admitted = match when {
+                    None => Three::Known(true),
+                    Some(w) => {
+                        let (t, m) = evaluate_expr(w, &es, forced, as_bool);
+                        met = m;
+                        t
+                    }
+                };
+                let v = match admitted {
+                    Three::Known(false) => Verdict::Skip,
+                    Three::Unknown(t) => Verdict::Unknown(t),
+                    Three::Error(e) => Verdict::Error(format!("when: {e}")),
+                    Three::Known(true) => {
+                        let (t, m) = evaluate_expr(&verdict.assert, &es, forced, as_bool);
+                        for c in m {
+                            if !met.iter().any(|x| x.id() == c.id()) {
+                                met.push(c);
+                            }
+                        }
+                        match t {
+                            Three::Known(true) => Verdict::Pass,
+                            Three::Known(false) => Verdict::Fail,
+                            Three::Unknown(t) => Verdict::Unknown(t),
+                            Three::Error(e) => Verdict::Error(format!("assert: {e}")),
+                        }
+                    }
+                };
+                (v, met)
+            });
+            let Some(paths) = paths else {
+                let message = format!("more than {MAX_PATHS} combinations of conditions");
+                out.errors
+                    .push(run_error(rule, doc, path, element_span, message));
+                continue;
+            };
+            let failing = paths.iter().find(|p| matches!(p.result, Verdict::Fail));
+            if let Some(p) = failing {
+                judged.fail();
+                let everywhere = paths.iter().all(|q| matches!(q.result, Verdict::Fail));
+                let mut f = self.finding(index, element.as_ref(), &es, &p.branches, out);
+                if !everywhere {
+                    f.message = format!("{} (may apply: {})", f.message, conditions(&p.branches));
                 }
+                out.findings.push(f);
+                continue;
+            }
+            if let Some(e) = paths.iter().find_map(|p| match &p.result {
+                Verdict::Error(e) => Some(e),
+                _ => None,
+            }) {
+                out.errors
+                    .push(run_error(rule, doc, path, element_span, e.clone()));
+                continue;
+            }
+            if let Some(t) = paths.iter().find_map(|p| match &p.result {
+                Verdict::Unknown(t) => Some(t),
+                _ => None,
+            }) {
+                judged.unknown();
+                let f = self.unknown_finding(index, element.as_ref(), &es, t, out);
+                out.findings.push(f);
+                continue;
+            }
+            if paths.iter().any(|p| matches!(p.result, Verdict::Pass)) {
+                judged.pass();
             }
         }
-        tree::reset_unknown_read();
-        let judged = truth(&verdict.assert, &es);
-        let unknown = tree::unknown_read();
-        match (judged, unknown) {
-            (Ok(true), _) => {}
-            (Ok(false), None) => {
-                let finding = build_finding(index, rule, doc, path, element.as_ref(), &es, out);
-                out.findings.push(finding);
-            }
-            // The check read a value only known at deployment: say so instead of guessing.
-            (Ok(false) | Err(_), Some(expr)) => {
-                let mut finding = build_finding(index, rule, doc, path, element.as_ref(), &es, out);
-                finding.severity = Severity::Info;
-                finding.message = format!(
-                    "cannot be judged before deployment: depends on `{expr}` ({})",
-                    finding.message
-                );
-                out.findings.push(finding);
-            }
-            (Err(e), None) => out
-                .errors
-                .push(run_error(element_span, format!("assert: {e}"))),
-        }
+    }
+
+    fn finding(
+        &self,
+        index: &mut Option<Placements<'a>>,
+        element: &dyn Val,
+        es: &Context<'_, 'static>,
+        branches: &Forced,
+        out: &mut Outcome,
+    ) -> Finding {
+        build_finding(
+            index, self.rule, self.doc, self.path, element, es, branches, out,
+        )
+    }
+
+    /// The `info` finding for an element whose verdict depends on an unknown value: at the
+    /// unknown value when its place is known, saying what it is.
+    fn unknown_finding(
+        &self,
+        index: &mut Option<Placements<'a>>,
+        element: &dyn Val,
+        es: &Context<'_, 'static>,
+        touched: &Touched,
+        out: &mut Outcome,
+    ) -> Finding {
+        let mut f = self.finding(index, element, es, &Vec::new(), out);
+        f.severity = Severity::Info;
+        f.unknown = true;
+        f.message = format!(
+            "cannot be judged before deployment: depends on `{}`, which is not known until then ({})",
+            one_line(&touched.text),
+            f.message
+        );
+        relocate_unknown(&mut f, self.doc, self.path, touched);
+        f
     }
 }
 
+/// `IsProd is false and var.public is true`, for a finding that holds on some branches only.
+fn conditions(branches: &Forced) -> String {
+    branches
+        .iter()
+        .map(|(c, b)| {
+            let value = if *b == 0 { "true" } else { "false" };
+            format!("when `{}` is {value}", one_line(c.condition()))
+        })
+        .collect::<Vec<_>>()
+        .join(" and ")
+}
+
+/// A source text shortened to one line of reasonable length, for messages.
+fn one_line(text: &str) -> String {
+    let folded = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if folded.chars().count() > 80 {
+        let cut: String = folded.chars().take(77).collect();
+        format!("{cut}…")
+    } else {
+        folded
+    }
+}
+
+/// Points an unknown's finding at the unknown value itself, and gives it a fingerprint of its
+/// own (an unknown that later fails must not be hidden by a baseline of the unknown).
+fn relocate_unknown(f: &mut Finding, doc: &Document, path: &str, touched: &Touched) {
+    if touched.span.start.line > 0 {
+        f.path = doc
+            .files
+            .get(touched.span.file as usize)
+            .map_or(path, String::as_str)
+            .to_string();
+        f.start = touched.span.start;
+        f.end = touched.span.end;
+    }
+    f.logical_path.push_str("#unknown");
+    f.fingerprint = fingerprint(&f.rule_id, &f.path, &f.logical_path);
+}
+
+/// The `info` finding for a rule whose choice of elements depends on an unknown value.
+fn unknown_scope_finding(rule: &Rule, doc: &Document, path: &str, touched: &Touched) -> Finding {
+    let mut f = Finding {
+        rule_id: rule.id.clone(),
+        severity: Severity::Info,
+        controls: rule.control_ids.clone(),
+        message: format!(
+            "cannot be judged before deployment: what '{}' checks here depends on `{}`, which is not known until then",
+            rule.title,
+            one_line(&touched.text)
+        ),
+        fingerprint: String::new(),
+        path: path.to_string(),
+        start: doc.root.span.start,
+        end: doc.root.span.end,
+        logical_path: [doc.name.as_str(), "select"]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join("/"),
+        element_line: doc.root.span.start.line,
+        unknown: true,
+        suppression: None,
+    };
+    relocate_unknown(&mut f, doc, path, touched);
+    f.element_line = f.start.line;
+    f
+}
+
 /// The elements a `select` result stands for: a list's items, or a single map; null is none.
-fn elements_of(v: &CowVal<'_, 'static>) -> Option<Vec<Box<dyn Val>>> {
+fn elements_of(v: &(dyn Val + 'static)) -> Option<Vec<Box<dyn Val>>> {
     use cel::common::types::Kind as K;
     match v.get_type().kind() {
         K::List => {
@@ -231,6 +605,7 @@ fn elements_of(v: &CowVal<'_, 'static>) -> Option<Vec<Box<dyn Val>>> {
         }
         K::Map => Some(vec![v.clone_as_boxed()]),
         K::NullType => Some(Vec::new()),
+        // An unresolved value (strict reading) is no list: the selection depends on it.
         _ => None,
     }
 }
@@ -242,13 +617,6 @@ fn describe(e: &ExecutionError) -> String {
         ),
         other => other.to_string(),
     }
-}
-
-fn truth(expr: &Expr, ctx: &Context<'_, 'static>) -> Result<bool, String> {
-    let v = CelValue::resolve_val(expr.program.expression(), ctx).map_err(|e| describe(&e))?;
-    v.downcast_ref::<CelBool>()
-        .map(|b| **b)
-        .ok_or_else(|| format!("'{}' gave {}, not a bool", expr.source, v.get_type().name()))
 }
 
 /// The span of a map or list value from the document tree.
@@ -390,6 +758,7 @@ fn bind_key<'a>(
     ctx.add_variable_as_val("key", Box::new(CelString::from(key.unwrap_or_default())));
 }
 
+#[allow(clippy::too_many_arguments)]
 fn build_finding<'a>(
     index: &mut Option<Placements<'a>>,
     rule: &Rule,
@@ -397,6 +766,7 @@ fn build_finding<'a>(
     path: &str,
     element: &dyn Val,
     es: &Context<'_, 'static>,
+    branches: &Forced,
     out: &mut Outcome,
 ) -> Finding {
     let mut ms = es.new_inner_scope();
@@ -417,6 +787,9 @@ fn build_finding<'a>(
         None => (element_span, ""),
     };
     ms.add_variable_as_val("path", Box::new(CelString::from(element_path.clone())));
+    // The message reads the branches the failing check took.
+    let ids: Vec<(reads::ChoiceId, usize)> = branches.iter().map(|(c, b)| (c.id(), *b)).collect();
+    reads::begin(false, &ids);
     let message = render(rule, &ms, |e| {
         out.errors.push(RuleRunError {
             rule_id: rule.id.clone(),
@@ -425,6 +798,7 @@ fn build_finding<'a>(
             message: format!("message: {e}"),
         })
     });
+    reads::finish();
     let logical = [doc.name.as_str(), element_path.as_str(), at_text]
         .iter()
         .filter(|s| !s.is_empty())
@@ -447,6 +821,7 @@ fn build_finding<'a>(
         end: span.end,
         logical_path: logical,
         element_line: element_span.start.line,
+        unknown: false,
         suppression: None,
     }
 }

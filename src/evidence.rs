@@ -11,7 +11,7 @@ use crate::catalog;
 use crate::pipeline::Run;
 use crate::report::{self, ReportInput};
 use crate::rules::{RuleSet, TemplatePart};
-use crate::soa::{self, EvidenceMeta, Row, Soa};
+use crate::soa::{self, Applicability, EvidenceMeta, Row, Soa, Status};
 
 /// Schema id of manifests.
 pub const SCHEMA: &str = "isms-lint/evidence/v1";
@@ -226,13 +226,16 @@ pub fn verify(dir: &Path) -> Result<Vec<String>, String> {
     Ok(problems)
 }
 
-fn rank(status: &str) -> u8 {
+/// How an organisation status is chosen from the repositories' statuses: the highest wins.
+fn rank(status: Status) -> u8 {
     match status {
-        "failing" => 5,
-        "passing" => 4,
-        "not evaluated" => 3,
-        "manual" => 2,
-        _ => 1,
+        Status::Failing => 7,
+        Status::Passing => 6,
+        Status::Unknown => 5,
+        Status::NotEvaluated => 4,
+        Status::Manual => 3,
+        Status::Undecided => 2,
+        Status::NotApplicable => 1,
     }
 }
 
@@ -251,32 +254,45 @@ pub fn merge(bundles: &[Soa]) -> Soa {
             .collect();
         let status = mine
             .iter()
-            .map(|(_, r)| r.status.as_str())
-            .max_by_key(|s| rank(s))
-            .unwrap_or("manual")
-            .to_string();
+            .map(|(_, r)| r.status)
+            .max_by_key(|s| rank(*s))
+            .unwrap_or(Status::Undecided);
         let failing_in: Vec<String> = mine
             .iter()
-            .filter(|(_, r)| r.status == "failing")
+            .filter(|(_, r)| r.status == Status::Failing)
             .map(|(m, _)| m.repository.clone())
             .collect();
-        let applicability = if mine.iter().any(|(_, r)| r.applicability == "applicable") {
-            "applicable"
+        let applicability = if mine
+            .iter()
+            .any(|(_, r)| r.applicability == Applicability::Applicable)
+        {
+            Applicability::Applicable
         } else if !mine.is_empty()
             && mine
                 .iter()
-                .all(|(_, r)| r.applicability == "not applicable")
+                .all(|(_, r)| r.applicability == Applicability::NotApplicable)
         {
-            "not applicable"
+            Applicability::NotApplicable
         } else {
-            "undecided"
+            Applicability::Undecided
         };
         let mut rules: BTreeMap<String, soa::RuleRef> = BTreeMap::new();
+        let mut counts = soa::Counts::default();
         for (_, r) in &mine {
+            counts.judged += r.counts.judged;
+            counts.passed += r.counts.passed;
+            counts.failed += r.counts.failed;
+            counts.unknown += r.counts.unknown;
             for x in &r.rules {
                 rules
                     .entry(x.id.clone())
-                    .and_modify(|e| e.evaluations += x.evaluations)
+                    .and_modify(|e| {
+                        e.documents += x.documents;
+                        e.counts.judged += x.counts.judged;
+                        e.counts.passed += x.counts.passed;
+                        e.counts.failed += x.counts.failed;
+                        e.counts.unknown += x.counts.unknown;
+                    })
                     .or_insert_with(|| x.clone());
             }
         }
@@ -290,6 +306,11 @@ pub fn merge(bundles: &[Soa]) -> Soa {
                     .map(|c| format!("{}: {c}", m.repository))
             })
             .collect();
+        let reasons: Vec<String> = mine
+            .iter()
+            .filter(|(_, r)| r.status == status)
+            .filter_map(|(m, r)| r.reason.as_ref().map(|x| format!("{}: {x}", m.repository)))
+            .collect();
         let mut evidence: Vec<String> = mine.iter().flat_map(|(_, r)| r.evidence.clone()).collect();
         evidence.sort();
         evidence.dedup();
@@ -298,12 +319,14 @@ pub fn merge(bundles: &[Soa]) -> Soa {
             title: c.title.clone(),
             theme: c.theme.as_str().to_string(),
             new_in_2022: c.new_in_2022,
-            applicability: applicability.to_string(),
+            applicability,
             justification: first.map(|r| r.justification.clone()).unwrap_or_default(),
             owner: first.map(|r| r.owner.clone()).unwrap_or_default(),
-            rules_evaluated: rules.iter().filter(|r| r.evaluations > 0).count(),
+            rules_evaluated: rules.iter().filter(|r| r.counts.judged > 0).count(),
             rules,
             status,
+            reason: (!reasons.is_empty()).then(|| reasons.join("; ")),
+            counts,
             open: mine.iter().map(|(_, r)| r.open).sum(),
             suppressed: mine.iter().map(|(_, r)| r.suppressed).sum(),
             waived: mine.iter().map(|(_, r)| r.waived).sum(),

@@ -57,6 +57,10 @@ pub struct Finding {
     /// First line of the judged element (inline suppressions may sit just above it).
     #[serde(skip)]
     pub element_line: u32,
+    /// Set when the rule could not judge the element because it depends on a value not known
+    /// before deployment (always `info`; never fails a run).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unknown: bool,
     /// Set when a reasoned suppression or waiver applies.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppression: Option<Box<Suppression>>,

@@ -329,7 +329,7 @@ fn run_evidence(args: cli::EvidenceArgs, chat: Chat) -> u8 {
                     let failing = merged
                         .controls
                         .iter()
-                        .filter(|r| r.status == "failing")
+                        .filter(|r| r.status == soa::Status::Failing)
                         .count();
                     eprintln!(
                         "isms-lint: merged {} bundle(s) into {} ({failing} control(s) failing somewhere)",

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::soa::Soa;
+use crate::soa::{RuleRef, Soa, Status};
 
 /// OSCAL version written.
 pub const OSCAL_VERSION: &str = "1.1.2";
@@ -33,23 +33,34 @@ pub fn assessment_results(soa: &Soa) -> String {
         m.commit.as_deref().unwrap_or("worktree")
     );
     let when = format!("{}T00:00:00Z", m.date);
-    let mut rules: Vec<(&str, usize)> = Vec::new();
+    let mut rules: Vec<&RuleRef> = Vec::new();
     for row in &soa.controls {
         for r in &row.rules {
-            if r.evaluations > 0 && !rules.iter().any(|(id, _)| *id == r.id) {
-                rules.push((&r.id, r.evaluations));
+            if r.documents > 0 && !rules.iter().any(|x| x.id == r.id) {
+                rules.push(r);
             }
         }
     }
-    rules.sort();
+    rules.sort_by(|a, b| a.id.cmp(&b.id));
     let observations: Vec<Value> = rules
         .iter()
-        .map(|(id, n)| {
+        .map(|r| {
+            let (id, c) = (&r.id, &r.counts);
             json!({
                 "uuid": uuid(&format!("{subject}/observation/{id}")),
                 "title": format!("Rule {id}"),
-                "description": format!("isms-lint rule {id} was evaluated on {n} document(s) of {}.", m.repository),
-                "props": [prop("rule-id", id), prop("evaluations", &n.to_string())],
+                "description": format!(
+                    "isms-lint rule {id} was evaluated on {} document(s) of {} and judged {} element(s): {} passed, {} failed, {} could not be judged before deployment.",
+                    r.documents, m.repository, c.judged, c.passed, c.failed, c.unknown
+                ),
+                "props": [
+                    prop("rule-id", id),
+                    prop("documents", &r.documents.to_string()),
+                    prop("judged", &c.judged.to_string()),
+                    prop("passed", &c.passed.to_string()),
+                    prop("failed", &c.failed.to_string()),
+                    prop("unknown", &c.unknown.to_string()),
+                ],
                 "methods": ["TEST"],
                 "collected": when,
             })
@@ -58,23 +69,31 @@ pub fn assessment_results(soa: &Soa) -> String {
     let findings: Vec<Value> = soa
         .controls
         .iter()
-        .filter(|r| r.status == "passing" || r.status == "failing")
+        .filter(|r| matches!(r.status, Status::Passing | Status::Failing | Status::Unknown))
         .map(|r| {
             let related: Vec<Value> = r
                 .rules
                 .iter()
-                .filter(|x| x.evaluations > 0)
+                .filter(|x| x.documents > 0)
                 .map(|x| json!({"observation-uuid": uuid(&format!("{subject}/observation/{}", x.id))}))
                 .collect();
-            let state = if r.status == "passing" { "satisfied" } else { "not-satisfied" };
+            let state = if r.status == Status::Passing { "satisfied" } else { "not-satisfied" };
+            let c = &r.counts;
             let mut f = json!({
                 "uuid": uuid(&format!("{subject}/finding/{}", r.id)),
                 "title": format!("A.{} {}", r.id, r.title),
                 "description": format!(
-                    "{} open, {} suppressed, {} waived finding(s) from {} evaluated rule(s).",
-                    r.open, r.suppressed, r.waived, r.rules_evaluated
+                    "Status {}: {} element(s) judged ({} passed, {} failed, {} unknown) by {} rule(s); {} open, {} suppressed, {} waived finding(s).",
+                    r.status, c.judged, c.passed, c.failed, c.unknown, r.rules_evaluated, r.open, r.suppressed, r.waived
                 ),
-                "props": [prop("applicability", r.applicability.replace(' ', "-").as_str())],
+                "props": [
+                    prop("applicability", r.applicability.as_str().replace(' ', "-").as_str()),
+                    prop("status", r.status.as_str().replace(' ', "-").as_str()),
+                    prop("judged", &c.judged.to_string()),
+                    prop("passed", &c.passed.to_string()),
+                    prop("failed", &c.failed.to_string()),
+                    prop("unknown", &c.unknown.to_string()),
+                ],
                 "target": {
                     "type": "objective-id",
                     "target-id": format!("a.{}", r.id),

@@ -92,6 +92,16 @@ pub struct RuleTest {
 
 /// The lines marked for `rule_id`: a comment holding `expect: <id>[, <id>…]`.
 pub fn marked_lines(text: &str, rule_id: &str) -> BTreeSet<u32> {
+    lines_marked(text, "expect:", rule_id)
+}
+
+/// The lines where `rule_id` must report that it cannot judge the element before deployment:
+/// a comment holding `expect-unknown: <id>[, <id>…]` (allowed in `pass/` too).
+pub fn unknown_lines(text: &str, rule_id: &str) -> BTreeSet<u32> {
+    lines_marked(text, "expect-unknown:", rule_id)
+}
+
+fn lines_marked(text: &str, marker: &str, rule_id: &str) -> BTreeSet<u32> {
     text.lines()
         .enumerate()
         .filter(|(_, l)| {
@@ -99,7 +109,7 @@ pub fn marked_lines(text: &str, rule_id: &str) -> BTreeSet<u32> {
                 return false;
             };
             let comment = &l[hash..];
-            comment.match_indices("expect:").any(|(i, m)| {
+            comment.match_indices(marker).any(|(i, m)| {
                 comment[i + m.len()..]
                     .split(|c: char| c == ',' || c.is_whitespace())
                     .filter(|t| !t.is_empty())
@@ -225,39 +235,17 @@ fn test_rule(rules: &RuleSet, id: &str, dir: &Path) -> RuleTest {
             }
             any_fail_marker |= is_fail && !expected.is_empty();
             any_pass_file |= !is_fail;
-            t.expected += expected.len();
-            let found: Vec<(u32, String)> = result
-                .findings
-                .iter()
-                .filter(|f| f.rule_id == id && f.path == display)
-                .map(|f| (f.start.line, f.message.clone()))
-                .collect();
-            let found_lines: BTreeSet<u32> = found.iter().map(|(l, _)| *l).collect();
-            let missing: Vec<u32> = expected.difference(&found_lines).copied().collect();
-            let noisy: Vec<&(u32, String)> = found
-                .iter()
-                .filter(|(l, _)| !expected.contains(l))
-                .collect();
-            let paired = missing.len().min(noisy.len());
-            for i in 0..paired {
-                t.problems.push(Problem::WrongLine {
-                    path: display.clone(),
-                    expected: missing[i],
-                    found: noisy[i].0,
-                });
-            }
-            for line in &missing[paired..] {
-                t.problems.push(Problem::Missing {
-                    path: display.clone(),
-                    line: *line,
-                });
-            }
-            for (line, message) in &noisy[paired..] {
-                t.problems.push(Problem::Noisy {
-                    path: display.clone(),
-                    line: *line,
-                    message: message.clone(),
-                });
+            let unknown = unknown_lines(&text, id);
+            t.expected += expected.len() + unknown.len();
+            // Violations against `expect:`, unknowns against `expect-unknown:`.
+            for (want_unknown, expected) in [(false, expected), (true, unknown)] {
+                let found: Vec<(u32, String)> = result
+                    .findings
+                    .iter()
+                    .filter(|f| f.rule_id == id && f.path == display && f.unknown == want_unknown)
+                    .map(|f| (f.start.line, f.message.clone()))
+                    .collect();
+                compare(&mut t, &display, &expected, &found);
             }
         }
     }
@@ -279,6 +267,37 @@ fn test_rule(rules: &RuleSet, id: &str, dir: &Path) -> RuleTest {
     t
 }
 
+/// Records how the lines found differ from the lines expected in one fixture file.
+fn compare(t: &mut RuleTest, display: &str, expected: &BTreeSet<u32>, found: &[(u32, String)]) {
+    let found_lines: BTreeSet<u32> = found.iter().map(|(l, _)| *l).collect();
+    let missing: Vec<u32> = expected.difference(&found_lines).copied().collect();
+    let noisy: Vec<&(u32, String)> = found
+        .iter()
+        .filter(|(l, _)| !expected.contains(l))
+        .collect();
+    let paired = missing.len().min(noisy.len());
+    for i in 0..paired {
+        t.problems.push(Problem::WrongLine {
+            path: display.to_string(),
+            expected: missing[i],
+            found: noisy[i].0,
+        });
+    }
+    for line in &missing[paired..] {
+        t.problems.push(Problem::Missing {
+            path: display.to_string(),
+            line: *line,
+        });
+    }
+    for (line, message) in &noisy[paired..] {
+        t.problems.push(Problem::Noisy {
+            path: display.to_string(),
+            line: *line,
+            message: message.clone(),
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -292,6 +311,19 @@ mod tests {
                 .into_iter()
                 .collect::<Vec<_>>(),
             [2, 3]
+        );
+        let unknown = "a: 1 # expect-unknown: my-rule\nb: 2 # expect: my-rule\n";
+        assert_eq!(
+            unknown_lines(unknown, "my-rule")
+                .into_iter()
+                .collect::<Vec<_>>(),
+            [1]
+        );
+        assert_eq!(
+            marked_lines(unknown, "my-rule")
+                .into_iter()
+                .collect::<Vec<_>>(),
+            [2]
         );
         assert_eq!(
             sidecar_lines("3 my-rule\n4 x\n", "my-rule")

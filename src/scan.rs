@@ -76,8 +76,9 @@ pub struct ScanResult {
     pub files_scanned: usize,
     /// Documents judged, by kind.
     pub documents_by_kind: BTreeMap<Kind, usize>,
-    /// How many documents each rule was evaluated on.
-    pub rule_evaluations: BTreeMap<String, usize>,
+    /// What each rule judged, summed over documents (rules with no document of their kinds
+    /// are absent).
+    pub rule_stats: BTreeMap<String, eval::Judged>,
     /// Valid inline suppressions that matched no finding.
     pub unused_suppressions: usize,
     /// Phase timings.
@@ -104,8 +105,8 @@ struct FileResult {
     errors: Vec<RuleRunError>,
     notices: Vec<Notice>,
     kinds: Vec<Kind>,
-    /// Indices of the rules evaluated, once per document.
-    evaluated: Vec<usize>,
+    /// The rules evaluated, once per document, with what they judged.
+    evaluated: Vec<(usize, eval::Judged)>,
     gated: usize,
     profile: Vec<(usize, Duration, usize)>,
     unused_suppressions: usize,
@@ -152,7 +153,7 @@ pub fn scan(rules: &RuleSet, opts: &ScanOptions) -> Result<ScanResult, String> {
     out.findings
         .reserve_exact(results.iter().map(|r| r.findings.len()).sum::<usize>() + 16);
     let mut tally = Tally {
-        evaluations: vec![0; rules.rules.len()],
+        evaluations: vec![eval::Judged::default(); rules.rules.len()],
         profile: vec![RuleProfile::default(); rules.rules.len()],
     };
     for r in results {
@@ -204,11 +205,11 @@ pub fn scan(rules: &RuleSet, opts: &ScanOptions) -> Result<ScanResult, String> {
         profile.sort_by(|a, b| b.time.cmp(&a.time).then_with(|| a.rule_id.cmp(&b.rule_id)));
         out.rule_profile = profile;
     }
-    out.rule_evaluations = rules
+    out.rule_stats = rules
         .rules
         .iter()
         .zip(evaluations)
-        .filter(|(_, n)| *n > 0)
+        .filter(|(_, n)| n.documents > 0)
         .map(|(r, n)| (r.id.clone(), n))
         .collect();
     finding::finalize(&mut out.findings);
@@ -221,8 +222,8 @@ pub fn scan(rules: &RuleSet, opts: &ScanOptions) -> Result<ScanResult, String> {
 
 /// Per-rule counts gathered from every file.
 struct Tally {
-    /// Documents each rule judged, by rule index.
-    evaluations: Vec<usize>,
+    /// What each rule judged, by rule index.
+    evaluations: Vec<eval::Judged>,
     /// Time and elements, by rule index (with `RuleSet::profile`).
     profile: Vec<RuleProfile>,
 }
@@ -231,8 +232,8 @@ struct Tally {
 fn merge(out: &mut ScanResult, tally: &mut Tally, r: FileResult) {
     out.timings.rule_runs += r.evaluated.len();
     out.timings.rule_runs_gated += r.gated;
-    for i in r.evaluated {
-        tally.evaluations[i] += 1;
+    for (i, judged) in r.evaluated {
+        tally.evaluations[i].add(&judged);
     }
     for (i, time, elements) in r.profile {
         let p = &mut tally.profile[i];
@@ -426,6 +427,7 @@ pub fn builtin_finding(
         logical_path: logical.to_string(),
         fingerprint: fingerprint(check.id, path, logical),
         element_line: start.line,
+        unknown: false,
         suppression: None,
     }
 }

@@ -42,7 +42,7 @@ fn gates_change_no_finding_error_or_count() {
     assert!(with.findings.len() > 500, "{}", with.findings.len());
     assert_eq!(with.findings, without.findings);
     assert_eq!(with.rule_errors, without.rule_errors);
-    assert_eq!(with.rule_evaluations, without.rule_evaluations);
+    assert_eq!(with.rule_stats, without.rule_stats);
     assert_eq!(with.documents_by_kind, without.documents_by_kind);
 }
 

@@ -116,12 +116,22 @@ fn soa_has_93_rows_with_each_status_and_the_contradiction() {
     );
     assert_eq!(r["rules_evaluated"], 1);
     assert_eq!(r["evidence"][0], "https://wiki.example/capacity");
-    // not evaluated: a rule exists but no compose file was found.
-    assert_eq!(row(&soa, "8.20")["status"], "not evaluated");
-    // manual: no automated rule.
+    // What it judged: one container, compliant.
+    assert_eq!(
+        (&r["judged"], &r["passed"], &r["failed"], &r["unknown"]),
+        (&1.into(), &1.into(), &0.into(), &0.into())
+    );
+    assert_eq!(r["rules"][0]["documents"], 1);
+    // not evaluated: a rule exists but no compose file was found, and it says so.
+    let r = row(&soa, "8.20");
+    assert_eq!(r["status"], "not evaluated");
+    assert_eq!(r["reason"], "no compose documents scanned");
+    assert_eq!(r["judged"], 0);
+    // manual: no automated rule, declared applicable; undecided: no rule and no decision.
     let r = row(&soa, "5.1");
     assert_eq!(r["status"], "manual");
     assert_eq!(r["owner"], "ciso");
+    assert_eq!(row(&soa, "5.2")["status"], "undecided");
     // not applicable, without and with a contradiction.
     let r = row(&soa, "7.1");
     assert_eq!(
@@ -165,7 +175,7 @@ fn soa_has_93_rows_with_each_status_and_the_contradiction() {
     assert!(md.contains("## A.7 Physical controls"), "{md}");
     assert!(
         md.contains(
-            "| A.8.2 Privileged access rights | applicable | failing | `priv` (partial) | 1 |"
+            "| A.8.2 Privileged access rights | applicable | failing | `priv` (partial: 1 failed) | 1 | 0 | 1 | 0 | 1 |"
         ),
         "{md}"
     );
@@ -292,7 +302,8 @@ fn merge_rolls_statuses_up_across_repositories() {
     assert_eq!(r["failing_in"], serde_json::json!([name_b]));
     assert_eq!(row(&soa, "8.20")["status"], "failing");
     assert_eq!(row(&soa, "8.20")["open"], 1);
-    assert_eq!(row(&soa, "5.1")["status"], "manual");
+    // Neither repository decided 5.1 and no rule evidences it.
+    assert_eq!(row(&soa, "5.1")["status"], "undecided");
     assert!(soa["meta"]["repository"]
         .as_str()
         .unwrap()

@@ -28,7 +28,7 @@
 
 use std::ops::Range;
 
-use cel::common::types::{CelBool, CelInt, CelString};
+use cel::common::types::{CelBool, CelInt};
 use indexmap::IndexMap;
 
 use super::tree::{ListNode, MapBuilder, Node, Pos, Span, Value};
@@ -924,7 +924,7 @@ fn str_node(text: impl Into<String>, span: Span) -> Node {
 }
 
 fn unknown_node(text: &str, span: Span) -> Node {
-    Node::new(Value::Unknown(CelString::from(text.to_string())), span)
+    Node::unknown(text, span)
 }
 
 fn int_node(n: u64, span: Span) -> Node {

@@ -1,7 +1,9 @@
 //! Parsing: file text into spanned documents of a known kind. Knows nothing of rules.
 
+pub mod cloudformation;
 pub mod dockerfile;
 pub mod kind;
+pub mod reads;
 pub mod repository;
 pub mod terraform;
 pub mod tree;
@@ -10,7 +12,7 @@ pub mod yaml;
 use std::path::Path;
 
 pub use kind::{Format, Kind};
-pub use tree::{ListNode, MapBuilder, MapNode, Node, NodeId, Pos, Span, Value};
+pub use tree::{ChoiceNode, ListNode, MapBuilder, MapNode, Node, NodeId, Pos, Span, Value};
 
 /// One document a rule judges: a Kubernetes object, a workflow file, a Terraform module…
 #[derive(Debug, Clone)]
@@ -208,6 +210,7 @@ fn parse_yaml_file(
         };
         let root = match kind {
             Kind::TerraformPlan => terraform::plan_document(&root).unwrap_or(root),
+            Kind::Cloudformation => cloudformation::normalize(&root),
             _ => root,
         };
         documents.push(Document {

@@ -5,13 +5,18 @@ use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
-use cel::common::traits::{Container, Indexer, Iterable, Iterator as CelIterator, Sizer, Zeroer};
+use cel::common::traits::{
+    Adder, Container, Indexer, Iterable, Iterator as CelIterator, Sizer, Zeroer,
+};
 use cel::common::types::{
-    CelBool, CelDouble, CelInt, CelNull, CelString, CelUInt, Kind, Type, LIST_TYPE, MAP_TYPE,
+    CelBool, CelDouble, CelInt, CelList, CelNull, CelString, CelUInt, Kind, Type, LIST_TYPE,
+    MAP_TYPE,
 };
 use cel::common::value::{CowVal, StaticVal, Val};
 use cel::ExecutionError;
 use indexmap::{Equivalent, IndexMap};
+
+use super::reads;
 
 /// A 1-based line and column (columns count characters, as editors and SARIF do).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -87,43 +92,106 @@ pub enum Value {
     /// A sequence.
     List(ListNode),
     /// A value not known until deployment (a Terraform reference to a data source, a
-    /// resource attribute, a function call). CEL sees its source text as a string; the engine
-    /// notices when a rule reads it, and reports a failed check on it as "unknown", not as a
-    /// violation.
-    Unknown(CelString<'static>),
+    /// resource attribute, a function call; a CloudFormation import). CEL sees its source text
+    /// as a string, and the engine notices when a rule reads it: a verdict that depends on it
+    /// is "unknown", never a pass or a violation (see [`super::reads`]).
+    Unknown(reads::Unresolved),
+    /// One of two values, decided by a condition not known before deployment (CloudFormation
+    /// `Fn::If`, a Terraform conditional): the engine judges each branch.
+    Choice(ChoiceNode),
+}
+
+/// A conditional value: its condition's text and the node of each branch (`None` when the
+/// branch leaves the key out, as `AWS::NoValue` or a Terraform `null` do).
+#[derive(Clone)]
+pub struct ChoiceNode(Arc<ChoiceData>);
+
+#[derive(Debug)]
+struct ChoiceData {
+    condition: String,
+    branches: [Option<Node>; 2],
+}
+
+impl fmt::Debug for ChoiceNode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Choice")
+            .field("if", &self.0.condition)
+            .field("then", &self.0.branches[0])
+            .field("else", &self.0.branches[1])
+            .finish()
+    }
+}
+
+impl ChoiceNode {
+    /// A value that is `when_true` if `condition` holds at deployment, else `when_false`.
+    pub fn new(condition: String, when_true: Option<Node>, when_false: Option<Node>) -> ChoiceNode {
+        ChoiceNode(Arc::new(ChoiceData {
+            condition,
+            branches: [when_true, when_false],
+        }))
+    }
+
+    /// The condition, as written (a CloudFormation condition name, a Terraform expression).
+    pub fn condition(&self) -> &str {
+        &self.0.condition
+    }
+
+    /// The node of branch 0 (condition true) or 1 (false); `None` when that branch is absent.
+    pub fn branch(&self, i: usize) -> Option<&Node> {
+        self.0.branches.get(i).and_then(Option::as_ref)
+    }
+
+    /// Stable identity while the tree lives.
+    pub fn id(&self) -> reads::ChoiceId {
+        Arc::as_ptr(&self.0) as usize
+    }
+
+    /// The branch this evaluation takes.
+    fn selected(&self) -> Option<&Node> {
+        self.branch(reads::branch(self))
+    }
 }
 
 static NULL: CelNull = CelNull;
 
-thread_local! {
-    static UNKNOWN_READ: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
-}
-
-/// Forgets which unknown value was read (call before evaluating an expression).
-pub fn reset_unknown_read() {
-    UNKNOWN_READ.with(|u| u.borrow_mut().take());
-}
-
-/// The source text of the first unknown value read since the last reset, if any.
-pub fn unknown_read() -> Option<String> {
-    UNKNOWN_READ.with(|u| u.borrow().clone())
-}
-
-fn note_read(node: &Node) {
-    if let Value::Unknown(text) = &node.value {
-        UNKNOWN_READ.with(|u| {
-            let mut u = u.borrow_mut();
-            if u.is_none() {
-                *u = Some(text.inner().to_string());
-            }
-        });
-    }
-}
-
 impl Node {
+    /// The value CEL reads here, recording what the evaluation touched: an unknown value (read
+    /// as unresolved in strict reading), or the branch a conditional takes; `None` when that
+    /// branch leaves the value out.
+    pub(crate) fn read(&self) -> Option<&(dyn Val + 'static)> {
+        match &self.value {
+            Value::Unknown(u) => Some(if reads::note_unknown(u.text(), self.span) {
+                u
+            } else {
+                u.as_cel_string()
+            }),
+            Value::Choice(c) => c.selected()?.read(),
+            _ => Some(self.as_val()),
+        }
+    }
+
+    /// Whether a conditional leaves this value out in this evaluation.
+    fn is_absent(&self) -> bool {
+        match &self.value {
+            Value::Choice(c) => c.selected().is_none_or(Node::is_absent),
+            _ => false,
+        }
+    }
+
     /// A node of `value` written at `span`.
     pub fn new(value: Value, span: Span) -> Node {
         Node { value, span }
+    }
+
+    /// A value not known before deployment, written as `text`.
+    pub fn unknown(text: impl Into<String>, span: Span) -> Node {
+        Node::new(Value::Unknown(reads::Unresolved::new(text)), span)
+    }
+
+    /// A reference to another resource's attribute, written as `text`: not known before
+    /// deployment, but set.
+    pub fn reference(text: impl Into<String>, span: Span) -> Node {
+        Node::new(Value::Unknown(reads::Unresolved::reference(text)), span)
     }
 
     /// A string node.
@@ -138,9 +206,11 @@ impl Node {
             Value::Bool(b) => b,
             Value::Int(i) => i,
             Value::Float(f) => f,
-            Value::Str(s) | Value::Unknown(s) => s,
+            Value::Str(s) => s,
+            Value::Unknown(u) => u.as_cel_string(),
             Value::Map(m) => m,
             Value::List(l) => l,
+            Value::Choice(c) => c.selected().map_or(&NULL, Node::as_val),
         }
     }
 
@@ -176,7 +246,9 @@ impl Node {
     /// A plain-text rendering for messages: strings as they are, other values as compact JSON.
     pub fn to_display(&self) -> String {
         match &self.value {
-            Value::Str(s) | Value::Unknown(s) => s.inner().to_string(),
+            Value::Str(s) => s.inner().to_string(),
+            Value::Unknown(u) => u.text().to_string(),
+            Value::Choice(c) => c.selected().map(Node::to_display).unwrap_or_default(),
             _ => self.to_json().to_string(),
         }
     }
@@ -189,13 +261,15 @@ impl Node {
             Value::Bool(b) => J::Bool(**b),
             Value::Int(i) => J::from(**i),
             Value::Float(f) => serde_json::Number::from_f64(**f).map_or(J::Null, J::Number),
-            Value::Str(s) | Value::Unknown(s) => J::String(s.inner().to_string()),
+            Value::Str(s) => J::String(s.inner().to_string()),
+            Value::Unknown(u) => J::String(u.text().to_string()),
             Value::Map(m) => J::Object(
                 m.iter()
                     .map(|(k, e)| (k.to_string(), e.value.to_json()))
                     .collect(),
             ),
             Value::List(l) => J::Array(l.items().iter().map(Node::to_json).collect()),
+            Value::Choice(c) => c.selected().map_or(J::Null, Node::to_json),
         }
     }
 }
@@ -454,7 +528,10 @@ impl StaticVal for MapNode {}
 
 impl Container for MapNode {
     fn contains(&self, value: &dyn Val) -> Result<bool, ExecutionError> {
-        Ok(key_of(value).is_some_and(|k| self.get(k).is_some()))
+        if reads::is_unresolved(value) {
+            return Err(reads::error());
+        }
+        Ok(key_of(value).is_some_and(|k| self.get(k).is_some_and(|n| !n.is_absent())))
     }
 }
 
@@ -463,11 +540,14 @@ impl Indexer for MapNode {
     where
         Self: 'v,
     {
-        match key_of(idx).and_then(|k| MapNode::get(self, k)) {
-            Some(n) => {
-                note_read(n);
-                Ok(CowVal::Borrowed(n.as_val()))
-            }
+        if reads::is_unresolved(idx) {
+            return Err(reads::error());
+        }
+        match key_of(idx)
+            .and_then(|k| MapNode::get(self, k))
+            .and_then(Node::read)
+        {
+            Some(v) => Ok(CowVal::Borrowed(v)),
             None => Err(no_such_key(idx)),
         }
     }
@@ -484,12 +564,15 @@ impl Indexer for MapNode {
 }
 
 struct KeyIter<'b> {
-    inner: indexmap::map::Keys<'b, CelString<'static>, Entry>,
+    inner: indexmap::map::Iter<'b, CelString<'static>, Entry>,
 }
 
 impl<'b, 'v> CelIterator<'b, 'v> for KeyIter<'b> {
     fn next(&mut self) -> Option<&'b (dyn Val + 'v)> {
-        self.inner.next().map(|k| k as &(dyn Val + 'v))
+        self.inner
+            .by_ref()
+            .find(|(_, e)| !e.value.is_absent())
+            .map(|(k, _)| k as &(dyn Val + 'v))
     }
 }
 
@@ -499,7 +582,7 @@ impl Iterable for MapNode {
         Self: 'v,
     {
         Box::new(KeyIter {
-            inner: self.0.entries.keys(),
+            inner: self.0.entries.iter(),
         })
     }
 }
@@ -522,6 +605,12 @@ impl Val for ListNode {
     }
     fn cel_type() -> &'static Type {
         &LIST_T
+    }
+    fn as_adder<'b, 'v>(&'b self) -> Option<&'b (dyn Adder + 'v)>
+    where
+        Self: 'v,
+    {
+        Some(self)
     }
     fn as_container(&self) -> Option<&dyn Container> {
         Some(self)
@@ -565,9 +654,49 @@ impl Val for ListNode {
 
 impl StaticVal for ListNode {}
 
+impl Adder for ListNode {
+    fn add<'b, 'w>(&'b self, rhs: &(dyn Val + 'w)) -> Result<CowVal<'b, 'w>, ExecutionError>
+    where
+        Self: 'w,
+    {
+        let mut rhs = rhs
+            .as_iterable()
+            .ok_or_else(|| ExecutionError::UnexpectedType {
+                got: rhs.get_type().name().to_owned(),
+                want: "list".to_owned(),
+            })?
+            .iter();
+        let mut items: Vec<Box<dyn Val + 'w>> = self
+            .items()
+            .iter()
+            .filter_map(Node::read)
+            .map(|v| v.clone_as_boxed())
+            .collect();
+        while let Some(other) = rhs.next() {
+            items.push(other.clone_as_boxed());
+        }
+        Ok(CowVal::owned(CelList::from(items)))
+    }
+}
+
 impl Container for ListNode {
     fn contains(&self, value: &dyn Val) -> Result<bool, ExecutionError> {
-        Ok(self.items().iter().any(|n| n.as_val().equals(value)))
+        if reads::is_unresolved(value) {
+            return Err(reads::error());
+        }
+        let mut unresolved = false;
+        for v in self.items().iter().filter_map(Node::read) {
+            if reads::is_unresolved(v) {
+                unresolved = true;
+            } else if v.equals(value) {
+                return Ok(true);
+            }
+        }
+        if unresolved {
+            Err(reads::error())
+        } else {
+            Ok(false)
+        }
     }
 }
 
@@ -594,8 +723,7 @@ impl Indexer for ListNode {
         Self: 'v,
     {
         let i = list_index(idx, self.items().len())?;
-        note_read(&self.items()[i]);
-        Ok(CowVal::Borrowed(self.items()[i].as_val()))
+        Ok(CowVal::Borrowed(self.items()[i].read().unwrap_or(&NULL)))
     }
 
     fn steal<'v>(self: Box<Self>, idx: &dyn Val) -> Result<Box<dyn Val + 'v>, ExecutionError>
@@ -613,10 +741,10 @@ struct ItemIter<'b> {
 
 impl<'b, 'v> CelIterator<'b, 'v> for ItemIter<'b> {
     fn next(&mut self) -> Option<&'b (dyn Val + 'v)> {
-        self.inner.next().map(|n| {
-            note_read(n);
-            n.as_val() as &(dyn Val + 'v)
-        })
+        self.inner
+            .by_ref()
+            .find_map(Node::read)
+            .map(|v| v as &(dyn Val + 'v))
     }
 }
 

@@ -184,6 +184,103 @@ fn holds(e: &IdedExpr, item_is_doc: bool) -> Gate {
     }
 }
 
+/// What a rule looks for, in words, read from its `select` and `when`: the resource types it
+/// selects (`resources(doc, 'T')`, or a resource's `Type` compared with literals), workloads with
+/// a pod spec, or Kubernetes kinds. `None` when nothing so specific is recognised. The
+/// Statement of Applicability says "no … found" with it when a control's rules judged nothing.
+pub fn scope_words(select: Option<&IdedExpr>, when: Option<&IdedExpr>) -> Option<String> {
+    let mut found = Scope::default();
+    for e in [select, when].into_iter().flatten() {
+        found.visit(e);
+    }
+    let mut words: Vec<String> = found.types.iter().map(|t| format!("`{t}`")).collect();
+    if found.pod_spec {
+        words.push("Kubernetes workload with a pod spec".to_string());
+    }
+    if words.is_empty() {
+        if let Gate::KindIn(kinds) = Gate::of_rule(select, when) {
+            words.extend(kinds.iter().map(|k| format!("Kubernetes `{k}`")));
+        }
+    }
+    (!words.is_empty()).then(|| words.join(", "))
+}
+
+/// Literals collected by [`scope_words`], in first-seen order.
+#[derive(Default)]
+struct Scope {
+    types: Vec<String>,
+    pod_spec: bool,
+}
+
+impl Scope {
+    fn add(&mut self, t: String) {
+        if t != "*" && !self.types.contains(&t) {
+            self.types.push(t);
+        }
+    }
+
+    fn visit(&mut self, e: &IdedExpr) {
+        match &e.expr {
+            Ast::Call(c) => {
+                match (c.func_name.as_str(), c.args.as_slice()) {
+                    ("resources", [d, t]) if is_doc(d) => {
+                        if let Some(t) = string_literal(t) {
+                            self.add(t);
+                        }
+                    }
+                    ("podSpecs" | "containers", [d]) if is_doc(d) => self.pod_spec = true,
+                    (operators::EQUALS, [a, b]) => {
+                        for (field, lit) in [(a, b), (b, a)] {
+                            if names_type(field) {
+                                if let Some(t) = string_literal(lit) {
+                                    self.add(t);
+                                }
+                            }
+                        }
+                    }
+                    (operators::IN, [a, list]) if names_type(a) => {
+                        if let Ast::List(l) = &list.expr {
+                            for t in l.elements.iter().filter_map(string_literal) {
+                                self.add(t);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+                if let Some(t) = &c.target {
+                    self.visit(t);
+                }
+                for a in &c.args {
+                    self.visit(a);
+                }
+            }
+            Ast::Comprehension(c) => {
+                for part in [&c.iter_range, &c.loop_step, &c.result] {
+                    self.visit(part);
+                }
+            }
+            Ast::List(l) => l.elements.iter().for_each(|x| self.visit(x)),
+            Ast::Select(s) => self.visit(&s.operand),
+            _ => {}
+        }
+    }
+}
+
+/// `x.Type`, `x.?Type` or `x.?Type.orValue(…)`: a CloudFormation resource's type.
+fn names_type(e: &IdedExpr) -> bool {
+    match &e.expr {
+        Ast::Select(s) => s.field == "Type",
+        Ast::Call(c) => match (c.func_name.as_str(), &c.target, c.args.as_slice()) {
+            ("orValue", Some(t), [_]) => names_type(t),
+            (operators::OPT_SELECT, None, [_, field]) => {
+                string_literal(field).is_some_and(|f| f == "Type")
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
 /// What gates ask of one document, computed at most once each.
 pub struct Facts<'a> {
     doc: &'a MapNode,
@@ -243,6 +340,40 @@ mod tests {
 
     fn kinds(k: &[&str]) -> Gate {
         Gate::KindIn(k.iter().map(|s| s.to_string()).collect())
+    }
+
+    fn scope(select: Option<&str>, when: Option<&str>) -> Option<String> {
+        let s = select.map(|s| cel_env::env().compile(s).unwrap());
+        let w = when.map(|s| cel_env::env().compile(s).unwrap());
+        scope_words(
+            s.as_ref().map(|p| p.expression()),
+            w.as_ref().map(|p| p.expression()),
+        )
+    }
+
+    #[test]
+    fn scope_words_name_resource_types_workloads_and_kinds() {
+        assert_eq!(
+            scope(Some("resources(doc, 'aws_guardduty_detector')"), None).as_deref(),
+            Some("`aws_guardduty_detector`")
+        );
+        assert_eq!(
+            scope(
+                Some("resources(doc, '*')"),
+                Some("item.?Type.orValue('') in ['AWS::RDS::DBInstance', 'AWS::RDS::DBCluster']")
+            )
+            .as_deref(),
+            Some("`AWS::RDS::DBInstance`, `AWS::RDS::DBCluster`")
+        );
+        assert_eq!(
+            scope(Some("containers(doc)"), None).as_deref(),
+            Some("Kubernetes workload with a pod spec")
+        );
+        assert_eq!(
+            scope(None, Some("doc.kind in ['Role', 'ClusterRole']")).as_deref(),
+            Some("Kubernetes `Role`, Kubernetes `ClusterRole`")
+        );
+        assert_eq!(scope(Some("jobs(doc)"), None), None);
     }
 
     #[test]

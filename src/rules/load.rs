@@ -515,11 +515,18 @@ pub(super) fn compile_selection(ctx: &mut Ctx<'_>, cel: &CelText) -> Option<Sele
         return None;
     }
     let (select, when) = (select.flatten(), when.flatten());
-    let gate = Gate::of_rule(
+    let (s, w) = (
         select.as_ref().map(|e| e.program.expression()),
         when.as_ref().map(|e| e.program.expression()),
     );
-    Some(Selection { select, when, gate })
+    let gate = Gate::of_rule(s, w);
+    let scope = super::gate::scope_words(s, w);
+    Some(Selection {
+        select,
+        when,
+        gate,
+        scope,
+    })
 }
 
 /// Compiles `assert` and the message; `None` after reporting an error.
@@ -776,10 +783,7 @@ fn compile_source(
                     .with_help(help),
                 );
             }
-            ok.then(|| Expr {
-                source: source.to_string(),
-                program,
-            })
+            ok.then(|| Expr::new(source.to_string(), program))
         }
     }
 }

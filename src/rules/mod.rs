@@ -149,6 +149,26 @@ pub struct Expr {
     pub source: String,
     /// The compiled program.
     pub program: cel::Program,
+    /// Its strict form ([`crate::cel_env::strict_form`]), built the first time an evaluation
+    /// of it reads an unknown value.
+    strict: OnceLock<cel::common::ast::IdedExpr>,
+}
+
+impl Expr {
+    /// A compiled expression with its source.
+    pub fn new(source: String, program: cel::Program) -> Expr {
+        Expr {
+            source,
+            program,
+            strict: OnceLock::new(),
+        }
+    }
+
+    /// The expression for strict reading of unknown values.
+    pub fn strict(&self) -> &cel::common::ast::IdedExpr {
+        self.strict
+            .get_or_init(|| crate::cel_env::strict_form(self.program.expression()))
+    }
 }
 
 impl fmt::Debug for Expr {
@@ -222,6 +242,8 @@ pub struct Selection {
     pub when: Option<Expr>,
     /// What a document must contain for the rule to report anything on it.
     pub gate: gate::Gate,
+    /// What the rule looks for, in words (see [`gate::scope_words`]).
+    pub scope: Option<String>,
 }
 
 /// How a rule judges: its `assert` and message.

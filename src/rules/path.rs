@@ -1,5 +1,6 @@
-//! `at:` paths inside an element (`securityContext.privileged`, `ports[0]`, `"a.b".c`), and how
-//! they find the most precise span that exists.
+//! `at:` paths inside an element (`securityContext.privileged`, `ports[0]`, `"a.b".c`, or
+//! alternatives such as `actions|Action` for documents that spell a key two ways), and how they
+//! find the most precise span that exists.
 
 use crate::doc::{Node, Span};
 
@@ -12,20 +13,44 @@ pub enum Segment {
     Index(usize),
 }
 
-/// A parsed `at:` path.
+/// A parsed `at:` path: one or more alternatives separated by `|`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyPath {
     /// The path as written.
     pub text: String,
-    /// Its steps.
-    pub segments: Vec<Segment>,
+    /// The steps of each alternative.
+    pub alternatives: Vec<Vec<Segment>>,
 }
 
 impl KeyPath {
-    /// Parses `a.b[0]."c.d"`; keys with dots or brackets are quoted.
+    /// Parses `a.b[0]."c.d"` (keys with dots or brackets are quoted), or alternatives `a.b|c`.
     pub fn parse(text: &str) -> Result<KeyPath, String> {
+        let mut alternatives = Vec::new();
+        let mut start = 0;
+        let mut quote: Option<char> = None;
+        for (i, c) in text.char_indices() {
+            match (c, quote) {
+                ('"' | '\'', None) => quote = Some(c),
+                (q, Some(open)) if q == open => quote = None,
+                ('|', None) => {
+                    alternatives.push(Self::parse_one(&text[start..i], text)?);
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+        alternatives.push(Self::parse_one(&text[start..], text)?);
+        Ok(KeyPath {
+            text: text.to_string(),
+            alternatives,
+        })
+    }
+
+    /// Parses one alternative.
+    fn parse_one(part: &str, text: &str) -> Result<Vec<Segment>, String> {
+        let part = part.trim();
         let mut segments = Vec::new();
-        let mut chars = text.chars().peekable();
+        let mut chars = part.chars().peekable();
         let mut current = String::new();
         let mut expect_segment = true;
         while let Some(c) = chars.next() {
@@ -81,19 +106,28 @@ impl KeyPath {
         if segments.is_empty() || expect_segment {
             return Err(format!("path '{text}' is empty or ends with '.'"));
         }
-        Ok(KeyPath {
-            text: text.to_string(),
-            segments,
-        })
+        Ok(segments)
     }
 
     /// The span of the deepest part of the path present in `element`: the key of the last
-    /// member found (or the item of the last index), and how many segments matched.
+    /// member found (or the item of the last index), and how many segments matched. Of several
+    /// alternatives, the one that matches deepest wins (the first on a tie).
     pub fn locate(&self, element: &Node) -> (Span, usize) {
+        let mut best = (element.span, 0);
+        for segments in &self.alternatives {
+            let found = Self::locate_one(segments, element);
+            if found.1 > best.1 {
+                best = found;
+            }
+        }
+        best
+    }
+
+    fn locate_one(segments: &[Segment], element: &Node) -> (Span, usize) {
         let mut node = element;
         let mut span = element.span;
         let mut depth = 0;
-        for seg in &self.segments {
+        for seg in segments {
             match seg {
                 Segment::Key(k) => match node.as_map().and_then(|m| m.entry(k)) {
                     Some(entry) => {
@@ -125,7 +159,7 @@ mod tests {
     fn parses_paths() {
         let p = KeyPath::parse("a.b[2].\"c.d\"").unwrap();
         assert_eq!(
-            p.segments,
+            p.alternatives[0],
             vec![
                 Segment::Key("a".into()),
                 Segment::Key("b".into()),
@@ -151,5 +185,10 @@ mod tests {
         assert_eq!((span.start.line, depth), (2, 1));
         let missing = KeyPath::parse("resources.limits").unwrap();
         assert_eq!(missing.locate(&doc), (doc.span, 0));
+        let either = KeyPath::parse("Action|securityContext.runAsUser|name").unwrap();
+        assert_eq!(either.alternatives.len(), 3);
+        assert_eq!(either.locate(&doc).0.start.line, 3);
+        assert!(KeyPath::parse("a|").is_err());
+        assert_eq!(KeyPath::parse("\"a|b\"").unwrap().alternatives.len(), 1);
     }
 }

@@ -1,13 +1,16 @@
-//! Bodies and blocks into maps. Attributes become entries; unlabelled nested blocks become lists
+//! Bodies and blocks into maps. Attributes become entries (an attribute set to `null` is unset,
+//! as Terraform reads it: the provider's default applies); unlabelled nested blocks become lists
 //! of maps (even a single block, as in Terraform's JSON plan); labelled blocks become maps under
-//! their labels; a `dynamic "x"` block becomes an element of the `x` list marked `_dynamic`.
+//! their labels; a `dynamic "x"` block over a known collection becomes one element of the `x`
+//! list per item, and over an unknown one a single element whose iterator values are unknown;
+//! both are marked `_dynamic`.
 
-use cel::common::types::{CelBool, CelString};
+use cel::common::types::{CelBool, CelInt, CelString};
 use hcl_edit::structure::{Block, BlockLabel, Body, Structure};
 use hcl_edit::Span as _;
 use indexmap::IndexMap;
 
-use super::expr::Cx;
+use super::expr::{is_known, Cx, Iterator};
 use crate::doc::tree::{Entry, ListNode, MapBuilder, MapNode, Node, Span, Value};
 
 /// One member of a map being assembled.
@@ -110,11 +113,10 @@ pub(super) fn add_body(p: &mut Pending, body: &Body, cx: &Cx) {
     for structure in body.iter() {
         match structure {
             Structure::Attribute(a) => {
-                p.set(
-                    a.key.as_str(),
-                    cx.span(a.key.span()),
-                    cx.convert(&a.value, 0),
-                );
+                let value = cx.convert(&a.value, 0);
+                if !matches!(value.value, Value::Null) {
+                    p.set(a.key.as_str(), cx.span(a.key.span()), value);
+                }
             }
             Structure::Block(b) => add_block(p, b, cx),
         }
@@ -124,7 +126,20 @@ pub(super) fn add_body(p: &mut Pending, body: &Body, cx: &Cx) {
 /// Adds one nested block: to a list, under its labels, or as a `dynamic` element.
 pub(super) fn add_block(p: &mut Pending, b: &Block, cx: &Cx) {
     if let ("dynamic", [label]) = (b.ident.as_str(), b.labels.as_slice()) {
-        p.push(label.as_str(), cx.span(label.span()), dynamic(b, cx));
+        let key_span = cx.span(label.span());
+        match expansion(b, cx) {
+            Some(items) => {
+                for it in items {
+                    let inner = Cx {
+                        src: cx.src,
+                        scope: cx.scope,
+                        iterators: cx.iterators.iter().cloned().chain([it]).collect(),
+                    };
+                    p.push(label.as_str(), key_span, dynamic(b, &inner));
+                }
+            }
+            None => p.push(label.as_str(), key_span, dynamic(b, cx)),
+        }
         return;
     }
     let ident = (b.ident.as_str(), cx.span(b.ident.span()));
@@ -152,6 +167,48 @@ pub(super) fn block_map(b: &Block, cx: &Cx, extra: impl FnOnce(&mut Pending)) ->
         add_body(p, &b.body, cx);
         extra(p);
     })
+}
+
+/// The iterator values of a `dynamic` block whose `for_each` is a known list or map: the key
+/// (index for a list) and value of each item; `None` when the collection is not known.
+fn expansion(b: &Block, cx: &Cx) -> Option<Vec<Iterator>> {
+    let collection = cx.convert(&b.body.get_attribute("for_each")?.value, 0);
+    if !is_known(&collection) {
+        return None;
+    }
+    let name = match b.body.get_attribute("iterator") {
+        Some(a) => cx.text(&a.value),
+        None => b.labels.first()?.as_str().to_string(),
+    };
+    let span = collection.span;
+    let items = match &collection.value {
+        Value::List(l) => l
+            .items()
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                (
+                    Node::new(Value::Int(CelInt::from(i as i64)), span),
+                    v.clone(),
+                )
+            })
+            .collect::<Vec<_>>(),
+        Value::Map(m) => m
+            .iter()
+            .map(|(k, e)| (Node::string(k, e.key_span), e.value.clone()))
+            .collect(),
+        _ => return None,
+    };
+    Some(
+        items
+            .into_iter()
+            .map(|(key, value)| Iterator {
+                name: name.clone(),
+                key,
+                value,
+            })
+            .collect(),
+    )
 }
 
 /// `dynamic "x" { for_each = …, content { … } }`: the content's members plus `_dynamic: true` and

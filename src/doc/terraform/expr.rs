@@ -1,17 +1,25 @@
 //! Terraform expressions into tree values. Literals become values; references to variables and
-//! locals whose values are fully known, and string templates whose interpolations all resolve,
-//! are evaluated; everything else becomes [`Value::Unknown`] holding the expression's source text.
+//! locals whose values are fully known, the iterators of expanded `dynamic` blocks, string
+//! templates whose interpolations all resolve, and comparisons and logic on known values are
+//! evaluated. A reference to an attribute of a managed resource, a data source or a module
+//! output is unknown, but known to be set (rules relate resources through its text, and a check
+//! that it is not null or empty is decided). A conditional whose condition is not known becomes a
+//! [`Value::Choice`] of its two branches. Everything else (unresolved variables, `each.*`,
+//! `count.index`, module outputs, function calls, `for` expressions, splats) becomes
+//! [`Value::Unknown`] holding the expression's source text.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 
 use cel::common::types::{CelBool, CelDouble, CelInt, CelString};
-use hcl_edit::expr::{Expression, Object, ObjectKey, Traversal, TraversalOperator, UnaryOperator};
+use hcl_edit::expr::{
+    BinaryOperator, Expression, Object, ObjectKey, Traversal, TraversalOperator, UnaryOperator,
+};
 use hcl_edit::template::{Element, Template};
 use hcl_edit::{Number, Span as _};
 
 use super::source::Source;
-use crate::doc::tree::{ListNode, MapBuilder, Node, Span, Value};
+use crate::doc::tree::{ChoiceNode, ListNode, MapBuilder, Node, Span, Value};
 
 /// Deepest expression nesting (counting resolved references) evaluated before giving up.
 const MAX_DEPTH: u32 = 200;
@@ -58,7 +66,12 @@ impl<'a> Scope<'a> {
         if !self.active.borrow_mut().insert(name.to_string()) {
             return None;
         }
-        let node = Cx { src, scope: self }.convert(expr, depth + 1);
+        let node = Cx {
+            src,
+            scope: self,
+            iterators: Vec::new(),
+        }
+        .convert(expr, depth + 1);
         self.active.borrow_mut().remove(name);
         let known = is_known(&node).then_some(node);
         self.memo
@@ -79,7 +92,8 @@ impl<'a> Scope<'a> {
     /// points at its use); `None` when the expansion budget runs out.
     fn copy_at(&self, node: &Node, span: Span) -> Option<Node> {
         let bytes = match &node.value {
-            Value::Str(s) | Value::Unknown(s) => s.inner().len(),
+            Value::Str(s) => s.inner().len(),
+            Value::Unknown(u) => u.text().len(),
             _ => 0,
         };
         if !self.charge(16 + bytes) {
@@ -134,12 +148,25 @@ fn scalar_text(node: &Node) -> Option<String> {
     }
 }
 
+/// The current element of an expanded `dynamic` block: `<name>.key` and `<name>.value`.
+#[derive(Clone)]
+pub(super) struct Iterator {
+    /// The iterator's name (the block label, or its `iterator` argument).
+    pub name: String,
+    /// The element's key (index for a list).
+    pub key: Node,
+    /// The element.
+    pub value: Node,
+}
+
 /// Converts the expressions of one file.
 pub(super) struct Cx<'s, 'a> {
     /// The file the expressions come from.
     pub src: &'s Source,
     /// What references resolve to.
     pub scope: &'s Scope<'a>,
+    /// Iterators of the `dynamic` blocks being expanded, innermost last.
+    pub iterators: Vec<Iterator>,
 }
 
 impl Cx<'_, '_> {
@@ -159,10 +186,7 @@ impl Cx<'_, '_> {
     /// An unknown value: the expression's source text.
     pub fn unknown(&self, expr: &Expression) -> Node {
         let text = self.text(expr);
-        Node::new(
-            Value::Unknown(CelString::from(text)),
-            self.span(expr.span()),
-        )
+        Node::unknown(text, self.span(expr.span()))
     }
 
     /// The value of an expression, as far as it is known before deployment.
@@ -175,26 +199,120 @@ impl Cx<'_, '_> {
             Expression::Null(_) => Some(Value::Null),
             Expression::Bool(b) => Some(Value::Bool(CelBool::from(*b.value()))),
             Expression::Number(n) => Some(number(n.value())),
-            Expression::String(s) => Some(Value::Str(CelString::from(s.value().clone()))),
+            Expression::String(s) => {
+                let text = Node::string(s.value().clone(), span);
+                return self.policy(text, false);
+            }
             Expression::Array(a) => {
                 let items = a.iter().map(|e| self.convert(e, depth + 1)).collect();
                 Some(Value::List(ListNode::new(items, span)))
             }
             Expression::Object(o) => self.object(o, span, depth),
-            Expression::StringTemplate(t) => return self.template(expr, t, span, depth),
-            Expression::HeredocTemplate(h) => return self.template(expr, &h.template, span, depth),
+            Expression::StringTemplate(t) => {
+                return self.policy(self.template(expr, t, span, depth), false)
+            }
+            Expression::HeredocTemplate(h) => {
+                return self.policy(self.template(expr, &h.template, span, depth), true)
+            }
             Expression::Parenthesis(p) => Some(self.convert(p.inner(), depth + 1).value),
-            Expression::Traversal(t) => self
-                .reference(t, depth)
-                .and_then(|n| self.scope.copy_at(&n, span))
-                .map(|n| n.value),
+            Expression::Traversal(t) => match self.reference(t, depth) {
+                Some(n) => self.scope.copy_at(&n, span).map(|n| n.value),
+                None if is_attribute_of_resource(t) => {
+                    return Node::reference(self.text(expr), span)
+                }
+                // `provider = aws.west`: a provider configuration, named as written.
+                None if is_provider_reference(t) => {
+                    Some(Value::Str(CelString::from(self.text(expr))))
+                }
+                None => None,
+            },
             Expression::UnaryOp(u) => negate(self.convert(&u.expr, depth + 1), *u.operator.value()),
+            Expression::BinaryOp(b) => binary(
+                &self.convert(&b.lhs_expr, depth + 1),
+                *b.operator.value(),
+                &self.convert(&b.rhs_expr, depth + 1),
+            ),
+            Expression::Conditional(c) => {
+                let cond = self.convert(&c.cond_expr, depth + 1);
+                return match cond.value {
+                    Value::Bool(b) if *b => self.convert(&c.true_expr, depth + 1),
+                    Value::Bool(_) => self.convert(&c.false_expr, depth + 1),
+                    _ => {
+                        let branch = |e: &Expression| {
+                            let n = self.convert(e, depth + 1);
+                            (!matches!(n.value, Value::Null)).then_some(n)
+                        };
+                        let choice = ChoiceNode::new(
+                            self.text(&c.cond_expr),
+                            branch(&c.true_expr),
+                            branch(&c.false_expr),
+                        );
+                        Node::new(Value::Choice(choice), span)
+                    }
+                };
+            }
+            Expression::FuncCall(f) => self.conversion(f, span, depth),
             _ => None,
         };
         match value {
             Some(v) => Node::new(v, span),
             None => self.unknown(expr),
         }
+    }
+
+    /// A string holding a JSON policy document (an object with a `Statement`), as its
+    /// structure: rules judge statements, not text. A heredoc's structure keeps the lines of
+    /// the heredoc; a one-line string's structure is all at the string.
+    fn policy(&self, node: Node, heredoc: bool) -> Node {
+        let Some(text) = node.as_str() else {
+            return node;
+        };
+        let trimmed = text.trim();
+        if !(trimmed.starts_with('{')
+            && trimmed.ends_with('}')
+            && trimmed.contains("\"Statement\""))
+            || serde_json::from_str::<serde::de::IgnoredAny>(trimmed).is_err()
+        {
+            return node;
+        }
+        let Some(parsed) = crate::doc::yaml::parse(text)
+            .ok()
+            .and_then(|s| s.documents.into_iter().next())
+        else {
+            return node;
+        };
+        let (file, at) = (node.span.file, node.span);
+        let place = |sp: Span| {
+            if heredoc {
+                let line = |p: crate::doc::Pos| crate::doc::Pos::new(p.line + at.start.line, p.col);
+                Span::new(line(sp.start), line(sp.end)).in_file(file)
+            } else {
+                at
+            }
+        };
+        moved(&parsed, &place)
+    }
+
+    /// `toset(x)`, `tolist(x)`, `tomap(x)` of a known collection: the collection itself (sets
+    /// keep their written order); `jsonencode(x)` of an object or list: its structure (a JSON
+    /// policy is judged as one). Other function calls are not evaluated.
+    fn conversion(&self, f: &hcl_edit::expr::FuncCall, span: Span, depth: u32) -> Option<Value> {
+        let name = f.name.name.as_str();
+        if !f.name.namespace.is_empty()
+            || !matches!(name, "toset" | "tolist" | "tomap" | "jsonencode")
+            || f.args.len() != 1
+        {
+            return None;
+        }
+        let arg = self.convert(f.args.iter().next()?, depth + 1);
+        if name == "jsonencode" {
+            return matches!(arg.value, Value::Map(_) | Value::List(_)).then_some(arg.value);
+        }
+        let collection = matches!(arg.value, Value::List(_) | Value::Map(_)) && is_known(&arg);
+        collection
+            .then(|| self.scope.copy_at(&arg, span))
+            .flatten()
+            .map(|n| n.value)
     }
 
     /// An object literal; unknown when a key is not a known scalar.
@@ -217,6 +335,9 @@ impl Cx<'_, '_> {
         let elements: Vec<&Element> = t.iter().collect();
         if let [Element::Interpolation(i)] = elements.as_slice() {
             let node = self.convert(&i.expr, depth + 1);
+            if matches!(&node.value, Value::Unknown(u) if u.is_set()) {
+                return Node::new(node.value, span);
+            }
             return match is_known(&node).then(|| self.scope.copy_at(&node, span)) {
                 Some(Some(node)) => node,
                 _ => self.unknown(expr),
@@ -237,25 +358,39 @@ impl Cx<'_, '_> {
                     let after = elements.get(i + 1);
                     out.push_str(strip(s.value(), before, after));
                 }
-                Element::Interpolation(interp) => {
-                    out.push_str(&scalar_text(&self.convert(&interp.expr, depth + 1))?);
-                }
+                Element::Interpolation(interp) => match &interp.expr {
+                    Expression::Traversal(t) if is_attribute_of_resource(t) => {
+                        out.push_str(&format!("${{{}}}", self.text(&interp.expr)));
+                    }
+                    e => out.push_str(&scalar_text(&self.convert(e, depth + 1))?),
+                },
                 Element::Directive(_) => return None,
             }
         }
         Some(out)
     }
 
-    /// A `var.*` or `local.*` reference (with attribute and index steps) to a known value.
+    /// A `var.*`, `local.*` or `dynamic` iterator reference (with attribute and index steps) to
+    /// a known value.
     fn reference(&self, t: &Traversal, depth: u32) -> Option<Node> {
         let root = t.expr.as_variable()?;
         let mut ops = t.operators.iter().map(|op| op.value());
         let TraversalOperator::GetAttr(name) = ops.next()? else {
             return None;
         };
-        let mut node = match root.as_str() {
-            "var" => self.scope.var(name.as_str())?,
-            "local" => self.scope.local(name.as_str(), depth)?,
+        let iterator = self
+            .iterators
+            .iter()
+            .rev()
+            .find(|i| i.name == root.as_str());
+        let mut node = match (root.as_str(), iterator) {
+            (_, Some(it)) => match name.as_str() {
+                "key" => it.key.clone(),
+                "value" => it.value.clone(),
+                _ => return None,
+            },
+            ("var", _) => self.scope.var(name.as_str())?,
+            ("local", _) => self.scope.local(name.as_str(), depth)?,
             _ => return None,
         };
         for op in ops {
@@ -285,6 +420,108 @@ impl Cx<'_, '_> {
             _ => None,
         }
     }
+}
+
+/// `aws_kms_key.main.arn`, `aws_kms_key.main[0].arn`, `data.aws_iam_policy_document.x.json`,
+/// `module.kms.key_arn`: a reference to a managed resource, a data source or a module output.
+/// Its value is assigned when the referenced object is created, but it names that object: rules
+/// relate resources through it and may take it as set.
+fn is_attribute_of_resource(t: &Traversal) -> bool {
+    let Some(root) = t.expr.as_variable() else {
+        return false;
+    };
+    let names: Vec<&str> = t
+        .operators
+        .iter()
+        .filter_map(|op| match op.value() {
+            TraversalOperator::GetAttr(n) => Some(n.as_str()),
+            _ => None,
+        })
+        .collect();
+    let splat = t.operators.iter().any(|op| {
+        matches!(
+            op.value(),
+            TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_)
+        )
+    });
+    let well_formed = match root.as_str() {
+        "data" => names.len() >= 2 && names[0].contains('_'),
+        "module" => names.len() >= 2,
+        "var" | "local" | "each" | "count" | "self" | "path" | "terraform" => false,
+        resource_type => resource_type.contains('_') && !names.is_empty(),
+    };
+    well_formed && !splat
+}
+
+/// `aws.west`: a provider configuration (a provider name has no `_`; resource types do).
+fn is_provider_reference(t: &Traversal) -> bool {
+    t.expr.as_variable().is_some_and(|root| {
+        !root.as_str().contains('_')
+            && !matches!(
+                root.as_str(),
+                "var"
+                    | "local"
+                    | "each"
+                    | "count"
+                    | "self"
+                    | "path"
+                    | "terraform"
+                    | "data"
+                    | "module"
+            )
+    }) && t.operators.len() == 1
+        && matches!(t.operators[0].value(), TraversalOperator::GetAttr(_))
+}
+
+/// `a == b`, `a != b`, `a && b`, `a || b` and comparisons of known scalars.
+fn binary(lhs: &Node, op: BinaryOperator, rhs: &Node) -> Option<Value> {
+    let scalar = |n: &Node| {
+        !matches!(n.value, Value::Map(_) | Value::List(_) | Value::Choice(_)) && is_known(n)
+    };
+    if !scalar(lhs) || !scalar(rhs) {
+        return None;
+    }
+    let num = |n: &Node| match n.value {
+        Value::Int(i) => Some(*i as f64),
+        Value::Float(f) => Some(*f),
+        _ => None,
+    };
+    let b = match (op, &lhs.value, &rhs.value) {
+        (BinaryOperator::And, Value::Bool(a), Value::Bool(b)) => **a && **b,
+        (BinaryOperator::Or, Value::Bool(a), Value::Bool(b)) => **a || **b,
+        (BinaryOperator::Eq | BinaryOperator::NotEq, _, _) => {
+            let equal = match (num(lhs), num(rhs)) {
+                (Some(a), Some(b)) => a == b,
+                _ => lhs.to_json() == rhs.to_json(),
+            };
+            equal == (op == BinaryOperator::Eq)
+        }
+        (BinaryOperator::Less, _, _) => num(lhs)? < num(rhs)?,
+        (BinaryOperator::LessEq, _, _) => num(lhs)? <= num(rhs)?,
+        (BinaryOperator::Greater, _, _) => num(lhs)? > num(rhs)?,
+        (BinaryOperator::GreaterEq, _, _) => num(lhs)? >= num(rhs)?,
+        _ => return None,
+    };
+    Some(Value::Bool(CelBool::from(b)))
+}
+
+/// A copy of `node` with every span (keys' too) placed by `place`.
+fn moved(node: &Node, place: &dyn Fn(Span) -> Span) -> Node {
+    let value = match &node.value {
+        Value::Map(m) => {
+            let mut b = MapBuilder::new();
+            for (k, e) in m.iter() {
+                b.insert(k.to_string(), place(e.key_span), moved(&e.value, place));
+            }
+            Value::Map(b.finish(place(m.span())))
+        }
+        Value::List(l) => Value::List(ListNode::new(
+            l.items().iter().map(|i| moved(i, place)).collect(),
+            place(l.span()),
+        )),
+        other => other.clone(),
+    };
+    Node::new(value, place(node.span))
 }
 
 /// `-x` of a known number or `!x` of a known bool.

@@ -29,6 +29,7 @@ pub(super) fn document(tf: &[Parsed], tfvars: &[Parsed]) -> Node {
         let cx = Cx {
             src: &f.src,
             scope: &scope,
+            iterators: Vec::new(),
         };
         for b in f.body.blocks() {
             top_block(&mut doc, b, &cx);
@@ -47,6 +48,7 @@ fn scope<'a>(tf: &'a [Parsed], tfvars: &'a [Parsed]) -> Scope<'a> {
         let cx = Cx {
             src: &f.src,
             scope: &literal,
+            iterators: Vec::new(),
         };
         for b in f.body.blocks() {
             match (b.ident.as_str(), b.labels.as_slice()) {
@@ -68,6 +70,7 @@ fn scope<'a>(tf: &'a [Parsed], tfvars: &'a [Parsed]) -> Scope<'a> {
         let cx = Cx {
             src: &f.src,
             scope: &literal,
+            iterators: Vec::new(),
         };
         for a in f.body.attributes() {
             scope.set_var(a.key.as_str(), cx.convert(&a.value, 0));

@@ -32,7 +32,7 @@ fn json(node: &Node, path: &[&str]) -> serde_json::Value {
 
 fn unknown(node: &Node) -> Option<&str> {
     match &node.value {
-        Value::Unknown(s) => Some(s.inner()),
+        Value::Unknown(u) => Some(u.text()),
         _ => None,
     }
 }
@@ -245,7 +245,7 @@ fn tfvars_override_defaults_in_terraform_order() {
 }
 
 #[test]
-fn references_to_resources_data_and_calls_stay_unknown() {
+fn references_and_calls_are_unknown_conditionals_keep_both_branches() {
     let doc = module(&[(
         "main.tf",
         r#"data "aws_iam_policy_document" "read" {
@@ -289,16 +289,26 @@ resource "aws_iam_policy" "read" {
     let texts = [
         ("name", "\"${var.missing}-read\""),
         ("description", "upper(\"read\")"),
-        ("path", "var.env == \"prod\" ? \"/prod/\" : \"/\""),
         ("arns", "aws_s3_bucket.all[*].arn"),
         ("names", "[for b in var.buckets : b.name]"),
         ("vpc", "module.net.vpc_id"),
         ("count", "length(var.buckets)"),
-        ("for_each", "toset(\n    [\"a\", \"b\"]\n  )"),
     ];
     for (key, text) in texts {
         assert_eq!(unknown(at(p, &[key])), Some(text), "{key}");
     }
+    // References to other objects are unknown but known to be set; others are not.
+    let set = |n: &Node| matches!(&n.value, Value::Unknown(u) if u.is_set());
+    assert!(set(policy) && !set(at(p, &["arns"])) && set(at(p, &["vpc"])));
+    assert!(!set(at(p, &["name"])));
+    assert_eq!(json(p, &["for_each"]), serde_json::json!(["a", "b"]));
+    // A condition not known before deployment keeps both branches.
+    let Value::Choice(path) = &at(p, &["path"]).value else {
+        panic!("a choice")
+    };
+    assert_eq!(path.condition(), "var.env == \"prod\"");
+    assert_eq!(path.branch(0).and_then(Node::as_str), Some("/prod/"));
+    assert_eq!(path.branch(1).and_then(Node::as_str), Some("/"));
 }
 
 #[test]

@@ -1,0 +1,506 @@
+//! CloudFormation templates as rules read them. Intrinsic functions are resolved where the
+//! template itself gives their value, and what only exists at deployment is said to be unknown:
+//!
+//! - `Ref` to a parameter with a literal `Default` is that default (written where the `Ref` is);
+//!   without a default it is unknown. `Ref AWS::NoValue` leaves the key (or list item) out. Other
+//!   pseudo parameters and `Ref`/`Fn::GetAtt` to resources stay as they are: references rules can
+//!   follow, known to be set.
+//! - `Fn::Sub` and `Fn::Join` of known parts are the resulting string (resource and pseudo
+//!   parameter references keep their `${…}` text); a part that is unknown makes them unknown.
+//! - `Conditions` are decided where their inputs are known (`Fn::Equals`, `Fn::Not`, `Fn::And`,
+//!   `Fn::Or`, `Condition`). `Fn::If` on a decided condition is its branch; on an undecided one it
+//!   is a [`Value::Choice`] of both branches, which the engine judges one by one. A resource
+//!   whose `Condition` is decided false is not created and is left out.
+//! - `Fn::FindInMap` and `Fn::Select` of known arguments are looked up; `Fn::ImportValue`,
+//!   `Fn::GetAZs`, `Fn::Cidr`, `Fn::Split`, `Fn::Length`, `Fn::ToJsonString`, `Fn::Transform`
+//!   and unresolved lookups are unknown.
+//!
+//! Only `Resources` is rewritten; the other sections stay as written.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use super::tree::{ChoiceNode, ListNode, MapBuilder, MapNode, Node, Span, Value};
+
+/// Intrinsics whose value only exists at deployment.
+const DEPLOY_TIME: &[&str] = &[
+    "Fn::ImportValue",
+    "Fn::GetAZs",
+    "Fn::Cidr",
+    "Fn::Split",
+    "Fn::Length",
+    "Fn::ToJsonString",
+    "Fn::Transform",
+];
+
+/// The template with its intrinsics resolved as far as the template allows.
+pub fn normalize(root: &Node) -> Node {
+    let Some(template) = root.as_map() else {
+        return root.clone();
+    };
+    let Some(resources) = template.entry("Resources") else {
+        return root.clone();
+    };
+    let cx = Template::of(template);
+    let mut b = MapBuilder::new();
+    for (key, entry) in template.iter() {
+        let value = if key == "Resources" {
+            cx.resources(&resources.value)
+        } else {
+            entry.value.clone()
+        };
+        b.insert(key.to_string(), entry.key_span, value);
+    }
+    Node::new(Value::Map(b.finish(root.span)), root.span)
+}
+
+/// What an intrinsic resolves to.
+enum Resolved {
+    /// A value (possibly unknown, or a choice).
+    Node(Node),
+    /// `AWS::NoValue`: the key or item is left out.
+    Absent,
+}
+
+/// The parts of a template intrinsics read.
+struct Template<'t> {
+    parameters: HashMap<&'t str, Option<&'t Node>>,
+    conditions: HashMap<&'t str, &'t Node>,
+    mappings: Option<&'t MapNode>,
+    decided: RefCell<HashMap<String, Option<bool>>>,
+}
+
+impl<'t> Template<'t> {
+    fn of(template: &'t MapNode) -> Template<'t> {
+        let section = |name: &str| template.get(name).and_then(Node::as_map);
+        let parameters = section("Parameters")
+            .map(|m| m.iter().map(|(k, e)| (k, e.value.get("Default"))).collect())
+            .unwrap_or_default();
+        let conditions = section("Conditions")
+            .map(|m| m.iter().map(|(k, e)| (k, &e.value)).collect())
+            .unwrap_or_default();
+        Template {
+            parameters,
+            conditions,
+            mappings: section("Mappings"),
+            decided: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// `Resources`, each rewritten; resources whose condition is decided false are left out.
+    fn resources(&self, resources: &Node) -> Node {
+        let Some(map) = resources.as_map() else {
+            return resources.clone();
+        };
+        let mut b = MapBuilder::new();
+        for (name, entry) in map.iter() {
+            let created = entry
+                .value
+                .get("Condition")
+                .and_then(Node::as_str)
+                .and_then(|c| self.condition(c, 0));
+            if created == Some(false) {
+                continue;
+            }
+            if let Resolved::Node(n) = self.rewrite(&entry.value, 0) {
+                b.insert(name.to_string(), entry.key_span, n);
+            }
+        }
+        Node::new(Value::Map(b.finish(resources.span)), resources.span)
+    }
+
+    fn rewrite(&self, node: &Node, depth: u32) -> Resolved {
+        if depth > 100 {
+            return Resolved::Node(node.clone());
+        }
+        match &node.value {
+            Value::Map(m) => {
+                if m.len() == 1 {
+                    let (name, entry) = m.iter().next().expect("one entry");
+                    if let Some(r) = self.intrinsic(name, &entry.value, node, depth) {
+                        return r;
+                    }
+                }
+                let mut b = MapBuilder::new();
+                for (k, e) in m.iter() {
+                    if let Resolved::Node(n) = self.rewrite(&e.value, depth + 1) {
+                        b.insert(k.to_string(), e.key_span, n);
+                    }
+                }
+                Resolved::Node(Node::new(Value::Map(b.finish(m.span())), node.span))
+            }
+            Value::List(l) => {
+                let items = l
+                    .items()
+                    .iter()
+                    .filter_map(|i| match self.rewrite(i, depth + 1) {
+                        Resolved::Node(n) => Some(n),
+                        Resolved::Absent => None,
+                    })
+                    .collect();
+                Resolved::Node(Node::new(
+                    Value::List(ListNode::new(items, l.span())),
+                    node.span,
+                ))
+            }
+            _ => Resolved::Node(node.clone()),
+        }
+    }
+
+    /// The value of the intrinsic `name` with argument `arg` written as `node`; `None` when
+    /// `name` is not an intrinsic this rewrites.
+    fn intrinsic(&self, name: &str, arg: &Node, node: &Node, depth: u32) -> Option<Resolved> {
+        let unknown = || Resolved::Node(unknown(name, arg, node.span));
+        Some(match name {
+            "Ref" => match arg.as_str() {
+                Some("AWS::NoValue") => Resolved::Absent,
+                Some(p) if self.parameters.contains_key(p) => match self.parameters[p] {
+                    Some(default) if is_literal(default) => {
+                        Resolved::Node(relocated(default, node.span))
+                    }
+                    _ => unknown(),
+                },
+                _ => return None,
+            },
+            "Fn::If" => {
+                let args = arg.as_list()?.items();
+                let [cond, yes, no] = args else {
+                    return None;
+                };
+                let cond = cond.as_str()?;
+                match self.condition(cond, 0) {
+                    Some(true) => self.rewrite(yes, depth + 1),
+                    Some(false) => self.rewrite(no, depth + 1),
+                    None => {
+                        let branch = |n: &Node| match self.rewrite(n, depth + 1) {
+                            Resolved::Node(n) => Some(n),
+                            Resolved::Absent => None,
+                        };
+                        let choice = ChoiceNode::new(cond.to_string(), branch(yes), branch(no));
+                        Resolved::Node(Node::new(Value::Choice(choice), node.span))
+                    }
+                }
+            }
+            "Fn::Sub" => match self.sub(arg, depth) {
+                Some(s) => Resolved::Node(Node::string(s, node.span)),
+                None => unknown(),
+            },
+            "Fn::Join" => match self.join(arg, depth) {
+                Some(s) => Resolved::Node(Node::string(s, node.span)),
+                None => unknown(),
+            },
+            "Fn::FindInMap" => match self.find_in_map(arg, depth) {
+                Some(v) => Resolved::Node(relocated(&v, node.span)),
+                None => unknown(),
+            },
+            "Fn::Select" => match self.select(arg, depth) {
+                Some(v) => Resolved::Node(relocated(&v, node.span)),
+                None => unknown(),
+            },
+            n if DEPLOY_TIME.contains(&n) => unknown(),
+            _ => return None,
+        })
+    }
+
+    /// A scalar argument resolved to its text, or `${…}` text for a reference to a resource or
+    /// pseudo parameter; `None` when it is unknown.
+    fn text(&self, node: &Node, depth: u32) -> Option<String> {
+        self.text_of(node, depth, true)
+    }
+
+    /// A scalar argument resolved to its text; references give `${…}` text when `references`
+    /// is set, else nothing (a condition cannot compare what is only known at deployment).
+    fn text_of(&self, node: &Node, depth: u32, references: bool) -> Option<String> {
+        match self.rewrite(node, depth + 1) {
+            Resolved::Absent => Some(String::new()),
+            Resolved::Node(n) => match &n.value {
+                Value::Str(s) => Some(s.inner().to_string()),
+                Value::Int(i) => Some(i.to_string()),
+                Value::Float(f) => Some(f.to_string()),
+                Value::Bool(b) => Some(b.to_string()),
+                Value::Map(m) if m.len() == 1 && references => {
+                    if let Some(r) = m.get("Ref").and_then(Node::as_str) {
+                        return Some(format!("${{{r}}}"));
+                    }
+                    let att = m.get("Fn::GetAtt")?;
+                    let parts: Vec<String> = match &att.value {
+                        Value::List(l) => l.items().iter().filter_map(scalar).collect(),
+                        _ => vec![scalar(att)?],
+                    };
+                    Some(format!("${{{}}}", parts.join(".")))
+                }
+                _ => None,
+            },
+        }
+    }
+
+    /// `Fn::Sub`: a template string, optionally with its own variables.
+    fn sub(&self, arg: &Node, depth: u32) -> Option<String> {
+        let (template, vars) = match &arg.value {
+            Value::Str(s) => (s.inner().to_string(), None),
+            Value::List(l) => match l.items() {
+                [t, v] => (t.as_str()?.to_string(), v.as_map()),
+                [t] => (t.as_str()?.to_string(), None),
+                _ => return None,
+            },
+            _ => return None,
+        };
+        let mut out = String::new();
+        let mut rest = template.as_str();
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            let end = after.find('}')?;
+            let name = &after[..end];
+            rest = &after[end + 1..];
+            if let Some(literal) = name.strip_prefix('!') {
+                out.push_str("${");
+                out.push_str(literal);
+                out.push('}');
+                continue;
+            }
+            let value = match vars.and_then(|v| v.get(name)) {
+                Some(v) => self.text(v, depth)?,
+                None => match self.parameters.get(name) {
+                    Some(Some(default)) if is_literal(default) => scalar(default)?,
+                    Some(_) => return None,
+                    None => format!("${{{name}}}"),
+                },
+            };
+            out.push_str(&value);
+        }
+        out.push_str(rest);
+        Some(out)
+    }
+
+    /// `Fn::Join`: `[delimiter, [parts]]`.
+    fn join(&self, arg: &Node, depth: u32) -> Option<String> {
+        let [delim, parts] = arg.as_list()?.items() else {
+            return None;
+        };
+        let delim = delim.as_str()?;
+        let parts = match self.rewrite(parts, depth + 1) {
+            Resolved::Node(n) => n,
+            Resolved::Absent => return Some(String::new()),
+        };
+        let texts: Option<Vec<String>> = parts
+            .as_list()?
+            .items()
+            .iter()
+            .map(|p| self.text(p, depth))
+            .collect();
+        Some(texts?.join(delim))
+    }
+
+    /// `Fn::FindInMap`: `[map, top key, second key]` of the template's `Mappings`.
+    fn find_in_map(&self, arg: &Node, depth: u32) -> Option<Node> {
+        let [map, top, second] = arg.as_list()?.items() else {
+            return None;
+        };
+        let keys: Option<Vec<String>> = [map, top, second]
+            .iter()
+            .map(|k| self.text(k, depth))
+            .collect();
+        let keys = keys?;
+        let found = self.mappings?.get(&keys[0])?.get(&keys[1])?.get(&keys[2])?;
+        is_literal(found).then(|| found.clone())
+    }
+
+    /// `Fn::Select`: `[index, list]`.
+    fn select(&self, arg: &Node, depth: u32) -> Option<Node> {
+        let [index, list] = arg.as_list()?.items() else {
+            return None;
+        };
+        let index: usize = self.text(index, depth)?.parse().ok()?;
+        let list = match self.rewrite(list, depth + 1) {
+            Resolved::Node(n) => n,
+            Resolved::Absent => return None,
+        };
+        let item = list.as_list()?.items().get(index)?.clone();
+        is_literal(&item).then_some(item)
+    }
+
+    /// Whether the condition `name` holds, when its inputs are known.
+    fn condition(&self, name: &str, depth: u32) -> Option<bool> {
+        if let Some(done) = self.decided.borrow().get(name) {
+            return *done;
+        }
+        // A cycle, or a missing condition, decides nothing.
+        self.decided.borrow_mut().insert(name.to_string(), None);
+        let result = self
+            .conditions
+            .get(name)
+            .and_then(|c| self.truth(c, depth + 1));
+        self.decided.borrow_mut().insert(name.to_string(), result);
+        result
+    }
+
+    /// The truth of a condition expression, when its inputs are known.
+    fn truth(&self, node: &Node, depth: u32) -> Option<bool> {
+        if depth > 50 {
+            return None;
+        }
+        let m = node.as_map().filter(|m| m.len() == 1)?;
+        let (name, entry) = m.iter().next()?;
+        let args = || entry.value.as_list().map(ListNode::items).unwrap_or(&[]);
+        match name {
+            "Condition" => self.condition(entry.value.as_str()?, depth),
+            "Fn::Not" => match args() {
+                [c] => self.truth(c, depth + 1).map(|b| !b),
+                _ => None,
+            },
+            // An operand that decides (false for `And`, true for `Or`) decides even beside an
+            // unknown one.
+            "Fn::And" | "Fn::Or" => {
+                let deciding = name == "Fn::Or";
+                let known: Vec<Option<bool>> =
+                    args().iter().map(|c| self.truth(c, depth + 1)).collect();
+                if known.contains(&Some(deciding)) {
+                    return Some(deciding);
+                }
+                known
+                    .into_iter()
+                    .collect::<Option<Vec<bool>>>()
+                    .map(|_| !deciding)
+            }
+            "Fn::Equals" => match args() {
+                [a, b] => Some(self.text_of(a, depth, false)? == self.text_of(b, depth, false)?),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
+/// Whether a node holds no intrinsic (a literal scalar, list or map).
+fn is_literal(node: &Node) -> bool {
+    match &node.value {
+        Value::Map(m) => {
+            !(m.len() == 1 && m.iter().any(|(k, _)| k == "Ref" || k.starts_with("Fn::")))
+                && m.iter().all(|(_, e)| is_literal(&e.value))
+        }
+        Value::List(l) => l.items().iter().all(is_literal),
+        Value::Unknown(_) | Value::Choice(_) => false,
+        _ => true,
+    }
+}
+
+fn scalar(node: &Node) -> Option<String> {
+    match &node.value {
+        Value::Str(s) => Some(s.inner().to_string()),
+        Value::Int(i) => Some(i.to_string()),
+        Value::Float(f) => Some(f.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// An unknown value for the intrinsic `name` of `arg`, in the short form it is written in.
+fn unknown(name: &str, arg: &Node, span: Span) -> Node {
+    let short = name.strip_prefix("Fn::").unwrap_or(name);
+    let text = match arg.as_str() {
+        Some(s) => format!("!{short} {s}"),
+        None => format!("!{short} {}", arg.to_json()),
+    };
+    Node::unknown(text, span)
+}
+
+/// A copy of `node` written at `span` all the way down (a parameter default read where it is
+/// referenced points at the reference).
+fn relocated(node: &Node, span: Span) -> Node {
+    let value = match &node.value {
+        Value::Map(m) => {
+            let mut b = MapBuilder::new();
+            for (k, e) in m.iter() {
+                b.insert(k.to_string(), span, relocated(&e.value, span));
+            }
+            Value::Map(b.finish(span))
+        }
+        Value::List(l) => Value::List(ListNode::new(
+            l.items().iter().map(|i| relocated(i, span)).collect(),
+            span,
+        )),
+        other => other.clone(),
+    };
+    Node::new(value, span)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doc::yaml;
+
+    fn template(text: &str) -> Node {
+        normalize(&yaml::parse(text).unwrap().documents.remove(0))
+    }
+
+    fn props<'a>(t: &'a Node, resource: &str) -> &'a Node {
+        t.get("Resources")
+            .and_then(|r| r.get(resource))
+            .and_then(|r| r.get("Properties"))
+            .expect("resource properties")
+    }
+
+    #[test]
+    fn parameters_with_defaults_and_subs_resolve_others_are_unknown() {
+        let t = template(
+            "Parameters:\n  Cidr: {Type: String, Default: 0.0.0.0/0}\n  Other: {Type: String}\nResources:\n  Sg:\n    Type: AWS::EC2::SecurityGroupIngress\n    Properties:\n      CidrIp: !Ref Cidr\n      Desc: !Sub \"from ${Cidr} to ${Bucket.Arn}\"\n      Plain: !Sub \"0.0.0.0/0\"\n      Imported: !ImportValue shared-cidr\n      Open: !Ref Other\n      Gone: !Ref AWS::NoValue\n",
+        );
+        let p = props(&t, "Sg");
+        assert_eq!(p.get("CidrIp").and_then(Node::as_str), Some("0.0.0.0/0"));
+        assert_eq!(p.get("CidrIp").unwrap().span.start.line, 8);
+        assert_eq!(
+            p.get("Desc").and_then(Node::as_str),
+            Some("from 0.0.0.0/0 to ${Bucket.Arn}")
+        );
+        assert_eq!(p.get("Plain").and_then(Node::as_str), Some("0.0.0.0/0"));
+        assert!(matches!(
+            p.get("Imported").unwrap().value,
+            Value::Unknown(_)
+        ));
+        assert!(matches!(p.get("Open").unwrap().value, Value::Unknown(_)));
+        assert!(p.get("Gone").is_none());
+    }
+
+    #[test]
+    fn conditions_decide_branches_or_keep_both() {
+        let t = template(
+            "Parameters:\n  Env: {Type: String, Default: dev}\n  Mode: {Type: String}\nConditions:\n  IsProd: !Equals [!Ref Env, prod]\n  Custom: !Equals [!Ref Mode, x]\n  InProdAccount: !Equals [!Ref AWS::AccountId, '111111111111']\n  Either: !Or [!Condition IsProd, !Condition Custom]\nResources:\n  Db:\n    Type: AWS::RDS::DBInstance\n    Properties:\n      StorageEncrypted: !If [IsProd, true, false]\n      Cidr: !If [Custom, 0.0.0.0/0, 10.0.0.0/8]\n      Maybe: !If [Either, !Ref AWS::NoValue, x]\n  OnlyProd:\n    Type: AWS::S3::Bucket\n    Condition: IsProd\n",
+        );
+        let p = props(&t, "Db");
+        assert!(matches!(p.get("StorageEncrypted").unwrap().value, Value::Bool(b) if !*b));
+        let Value::Choice(c) = &p.get("Cidr").unwrap().value else {
+            panic!("a choice")
+        };
+        assert_eq!(c.condition(), "Custom");
+        assert_eq!(c.branch(0).and_then(Node::as_str), Some("0.0.0.0/0"));
+        assert_eq!(c.branch(1).and_then(Node::as_str), Some("10.0.0.0/8"));
+        let Value::Choice(m) = &p.get("Maybe").unwrap().value else {
+            panic!("a choice")
+        };
+        assert!(m.branch(0).is_none());
+        assert!(t.get("Resources").unwrap().get("OnlyProd").is_none());
+        let t2 = template(
+            "Conditions:\n  InProdAccount: !Equals [!Ref AWS::AccountId, '111111111111']\nResources:\n  B:\n    Type: AWS::S3::Bucket\n    Properties:\n      V: !If [InProdAccount, a, b]\n",
+        );
+        assert!(matches!(
+            props(&t2, "B").get("V").unwrap().value,
+            Value::Choice(_)
+        ));
+    }
+
+    #[test]
+    fn joins_lookups_and_selects_of_known_parts() {
+        let t = template(
+            "Mappings:\n  Nets: {eu: {cidr: 10.1.0.0/16}}\nResources:\n  X:\n    Type: T::U::V\n    Properties:\n      A: !Join ['', ['arn:aws:s3:::', !Ref B, '/*']]\n      B: !FindInMap [Nets, eu, cidr]\n      C: !Select [1, [a, b]]\n      D: !Select [0, !GetAZs '']\n",
+        );
+        let p = props(&t, "X");
+        assert_eq!(
+            p.get("A").and_then(Node::as_str),
+            Some("arn:aws:s3:::${B}/*")
+        );
+        assert_eq!(p.get("B").and_then(Node::as_str), Some("10.1.0.0/16"));
+        assert_eq!(p.get("C").and_then(Node::as_str), Some("b"));
+        assert!(matches!(p.get("D").unwrap().value, Value::Unknown(_)));
+    }
+}
