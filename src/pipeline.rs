@@ -279,7 +279,7 @@ impl Run {
             notices: r.notices.clone(),
             files_scanned: r.files_scanned,
             documents_by_kind: r.documents_by_kind.clone(),
-            rule_evaluations: r.rule_evaluations.clone(),
+            rule_stats: r.rule_stats.clone(),
             unused_suppressions: r.unused_suppressions,
             repository_level: r.repository_level.clone(),
             ..ScanResult::default()
