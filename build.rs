@@ -38,15 +38,15 @@ fn main() {
         if !same {
             return None;
         }
-        // Rebuild when HEAD moves: HEAD itself and the ref it points at.
-        for p in ["HEAD", "packed-refs"] {
+        // Rebuild when HEAD moves: HEAD itself, the branch refs (a commit rewrites a loose ref
+        // file, a fresh clone may keep them all in packed-refs). Only paths that exist: cargo
+        // reruns a build script on every build while a watched path is missing.
+        for p in ["HEAD", "packed-refs", "refs/heads"] {
             if let Some(path) = git(&dir, &["rev-parse", "--git-path", p]) {
-                println!("cargo:rerun-if-changed={}", dir.join(path).display());
-            }
-        }
-        if let Some(r) = git(&dir, &["symbolic-ref", "-q", "HEAD"]) {
-            if let Some(path) = git(&dir, &["rev-parse", "--git-path", &r]) {
-                println!("cargo:rerun-if-changed={}", dir.join(path).display());
+                let path = dir.join(path);
+                if path.exists() {
+                    println!("cargo:rerun-if-changed={}", path.display());
+                }
             }
         }
         git(&dir, &["rev-parse", "--short=12", "HEAD"])

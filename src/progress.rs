@@ -24,9 +24,10 @@ impl Progress {
     /// Starts the delayed spinner with `message` when `enabled`.
     pub fn start(enabled: bool, message: &'static str) -> Progress {
         let done = Arc::new((Mutex::new(false), Condvar::new()));
+        let started = std::time::Instant::now();
         let thread = enabled.then(|| {
             let done = Arc::clone(&done);
-            std::thread::spawn(move || spin(&done, message))
+            std::thread::spawn(move || spin(&done, message, started))
         });
         Progress { done, thread }
     }
@@ -55,7 +56,7 @@ impl Drop for Progress {
 }
 
 /// Waits for the delay; if the run is still going, spins until it ends.
-fn spin(done: &(Mutex<bool>, Condvar), message: &'static str) {
+fn spin(done: &(Mutex<bool>, Condvar), message: &'static str, started: std::time::Instant) {
     let (lock, cvar) = done;
     let Ok(guard) = lock.lock() else { return };
     let Ok((guard, _)) = cvar.wait_timeout_while(guard, DELAY, |d| !*d) else {
@@ -64,8 +65,10 @@ fn spin(done: &(Mutex<bool>, Condvar), message: &'static str) {
     if *guard {
         return;
     }
+    // the elapsed time counts from the start of the run, not from the spinner's
     let bar =
-        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr())
+            .with_elapsed(started.elapsed());
     if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg} {elapsed}") {
         bar.set_style(style);
     }

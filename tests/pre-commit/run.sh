@@ -18,9 +18,9 @@
 #   $ISMS_TOOLS/pre-commit-home     PRE_COMMIT_HOME (hook environments)
 #   $ISMS_TOOLS/pre-commit-target   CARGO_TARGET_DIR of the source hook build (dependencies reused)
 #   $ISMS_TOOLS/wheelhouse          setuptools for building the mirror package offline
-# ISMS_WARM_RUN_LIMIT_MS (default 1000): the warm run on three files must take less.
-# Prints `N passed, N failed`; exits 1 if any check failed. The warm run's time is printed as
-# `warm run on 3 files: N ms (median of 5)`.
+# ISMS_WARM_RUN_LIMIT_MS (default 1000): the warm run on three files must take less CPU time.
+# Prints `N passed, N failed`; exits 1 if any check failed. The warm run's times are printed as
+# `warm run on 3 files: N ms wall, N ms CPU (medians of 7; …)`.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
@@ -189,24 +189,31 @@ sed 's/^/    | /' "$WORK/repo-pass.log"
 if [[ "$status" -eq 0 ]]; then ok "isms-lint-repo (manual stage) passes"; else bad "isms-lint-repo (manual stage) passes (exit $status)"; fi
 
 echo "-- warm run on 3 files (deployment.yaml, Dockerfile, main.tf), every built-in rule"
-times=()
+# wall time, and CPU time (user + sys of pre-commit and isms-lint), which does not grow when other
+# work shares the machine: the limit applies to the CPU time, both are printed
+walls=()
+cpus=()
+TIMEFORMAT='%3R %3U %3S'
 for _ in 1 2 3 4 5 6 7; do
-  started="$(now_ms)"
   status=0
-  (cd "$project" && "$PRE_COMMIT" run --config "$WORK/all-rules-config.yaml" --hook-stage pre-commit isms-lint \
-    --files deploy/deployment.yaml Dockerfile infra/main.tf) >"$WORK/warm.log" 2>&1 || status=$?
-  times+=($(($(now_ms) - started)))
+  { time (cd "$project" && "$PRE_COMMIT" run --config "$WORK/all-rules-config.yaml" --hook-stage pre-commit \
+    isms-lint --files deploy/deployment.yaml Dockerfile infra/main.tf >"$WORK/warm.log" 2>&1); } 2>"$WORK/time.txt" || status=$?
+  read -r real user sys <"$WORK/time.txt"
+  walls+=("$(awk -v r="$real" 'BEGIN { printf "%d", r * 1000 }')")
+  cpus+=("$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%d", (u + s) * 1000 }')")
   if [[ "$status" -gt 1 ]]; then break; fi
 done
 sed 's/^/    | /' "$WORK/warm.log"
-median="$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(((${#times[@]} + 1) / 2))p")"
-echo "warm run on 3 files: $median ms (median of ${#times[@]}: ${times[*]} ms)"
+median() { printf '%s\n' "$@" | sort -n | sed -n "$((($# + 1) / 2))p"; }
+wall="$(median "${walls[@]}")"
+cpu="$(median "${cpus[@]}")"
+echo "warm run on 3 files: $wall ms wall, $cpu ms CPU (medians of ${#walls[@]}; wall ${walls[*]} ms; CPU ${cpus[*]} ms)"
 if grep -qE '^isms-lint\.+(Passed|Failed)$' "$WORK/warm.log" && [[ "$status" -le 1 ]]; then
   ok "the warm run judged the 3 files (exit $status)"
 else
   bad "the warm run judged the 3 files (exit $status)"
 fi
-if ((median < LIMIT_MS)); then ok "warm run under $LIMIT_MS ms ($median ms)"; else bad "warm run under $LIMIT_MS ms ($median ms)"; fi
+if ((cpu < LIMIT_MS)); then ok "warm run under $LIMIT_MS ms of CPU ($cpu ms)"; else bad "warm run under $LIMIT_MS ms of CPU ($cpu ms)"; fi
 
 echo
 echo "$passed passed, $failed failed"
