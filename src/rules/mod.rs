@@ -376,6 +376,9 @@ pub struct RuleSet {
     pub errors: Vec<FileDiagnostic>,
     /// Measure each rule's evaluation time (`--timings`); off by default.
     pub profile: bool,
+    /// Every rule id that loaded, including those `--only`, `--skip` or the config later left
+    /// out (suppressions and waivers may name them), sorted.
+    loaded_ids: Vec<String>,
 }
 
 impl RuleSet {
@@ -384,14 +387,21 @@ impl RuleSet {
         let (mut rules, mut errors) = load::compile_all(sources);
         rules.sort_by(|a, b| a.id.cmp(&b.id));
         errors.sort_by(|a, b| (&a.path, a.line, a.col).cmp(&(&b.path, b.line, b.col)));
+        let loaded_ids = rules.iter().map(|r| r.id.clone()).collect();
         let mut set = RuleSet {
             rules,
             by_kind: BTreeMap::new(),
             errors,
             profile: false,
+            loaded_ids,
         };
         set.reindex();
         set
+    }
+
+    /// The ids of the rules that loaded, whether or not they run, sorted.
+    pub fn loaded_ids(&self) -> &[String] {
+        &self.loaded_ids
     }
 
     /// Keeps only the rules for which `keep` is true.
