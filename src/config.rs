@@ -185,14 +185,14 @@ pub fn parse(display: &str, text: &str) -> Result<Config, Vec<FileDiagnostic>> {
                 &mut errors,
             );
         }
-        if let Some(c) = &w.control {
-            if catalog::find(c).is_none() {
-                at(
-                    c,
-                    format!("unknown Annex A control '{c}' in a waiver"),
-                    &mut errors,
-                );
-            }
+        if let Some(c) = &w.control
+            && catalog::find(c).is_none()
+        {
+            at(
+                c,
+                format!("unknown Annex A control '{c}' in a waiver"),
+                &mut errors,
+            );
         }
         if w.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
             at(
@@ -201,10 +201,10 @@ pub fn parse(display: &str, text: &str) -> Result<Config, Vec<FileDiagnostic>> {
                 &mut errors,
             );
         }
-        if let Some(d) = &w.expires {
-            if parse_date(d).is_none() {
-                at(d, format!("'{d}' is not a date (YYYY-MM-DD)"), &mut errors);
-            }
+        if let Some(d) = &w.expires
+            && parse_date(d).is_none()
+        {
+            at(d, format!("'{d}' is not a date (YYYY-MM-DD)"), &mut errors);
         }
     }
     if errors.is_empty() {

@@ -153,10 +153,10 @@ impl Diagnostic for Shown<'_> {
 /// diagnostic shows the position itself).
 pub fn strip_location(message: &str) -> String {
     let m = message.strip_prefix("error: ").unwrap_or(message);
-    if let Some(rest) = m.strip_prefix("line ") {
-        if let Some((_, tail)) = rest.split_once(": ") {
-            return tail.to_string();
-        }
+    if let Some(rest) = m.strip_prefix("line ")
+        && let Some((_, tail)) = rest.split_once(": ")
+    {
+        return tail.to_string();
     }
     m.to_string()
 }

@@ -2,11 +2,33 @@
 //! scan root, its commit, branch, dirty flag and name, and where refs are resolved. Every git
 //! command isms-lint runs goes through here.
 
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::paths;
-use crate::soa::EvidenceMeta;
+
+/// Where and when the evidence was taken.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct EvidenceMeta {
+    /// Evidence date (`YYYY-MM-DD`): the commit date, or today outside git.
+    pub date: String,
+    /// Git commit, when in a repository.
+    pub commit: Option<String>,
+    /// Git branch, when known.
+    pub branch: Option<String>,
+    /// Whether the work tree had uncommitted changes.
+    pub dirty: bool,
+    /// Repository name: `GITHUB_REPOSITORY` when the scanned repository is the GitHub Actions
+    /// workspace, else the `origin` remote's `owner/name`, else the top-level directory's name.
+    pub repository: String,
+    /// isms-lint version.
+    pub tool_version: String,
+    /// What the reader must know about where the evidence comes from (e.g. the scan root is
+    /// not in a git repository, so no commit is recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
 
 /// A git repository, found from a scan root.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -320,21 +342,19 @@ fn is_github_workspace(tree: &Tree) -> bool {
 /// The repository's name: `GITHUB_REPOSITORY` when the tree is the GitHub Actions workspace,
 /// else the `owner/name` of the `origin` remote, else the directory name.
 pub fn repository_name(tree: &Tree) -> String {
-    if is_github_workspace(tree) {
-        if let Some(r) = std::env::var("GITHUB_REPOSITORY")
+    if is_github_workspace(tree)
+        && let Some(r) = std::env::var("GITHUB_REPOSITORY")
             .ok()
             .filter(|r| !r.is_empty())
-        {
-            return r;
-        }
+    {
+        return r;
     }
-    if let Tree::Repo(repo) = tree {
-        if let Some(name) = run(&repo.top, &["config", "--get", "remote.origin.url"])
+    if let Tree::Repo(repo) = tree
+        && let Some(name) = run(&repo.top, &["config", "--get", "remote.origin.url"])
             .ok()
             .and_then(|u| remote_name(&u))
-        {
-            return name;
-        }
+    {
+        return name;
     }
     tree.dir()
         .file_name()

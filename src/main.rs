@@ -62,10 +62,10 @@ fn run_pipeline(
     let progress = progress::Progress::start(show, "isms-lint: scanning…");
     let run = pipeline::run(opts);
     progress.finish();
-    if chat.verbose {
-        if let Ok(run) = &run {
-            verbose(run);
-        }
+    if chat.verbose
+        && let Ok(run) = &run
+    {
+        verbose(run);
     }
     run
 }
@@ -178,11 +178,11 @@ fn run_scan(args: cli::ScanArgs, chat: Chat) -> u8 {
             }
         }
     }
-    if let Some(path) = &args.write_baseline {
-        if let Err(e) = baseline::write(path, &run.result.findings) {
-            eprintln!("error: {e}");
-            return 2;
-        }
+    if let Some(path) = &args.write_baseline
+        && let Err(e) = baseline::write(path, &run.result.findings)
+    {
+        eprintln!("error: {e}");
+        return 2;
     }
     if !chat.quiet && (run.baseline_known > 0 || run.preexisting > 0) {
         eprintln!(
@@ -427,7 +427,7 @@ fn run_evidence(args: cli::EvidenceArgs, chat: Chat) -> u8 {
             };
             let history = match &args.history {
                 Some(dir) => {
-                    match report::html::history::load(dir, &source.meta.repository, Some(&out)) {
+                    match evidence::history::load(dir, &source.meta.repository, Some(&out)) {
                         Ok(h) => {
                             for r in &h.rejected {
                                 eprintln!(

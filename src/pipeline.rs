@@ -140,7 +140,8 @@ fn apply_rule_config(rules: &mut RuleSet, cfg: &LoadedConfig, errors: &mut Vec<F
     for id in c.disable.iter().chain(c.severity.keys()) {
         if !crate::checks::is_known(rules, id) && catalog::find(id).is_none() {
             let offset = cfg.text.find(id.as_str()).unwrap_or(0);
-            let known = crate::checks::known_ids(rules).chain(catalog::controls().iter().map(|c| c.id.as_str()));
+            let known = crate::checks::known_ids(rules)
+                .chain(catalog::controls().iter().map(|c| c.id.as_str()));
             let mut d = FileDiagnostic::at_offset(
                 &display,
                 &cfg.text,

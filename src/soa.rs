@@ -15,27 +15,7 @@ use crate::rules::Severity;
 /// Schema id of the JSON form.
 pub const SCHEMA: &str = "isms-lint/soa/v2";
 
-/// Where and when the evidence was taken.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
-pub struct EvidenceMeta {
-    /// Evidence date (`YYYY-MM-DD`): the commit date, or today outside git.
-    pub date: String,
-    /// Git commit, when in a repository.
-    pub commit: Option<String>,
-    /// Git branch, when known.
-    pub branch: Option<String>,
-    /// Whether the work tree had uncommitted changes.
-    pub dirty: bool,
-    /// Repository name: `GITHUB_REPOSITORY` when the scanned repository is the GitHub Actions
-    /// workspace, else the `origin` remote's `owner/name`, else the top-level directory's name.
-    pub repository: String,
-    /// isms-lint version.
-    pub tool_version: String,
-    /// What the reader must know about where the evidence comes from (e.g. the scan root is
-    /// not in a git repository, so no commit is recorded).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-}
+pub use crate::git::EvidenceMeta;
 
 /// A control's status in the statement (docs/soa.md defines each).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

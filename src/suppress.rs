@@ -135,7 +135,12 @@ fn unknown_rules(d: &Directive, rules: &crate::rules::RuleSet) -> Option<String>
         .rules
         .iter()
         .filter(|id| !crate::checks::is_known(rules, id))
-        .map(|id| format!("'{id}'{}", crate::suggest::hint(id, crate::checks::known_ids(rules))))
+        .map(|id| {
+            format!(
+                "'{id}'{}",
+                crate::suggest::hint(id, crate::checks::known_ids(rules))
+            )
+        })
         .collect();
     (!unknown.is_empty()).then(|| format!("no loaded rule is named {}", unknown.join(", ")))
 }

@@ -356,8 +356,7 @@ fn history_uses_only_bundles_that_verify() {
     assert_eq!(o.status.code(), Some(0), "{}", parts(&o).2);
     std::fs::create_dir_all(hist.join("empty")).unwrap();
 
-    let history =
-        isms_lint::report::html::history::load(hist, "acme/payments", None).expect("loads");
+    let history = isms_lint::evidence::history::load(hist, "acme/payments", None).expect("loads");
     let plotted: Vec<&str> = history.points.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(plotted, ["2026-11-25", "artifact-2"]);
     assert_eq!(

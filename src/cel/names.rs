@@ -70,10 +70,8 @@ fn walk(
             if !operator && !namespaced && !known(name) {
                 out.functions.insert(name.to_string());
             }
-            if !namespaced {
-                if let Some(t) = &call.target {
-                    walk(t, allowed, known, bound, out);
-                }
+            if !namespaced && let Some(t) = &call.target {
+                walk(t, allowed, known, bound, out);
             }
             for a in &call.args {
                 walk(a, allowed, known, bound, out);

@@ -515,10 +515,10 @@ impl Val for MapNode {
         Some(self)
     }
     fn equals(&self, other: &dyn Val) -> bool {
-        if let Some(o) = other.downcast_ref::<MapNode>() {
-            if self.same(o) {
-                return true;
-            }
+        if let Some(o) = other.downcast_ref::<MapNode>()
+            && self.same(o)
+        {
+            return true;
         }
         if other.get_type().kind() != Kind::Map {
             return false;
@@ -654,10 +654,10 @@ impl Val for ListNode {
         Some(self)
     }
     fn equals(&self, other: &dyn Val) -> bool {
-        if let Some(o) = other.downcast_ref::<ListNode>() {
-            if Arc::ptr_eq(&self.0, &o.0) {
-                return true;
-            }
+        if let Some(o) = other.downcast_ref::<ListNode>()
+            && Arc::ptr_eq(&self.0, &o.0)
+        {
+            return true;
         }
         equal_lists(self.items(), other)
     }

@@ -322,10 +322,10 @@ fn plain_value(text: &str) -> Value {
         if let Some(i) = parse_int(text) {
             return Value::Int(CelInt::from(i));
         }
-        if is_float(text) {
-            if let Ok(f) = text.parse::<f64>() {
-                return Value::Float(CelDouble::from(f));
-            }
+        if is_float(text)
+            && let Ok(f) = text.parse::<f64>()
+        {
+            return Value::Float(CelDouble::from(f));
         }
     }
     Value::Str(CelString::from(text.to_string()))

@@ -178,12 +178,11 @@ impl Template<'_> {
         let Some(m) = r.as_map() else {
             return Some(r.clone());
         };
-        if let Some(c) = m.get("condition") {
-            if let Ev::Known(n) = self.value(c, 0) {
-                if matches!(n.value, Value::Bool(b) if !*b) {
-                    return None;
-                }
-            }
+        if let Some(c) = m.get("condition")
+            && let Ev::Known(n) = self.value(c, 0)
+            && matches!(n.value, Value::Bool(b) if !*b)
+        {
+            return None;
         }
         let own = m.get("type").and_then(Node::as_str).unwrap_or("");
         // A nested resource may give its type relative to its parent (`firewallRules`).

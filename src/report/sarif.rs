@@ -430,7 +430,12 @@ fn root_location(uris: &Uris, root: &str) -> Location {
         .build()
 }
 
-fn result(uris: &Uris, f: &Finding, rule_index: Option<i64>, input: &ReportInput<'_>) -> SarifResult {
+fn result(
+    uris: &Uris,
+    f: &Finding,
+    rule_index: Option<i64>,
+    input: &ReportInput<'_>,
+) -> SarifResult {
     let mut fps = BTreeMap::new();
     fps.insert(FINGERPRINT_KEY.to_string(), f.fingerprint.clone());
     let controls: Vec<String> = f.controls.iter().map(|c| annex(c)).collect();

@@ -209,10 +209,10 @@ pub fn scope_words(select: Option<&IdedExpr>, when: Option<&IdedExpr>) -> Option
             words.push(w.to_string());
         }
     }
-    if words.is_empty() {
-        if let Gate::KindIn(kinds) = Gate::of_rule(select, when) {
-            words.extend(kinds.iter().map(|k| format!("Kubernetes `{k}`")));
-        }
+    if words.is_empty()
+        && let Gate::KindIn(kinds) = Gate::of_rule(select, when)
+    {
+        words.extend(kinds.iter().map(|k| format!("Kubernetes `{k}`")));
     }
     (!words.is_empty()).then(|| words.join(", "))
 }
@@ -246,10 +246,10 @@ impl Scope {
                     }
                     (operators::EQUALS, [a, b], _) => {
                         for (field, lit) in [(a, b), (b, a)] {
-                            if names_type(field) {
-                                if let Some(t) = string_literal(lit) {
-                                    self.add(t);
-                                }
+                            if names_type(field)
+                                && let Some(t) = string_literal(lit)
+                            {
+                                self.add(t);
                             }
                         }
                     }

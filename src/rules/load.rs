@@ -306,7 +306,6 @@ fn check_keys(ctx: &mut Ctx<'_>, map: &crate::doc::MapNode, allowed: &[&str], co
     }
 }
 
-
 /// Checks and compiles one rule file. With `defer_cel` (built-in rules, which the test suite
 /// checks), the field check is skipped and the CEL is compiled when first needed.
 fn compile_one(
@@ -707,10 +706,10 @@ fn value_start(text: &str, s: &Spanned<String>) -> usize {
 fn offset_in_file(text: &str, start: usize, expr: &str, line: usize, col: usize) -> usize {
     let mut pos = start;
     for (i, l) in expr.lines().enumerate() {
-        if i > 0 {
-            if let Some(found) = text.get(pos..).and_then(|rest| rest.find(l)) {
-                pos += found;
-            }
+        if i > 0
+            && let Some(found) = text.get(pos..).and_then(|rest| rest.find(l))
+        {
+            pos += found;
         }
         if i + 1 == line.max(1) {
             let within: usize = l

@@ -365,6 +365,45 @@ pub fn load_selected(sel: &RuleSources) -> (RuleSet, Vec<FileDiagnostic>) {
     (set, errors)
 }
 
+/// A digest of the compiled rules: every field that decides a finding, rule by rule in id order.
+pub fn pack_digest(rules: &RuleSet) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for r in &rules.rules {
+        let mut canon = format!("{}\n{}\n{}\n{:?}\n", r.id, r.title, r.severity, r.kinds);
+        for c in &r.controls {
+            canon.push_str(&format!(
+                "{} {} {}\n",
+                c.id,
+                c.relation.as_str(),
+                c.rationale
+            ));
+        }
+        let (selection, verdict) = (r.selection(), r.verdict());
+        for e in [&selection.select, &selection.when].into_iter().flatten() {
+            canon.push_str(&e.source);
+            canon.push('\n');
+        }
+        canon.push_str(&verdict.assert.source);
+        canon.push('\n');
+        if let Some(at) = &r.at {
+            canon.push_str(&at.text);
+        }
+        for p in &verdict.message {
+            match p {
+                TemplatePart::Text(t) => canon.push_str(t),
+                TemplatePart::Expr(e) => canon.push_str(&format!("{{{{{}}}}}", e.source)),
+            }
+        }
+        if let Some((globs, _)) = &r.files {
+            canon.push_str(&globs.join(","));
+        }
+        h.update((canon.len() as u64).to_le_bytes());
+        h.update(canon.as_bytes());
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Every rule of a run, plus the errors found while loading them.
 #[derive(Debug, Default)]
 pub struct RuleSet {

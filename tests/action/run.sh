@@ -105,7 +105,7 @@ check "SARIF is valid JSON with 0 results" sarif_results "$d/runner-temp/isms-li
 
 # 2. a failing fixture
 echo "-- fail fixture"
-run_action fail "$ROOT" ISMS_PATHS="$FIXTURES/fail" "$ONLY"
+run_action fail "$ROOT" ISMS_PATHS="$FIXTURES/fail/deployment.yaml" "$ONLY"
 d="$WORK/fail"
 check "script exits 0 (the verdict is the action's last step)" has_line "$d/status" 0
 check "output exit-code=1" has_line "$d/output" "exit-code=1"
@@ -123,7 +123,7 @@ check "SARIF has 2 results" sarif_results "$d/runner-temp/isms-lint.sarif" 2
 
 # 3. annotations: false prints the text report instead
 echo "-- annotations: false"
-run_action no-annotations "$ROOT" ISMS_PATHS="$FIXTURES/fail" ISMS_ANNOTATIONS=false "$ONLY"
+run_action no-annotations "$ROOT" ISMS_PATHS="$FIXTURES/fail/deployment.yaml" ISMS_ANNOTATIONS=false "$ONLY"
 d="$WORK/no-annotations"
 check "no workflow commands" lacks_text "$d/stdout" "::error"
 check "text report verdict" has_line "$d/stdout" "Result: FAILED (fail-on: low)."
@@ -131,7 +131,7 @@ check "output exit-code=1" has_line "$d/output" "exit-code=1"
 
 # 4. fail-on: none
 echo "-- fail-on: none"
-run_action fail-on-none "$ROOT" ISMS_PATHS="$FIXTURES/fail" ISMS_FAIL_ON=none "$ONLY"
+run_action fail-on-none "$ROOT" ISMS_PATHS="$FIXTURES/fail/deployment.yaml" ISMS_FAIL_ON=none "$ONLY"
 d="$WORK/fail-on-none"
 check "output exit-code=0" has_line "$d/output" "exit-code=0"
 check "output findings=2" has_line "$d/output" "findings=2"

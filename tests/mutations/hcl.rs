@@ -171,16 +171,14 @@ fn body_edits(body: &Body, prefix: &[String], top: bool, out: &mut Vec<TextEdit>
                 for l in &b.labels {
                     here.push(l.as_str().to_string());
                 }
-                if !top {
-                    if let Some(range) = b.span() {
-                        out.push(edit(
-                            &here,
-                            ("delete", "delete block"),
-                            "block",
-                            range,
-                            String::new(),
-                        ));
-                    }
+                if !top && let Some(range) = b.span() {
+                    out.push(edit(
+                        &here,
+                        ("delete", "delete block"),
+                        "block",
+                        range,
+                        String::new(),
+                    ));
                 }
                 if let Some(range) = body_range(&b.body) {
                     out.push(edit(

@@ -171,10 +171,11 @@ impl Mutation {
                 Step::Index(_) => None,
             })
             .collect();
-        if keys.len() > 1 && keys[0] == "Resources" {
-            if let Some(Tree::Str(ty)) = lookup(root, &["Resources", &keys[1], "Type"]) {
-                keys[1] = ty.clone();
-            }
+        if keys.len() > 1
+            && keys[0] == "Resources"
+            && let Some(Tree::Str(ty)) = lookup(root, &["Resources", &keys[1], "Type"])
+        {
+            keys[1] = ty.clone();
         }
         keys
     }

@@ -967,7 +967,7 @@ pub fn render_run(
         findings: &findings,
         rules: &rules,
         facts: Facts {
-            rule_pack_digest: Some(crate::evidence::rule_pack_digest(&run.rules)),
+            rule_pack_digest: Some(crate::rules::pack_digest(&run.rules)),
             rules: Some(run.rules.rules.len()),
             bundle_digest,
         },

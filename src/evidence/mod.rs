@@ -3,6 +3,8 @@
 //! signed; its verification; and the merge of many repositories' bundles into one
 //! organisation SoA with a manifest of its own.
 
+pub mod history;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -14,7 +16,7 @@ use crate::git::Source;
 use crate::pipeline::Run;
 use crate::report::html::{self as html_report, org, History};
 use crate::report::{self, ReportInput};
-use crate::rules::{RuleSet, TemplatePart};
+
 use crate::signing;
 use crate::soa::{self, Applicability, EvidenceMeta, Row, Soa, Status};
 
@@ -136,43 +138,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .map(|b| format!("{b:02x}"))
         .collect()
 }
-/// A digest of the compiled rules: every field that decides a finding, rule by rule in id order.
-pub fn rule_pack_digest(rules: &RuleSet) -> String {
-    let mut h = Sha256::new();
-    for r in &rules.rules {
-        let mut canon = format!("{}\n{}\n{}\n{:?}\n", r.id, r.title, r.severity, r.kinds);
-        for c in &r.controls {
-            canon.push_str(&format!(
-                "{} {} {}\n",
-                c.id,
-                c.relation.as_str(),
-                c.rationale
-            ));
-        }
-        let (selection, verdict) = (r.selection(), r.verdict());
-        for e in [&selection.select, &selection.when].into_iter().flatten() {
-            canon.push_str(&e.source);
-            canon.push('\n');
-        }
-        canon.push_str(&verdict.assert.source);
-        canon.push('\n');
-        if let Some(at) = &r.at {
-            canon.push_str(&at.text);
-        }
-        for p in &verdict.message {
-            match p {
-                TemplatePart::Text(t) => canon.push_str(t),
-                TemplatePart::Expr(e) => canon.push_str(&format!("{{{{{}}}}}", e.source)),
-            }
-        }
-        if let Some((globs, _)) = &r.files {
-            canon.push_str(&globs.join(","));
-        }
-        h.update((canon.len() as u64).to_le_bytes());
-        h.update(canon.as_bytes());
-    }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use crate::rules::pack_digest as rule_pack_digest;
 
 /// sha256 over the lines `<sha256>  <name>\n` of the outputs, in order, leaving out the HTML
 /// pages: they show this digest, so they cannot be part of it (their own sha256 is in the
