@@ -44,13 +44,13 @@ check "isms-lint --version names $version" grep -qE "^isms-lint $version( |$)" "
 sed 's/^/    | /' "$WORK/version.txt"
 
 status=0
-(cd "$ROOT" && run isms-lint scan fixtures/k8s-container-privileged/fail --only k8s-container-privileged \
+(cd "$ROOT" && run isms-lint scan fixtures/k8s-container-privileged/fail/deployment.yaml --only k8s-container-privileged \
   --format json --output "$WORK/fail.json") || status=$?
 check "scan of a failing fixture exits 1" test "$status" -eq 1
 check "…with its 2 findings" grep -q '"open_findings": 2' "$WORK/fail.json"
 
 status=0
-(cd "$ROOT" && run isms-lint scan fixtures/k8s-container-privileged/pass --only k8s-container-privileged) >"$WORK/pass.txt" 2>&1 || status=$?
+(cd "$ROOT" && run isms-lint scan fixtures/k8s-container-privileged/pass/deployment.yaml --only k8s-container-privileged) >"$WORK/pass.txt" 2>&1 || status=$?
 check "scan of the passing fixture exits 0" test "$status" -eq 0
 check "…and says passed" grep -qxF "Result: passed (fail-on: low)." "$WORK/pass.txt"
 
