@@ -11,15 +11,24 @@
 #   4. tests/action/run.sh: scripts/action.sh in a fake runner environment
 #   5. tests/action/install.sh: scripts/install.sh against a fake release (download, verify, refuse,
 #      fall back) served from 127.0.0.1
-#   6. the wheel: `maturin build` for this machine, then tests/wheel/run.sh (pip install into a
-#      fresh venv, --version, real scans; uvx)
+#   6. the wheel: `maturin build --release` for this machine, into the same target directory and
+#      profile as `cargo build --release` (so it packs the binary .ci/run built, no second
+#      compile), then tests/wheel/run.sh (pip install into a fresh venv, --version, real scans; uvx)
 #   7. tests/pre-commit/run.sh wheel: a real pre-commit run of the mirror hooks (language: python)
 #      with that wheel, timed (first run and a warm run on 3 files)
-#   8. tests/pre-commit/run.sh source: the source repository's hooks (language: rust), which
-#      compile isms-lint; skipped with ISMS_SKIP_SOURCE_HOOK=1
+#   8. tests/pre-commit/run.sh source: the source repository's hooks (language: rust), only with
+#      ISMS_SOURCE_HOOK=1. pre-commit `cargo install`s the hook repository from its own clone, so
+#      isms-lint compiles once more in release (dependencies reused from target/, the crate not:
+#      another path is another package to cargo), minutes on 2 cores for what step 7 already
+#      covers: the mirror's hooks are this repository's hooks with `language: python` for `rust`
+#      (`scripts/release.sh mirror`, checked below). What only step 8 shows is that pre-commit's
+#      own `cargo install --path .` of a clone succeeds; that the crate holds every file it
+#      embeds is checked by tests/architecture.rs. Run it before changing .pre-commit-hooks.yaml
+#      or the crate's layout.
 #
 # Env: ISMS_TOOLS (tool cache, default /tmp/isms-lint-tools), ISMS_LINT_BIN (the binary to test;
-# default: the newer of target/release and target/debug, built with `cargo build` if neither exists).
+# default: the newer of target/release and target/debug, built with `cargo build` if neither exists),
+# ISMS_SOURCE_HOOK=1 (step 8).
 # Tools come from npm and PyPI through .ci/install-tools.sh; the source hook build needs crates.io.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -105,15 +114,15 @@ else
   run bash tests/pre-commit/run.sh wheel "$wheel"
 fi
 
-if [[ "${ISMS_SKIP_SOURCE_HOOK:-}" == 1 ]]; then
-  step "tests/pre-commit/run.sh source: skipped (ISMS_SKIP_SOURCE_HOOK=1)"
-else
+if [[ "${ISMS_SOURCE_HOOK:-}" == 1 ]]; then
   step "tests/pre-commit/run.sh source (this repository's hooks, language: rust; compiles isms-lint)"
   if command -v timeout >/dev/null; then
     run timeout 900 bash tests/pre-commit/run.sh source
   else
     run bash tests/pre-commit/run.sh source
   fi
+else
+  step "tests/pre-commit/run.sh source: not run (ISMS_SOURCE_HOOK=1 runs it; see the header)"
 fi
 
 step "integrations passed in $((SECONDS - start))s"

@@ -338,16 +338,20 @@ pub fn load_selected(sel: &RuleSources) -> (RuleSet, Vec<FileDiagnostic>) {
     }
     let mut set = RuleSet::load(sources);
     errors.append(&mut set.errors);
-    for sel_id in sel.only.iter().chain(&sel.skip) {
-        let known = catalog::find(sel_id).is_some() || set.get(sel_id).is_some();
-        if !known {
-            errors.push(FileDiagnostic::at_offset(
-                "--only/--skip",
-                "",
-                0,
-                0,
-                format!("'{sel_id}' is neither a loaded rule id nor an Annex A control id"),
-            ));
+    for (flag, ids) in [("--only", &sel.only), ("--skip", &sel.skip)] {
+        for sel_id in ids {
+            let known = catalog::find(sel_id).is_some() || set.get(sel_id).is_some();
+            if !known {
+                let hint =
+                    crate::suggest::hint(sel_id, set.loaded_ids().iter().map(String::as_str));
+                errors.push(FileDiagnostic::at_offset(
+                    flag,
+                    "",
+                    0,
+                    0,
+                    format!("'{sel_id}' is neither a loaded rule id nor an Annex A control id{hint}"),
+                ));
+            }
         }
     }
     let matches = |r: &Rule, pat: &str| {

@@ -16,8 +16,9 @@
 #
 # Env: ISMS_TOOLS (default /tmp/isms-lint-tools) holds pre-commit and the caches:
 #   $ISMS_TOOLS/pre-commit-home     PRE_COMMIT_HOME (hook environments)
-#   $ISMS_TOOLS/pre-commit-target   CARGO_TARGET_DIR of the source hook build (dependencies reused)
 #   $ISMS_TOOLS/wheelhouse          setuptools for building the mirror package offline
+# ISMS_SOURCE_HOOK_TARGET (default: this checkout's target/): CARGO_TARGET_DIR of the source hook
+# build, so it reuses the release dependencies already built there.
 # ISMS_WARM_RUN_LIMIT_MS (default 1000): the warm run on three files must take less CPU time.
 # Prints `N passed, N failed`; exits 1 if any check failed. The warm run's times are printed as
 # `warm run on 3 files: N ms wall, N ms CPU (medians of 7; …)`.
@@ -133,7 +134,10 @@ git_ -C "$project" add -A
 git_ -C "$project" commit -q -m "violating manifest"
 
 export PRE_COMMIT_HOME="$TOOLS/pre-commit-home"
-export CARGO_TARGET_DIR="$TOOLS/pre-commit-target"
+# the source hook's `cargo install` builds in this checkout's target directory: the release
+# dependencies `cargo build --release` compiled are reused (isms-lint itself compiles again, from
+# the clone's path)
+export CARGO_TARGET_DIR="${ISMS_SOURCE_HOOK_TARGET:-$ROOT/target}"
 export PRE_COMMIT_COLOR=never NO_COLOR=1
 mkdir -p "$PRE_COMMIT_HOME"
 
