@@ -211,10 +211,23 @@ fn did_you_mean_on_every_rule_id() {
         (".isms-lint.yaml", "disable: [k8s-host-pdi]\nwaivers:\n  - rule: k8s-container-privilegd\n    reason: legacy\n"),
         ("deploy/app.yaml", &std::fs::read_to_string(root().join(PRIV)).unwrap()),
     ]);
-    let (code, out, _) = parts(&run_in(d.path(), &["scan", "deploy", ONLY]));
-    assert_eq!(code, 2, "{out}");
-    assert!(out.contains("'k8s-host-pdi' is neither a loaded rule nor an Annex A control; did you mean 'k8s-host-pid'?"), "{out}");
-    assert!(out.contains("the waiver names rule 'k8s-container-privilegd', which is not a loaded rule; did you mean 'k8s-container-privileged'?"), "{out}");
+    let (code, _, err) = parts(&run_in(d.path(), &["scan", "deploy", ONLY]));
+    assert_eq!(code, 2, "{err}");
+    // each config error is a diagnostic at the id, its help the closest known id
+    let disable = err
+        .find("'k8s-host-pdi' is neither a loaded rule nor an Annex A control")
+        .expect(&err);
+    let waiver = err
+        .find("the waiver names rule 'k8s-container-privilegd', which is not a loaded rule")
+        .expect(&err);
+    assert!(
+        err[disable..waiver].contains("help: did you mean 'k8s-host-pid'?"),
+        "{err}"
+    );
+    assert!(
+        err[waiver..].contains("help: did you mean 'k8s-container-privileged'?"),
+        "{err}"
+    );
 
     // inline suppressions: not honoured, reported with the closest id
     let manifest = std::fs::read_to_string(root().join(PRIV)).unwrap().replace(

@@ -349,7 +349,9 @@ pub fn load_selected(sel: &RuleSources) -> (RuleSet, Vec<FileDiagnostic>) {
                     "",
                     0,
                     0,
-                    format!("'{sel_id}' is neither a loaded rule id nor an Annex A control id{hint}"),
+                    format!(
+                        "'{sel_id}' is neither a loaded rule id nor an Annex A control id{hint}"
+                    ),
                 ));
             }
         }
