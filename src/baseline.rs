@@ -74,11 +74,13 @@ pub fn read(path: &Path) -> Result<BTreeSet<String>, String> {
     Ok(b.findings.into_iter().map(|e| e.fingerprint).collect())
 }
 
-/// Removes findings whose fingerprint is known; returns how many were removed.
-pub fn subtract(findings: &mut Vec<Finding>, known: &BTreeSet<String>) -> usize {
-    let before = findings.len();
-    findings.retain(|f| !known.contains(&f.fingerprint));
-    before - findings.len()
+/// Removes findings whose fingerprint is known and returns them (in their order).
+pub fn subtract(findings: &mut Vec<Finding>, known: &BTreeSet<String>) -> Vec<Finding> {
+    let (removed, kept) = std::mem::take(findings)
+        .into_iter()
+        .partition(|f| known.contains(&f.fingerprint));
+    *findings = kept;
+    removed
 }
 
 /// A checkout of the merge-base of a ref, extracted from git objects into a temporary directory.

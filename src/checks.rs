@@ -4,7 +4,7 @@
 
 use crate::doc::Pos;
 use crate::finding::{fingerprint, Finding};
-use crate::rules::{Relation, Severity};
+use crate::rules::{Relation, RuleSet, Severity};
 
 /// A rule that isms-lint itself reports (parse failures and the like); not loaded from YAML.
 #[derive(Debug, Clone)]
@@ -95,6 +95,25 @@ pub const BUILTIN_CHECKS: [&BuiltinCheck; 5] = [
     &EXPIRED_SUPPRESSION,
     &UNUSED_SUPPRESSION,
 ];
+
+/// Every rule id a user may name: the rules that loaded (whether or not they run) and the
+/// built-in checks (`parse-error`, …).
+pub fn known_ids(rules: &RuleSet) -> impl Iterator<Item = &str> {
+    rules
+        .loaded_ids()
+        .iter()
+        .map(String::as_str)
+        .chain(BUILTIN_CHECKS.iter().map(|c| c.id))
+}
+
+/// Whether `id` names a rule that loaded or a built-in check.
+pub fn is_known(rules: &RuleSet, id: &str) -> bool {
+    rules
+        .loaded_ids()
+        .binary_search_by(|x| x.as_str().cmp(id))
+        .is_ok()
+        || BUILTIN_CHECKS.iter().any(|c| c.id == id)
+}
 
 /// A finding of one of isms-lint's own checks.
 pub fn builtin_finding(

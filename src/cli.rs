@@ -8,11 +8,17 @@ use isms_lint::report::Format;
 
 /// Evidence ISO/IEC 27001:2022 Annex A controls from configuration files.
 #[derive(Parser, Debug)]
-#[command(name = "isms-lint", version, about, long_about = None)]
+#[command(name = "isms-lint", version = env!("ISMS_LINT_LONG_VERSION"), about, long_about = None)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+    /// Print only findings and errors: no summary, no progress, no notes on stderr.
+    #[arg(long, short = 'q', global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Say more on stderr: the config file used, the rules loaded, the files scanned.
+    #[arg(long, short = 'v', global = true)]
+    pub verbose: bool,
 }
 
 /// Subcommands.
@@ -40,6 +46,19 @@ pub enum Command {
     },
     /// Write the evidence bundle (SARIF, SoA, manifest with digests); `verify` or `merge` bundles.
     Evidence(EvidenceArgs),
+    /// Print a shell completion script, e.g. `isms-lint completions bash > /etc/bash_completion.d/isms-lint`.
+    Completions {
+        /// bash, zsh, fish, powershell or elvish.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `isms-lint manpage > isms-lint.1`; `--dir DIR` writes one
+    /// page per command.
+    Manpage {
+        /// Write isms-lint.1 and isms-lint-COMMAND.1 into DIR instead of printing isms-lint.1.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// Which schema.
@@ -325,6 +344,11 @@ pub struct ScanArgs {
     /// --also markdown=summary.md` (repeatable): one scan, several reports.
     #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_also)]
     pub also: Vec<(Format, PathBuf)>,
+    /// Like `--also`, but with every finding, including those `--baseline` or `--new-since`
+    /// leave out of the other reports (SARIF marks them `baselineState: unchanged`), e.g. a full
+    /// SARIF upload for code scanning on a pull request whose annotations show only new findings.
+    #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_also)]
+    pub also_all: Vec<(Format, PathBuf)>,
     /// Exit 1 when an open finding is at or above this severity.
     #[arg(long, value_enum, default_value = "low")]
     pub fail_on: FailOn,

@@ -41,7 +41,10 @@ pub fn rules(args: &RulesArgs) -> u8 {
                 }
                 Some(rule) => out.push_str(&show_rule(rule)),
                 None => {
-                    eprintln!("error: no rule '{id}' (see `isms-lint rules`)");
+                    eprintln!(
+                        "error: no rule '{id}'{} (see `isms-lint rules`)",
+                        isms_lint::suggest::hint(id, isms_lint::checks::known_ids(&set))
+                    );
                     return 2;
                 }
             },
@@ -198,6 +201,16 @@ pub fn test(args: &TestArgs) -> u8 {
         (None, Some(dir)) => ruletest::fixtures_dir_for(dir),
         (None, None) => PathBuf::from("fixtures"),
     };
+    let mut unknown = 0;
+    for id in &args.only {
+        if set.get(id).is_none() {
+            unknown += 1;
+            eprintln!(
+                "error: --only '{id}' is not a loaded rule{}",
+                isms_lint::suggest::hint(id, isms_lint::checks::known_ids(&set))
+            );
+        }
+    }
     let only = (!args.only.is_empty()).then_some(args.only.as_slice());
     let results = ruletest::run(&set, &fixtures, only);
     let mut failed = 0;
@@ -222,7 +235,7 @@ pub fn test(args: &TestArgs) -> u8 {
         expected,
         fixtures.display()
     );
-    if !errors.is_empty() {
+    if !errors.is_empty() || unknown > 0 {
         2
     } else {
         u8::from(failed > 0)

@@ -95,7 +95,9 @@ pub struct LoadedConfig {
     pub text: String,
 }
 
-/// Looks for the config file in `start` and its parents.
+/// Looks for the config file in `start` and its parents, up to the root of the git repository
+/// `start` is in (a directory holding `.git`): a config above the repository belongs to
+/// something else.
 pub fn find(start: &Path) -> Option<PathBuf> {
     let start = if start.is_file() {
         start.parent().unwrap_or(start).to_path_buf()
@@ -103,9 +105,15 @@ pub fn find(start: &Path) -> Option<PathBuf> {
         start.to_path_buf()
     };
     let abs = std::fs::canonicalize(&start).unwrap_or(start);
-    abs.ancestors()
-        .flat_map(|d| FILE_NAMES.iter().map(move |n| d.join(n)))
-        .find(|p| p.is_file())
+    for dir in abs.ancestors() {
+        if let Some(found) = FILE_NAMES.iter().map(|n| dir.join(n)).find(|p| p.is_file()) {
+            return Some(found);
+        }
+        if dir.join(".git").exists() {
+            return None;
+        }
+    }
+    None
 }
 
 /// Reads and checks a config file. Errors carry the file's line.
@@ -206,19 +214,6 @@ pub fn parse(display: &str, text: &str) -> Result<Config, Vec<FileDiagnostic>> {
     }
 }
 
-/// The closest of `candidates` to `word`, when close enough to be a likely typo.
-pub fn did_you_mean<'a>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
-    candidates
-        .into_iter()
-        .map(|c| (strsim::jaro_winkler(word, c), c))
-        .filter(|(score, _)| *score >= 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
-        .map(|(_, c)| c)
-}
-
 /// For serde's "unknown field `x`, expected one of a, b" (or "unknown variant"; names with or
 /// without backticks), the expected name closest to `x`.
 fn unknown_name_suggestion(msg: &str) -> Option<String> {
@@ -235,7 +230,7 @@ fn unknown_name_suggestion(msg: &str) -> Option<String> {
         .map(|n| n.trim().trim_matches('`'))
         .filter(|n| !n.is_empty())
         .collect();
-    did_you_mean(word, names).map(str::to_string)
+    crate::suggest::closest(word, names).map(str::to_string)
 }
 
 /// Parses `YYYY-MM-DD`.
@@ -336,6 +331,37 @@ mod tests {
         if let Err(e) = parse("c.yaml", &s) {
             panic!("{e:?}");
         }
+    }
+
+    #[test]
+    fn the_search_stops_at_the_repository_root() {
+        let d = tempfile::tempdir().unwrap();
+        let outer = d.path();
+        std::fs::write(outer.join(".isms-lint.yaml"), "exclude: []\n").unwrap();
+        let repo = outer.join("repo");
+        std::fs::create_dir_all(repo.join(".git")).unwrap();
+        std::fs::create_dir_all(repo.join("deploy")).unwrap();
+        assert_eq!(
+            find(&repo.join("deploy")),
+            None,
+            "the config above .git is not used"
+        );
+        std::fs::write(repo.join(".isms-lint.yml"), "").unwrap();
+        let found = find(&repo.join("deploy")).unwrap();
+        assert!(
+            found.ends_with("repo/.isms-lint.yml"),
+            "{}",
+            found.display()
+        );
+        // outside any repository the search goes on to the top
+        let plain = outer.join("plain/sub");
+        std::fs::create_dir_all(&plain).unwrap();
+        assert!(find(&plain).unwrap().ends_with(".isms-lint.yaml"));
+        // a worktree or submodule has a .git file, not a directory
+        let wt = outer.join("wt");
+        std::fs::create_dir_all(&wt).unwrap();
+        std::fs::write(wt.join(".git"), "gitdir: elsewhere\n").unwrap();
+        assert_eq!(find(&wt), None);
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! Discovery: which files a scan reads. `.gitignore` is honoured (also outside git), excludes
-//! are globs, named files always count, and oversized files and symlinks are skipped with a notice.
+//! are globs that also apply to files named on the command line (what pre-commit and editors
+//! pass; `--force-exclude` semantics, always on), and oversized files and symlinks are skipped
+//! with a notice.
 
 use std::path::{Path, PathBuf};
 
@@ -135,8 +137,17 @@ pub fn discover(
             source,
         })?;
         if !meta.is_dir() {
-            // Named explicitly: read it whatever the excludes say, if it is a format we read.
+            // Named explicitly: excluded paths stay excluded (a note says so); otherwise read it
+            // if it is a format we read, whatever .gitignore says.
             let display = opts.display(root);
+            if excludes.is_match(&display) || excludes.is_match(paths::normalize(root)) {
+                notices.push(Notice {
+                    level: NoticeLevel::Note,
+                    path: display,
+                    message: "matches an `exclude` pattern; not scanned".into(),
+                });
+                continue;
+            }
             match inputs::claim(root) {
                 Some(_) if !meta.file_type().is_file() => notices.push(not_regular(display)),
                 Some(_) => {
@@ -288,8 +299,21 @@ mod tests {
             .map(|c| relative(d, &c.path).to_string_lossy().into_owned())
             .collect();
         assert_eq!(names, [".github/workflows/ci.yml", "k8s/a.yaml"]);
-        let (files, _) = discover(&[d.join("vendor/v.yaml")], &opts).unwrap();
-        assert_eq!(files.len(), 1, "explicit files pass the excludes");
+        // named files are matched by their display path (relative to the working directory;
+        // here `d` is shown as the working directory)
+        let opts = DiscoverOptions {
+            display_as: Some((d.to_path_buf(), PathBuf::new())),
+            ..opts
+        };
+        let (files, notices) = discover(&[d.join("vendor/v.yaml")], &opts).unwrap();
+        assert!(files.is_empty(), "excludes apply to named files too");
+        assert!(notices[0].message.contains("exclude"), "{notices:?}");
+        let (files, _) = discover(&[d.join("k8s/ignored.yaml")], &opts).unwrap();
+        assert_eq!(
+            files.len(),
+            1,
+            "a named file is read whatever .gitignore says"
+        );
     }
 
     #[test]

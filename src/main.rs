@@ -7,23 +7,39 @@ use std::process::ExitCode;
 use clap::Parser;
 
 mod cli;
+mod color;
 mod commands;
+mod manual;
+mod progress;
 
 use cli::{Cli, ColorChoice, Command, FailOn};
 use isms_lint::report::{self, ReportInput};
 use isms_lint::rules::Severity;
 use isms_lint::{baseline, config, evidence, git, pipeline, signing, soa};
 
+/// `--quiet` and `--verbose`, for every command.
+#[derive(Clone, Copy)]
+struct Chat {
+    quiet: bool,
+    verbose: bool,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let chat = Chat {
+        quiet: cli.quiet,
+        verbose: cli.verbose,
+    };
     let code = match cli.command {
-        Command::Scan(args) => run_scan(args),
+        Command::Scan(args) => run_scan(args, chat),
         Command::Rules(args) => commands::rules(&args),
         Command::Controls(args) => commands::controls(&args),
         Command::Test(args) => commands::test(&args),
-        Command::Baseline(args) => run_baseline(args),
+        Command::Baseline(args) => run_baseline(args, chat),
         Command::Init(args) => run_init(args),
-        Command::Soa(args) => run_soa(args),
+        Command::Soa(args) => run_soa(args, chat),
+        Command::Completions { shell } => manual::completions(shell),
+        Command::Manpage { dir } => manual::manpage(dir.as_deref()),
         Command::Schema { which } => {
             match which {
                 cli::SchemaKind::Rule => print!("{}", isms_lint::schema::rule_schema()),
@@ -31,9 +47,51 @@ fn main() -> ExitCode {
             }
             0
         }
-        Command::Evidence(args) => run_evidence(args),
+        Command::Evidence(args) => run_evidence(args, chat),
     };
     ExitCode::from(code)
+}
+
+/// Runs the pipeline with the delayed progress spinner on a terminal.
+fn run_pipeline(
+    opts: &pipeline::RunOptions,
+    chat: Chat,
+) -> Result<pipeline::Run, pipeline::RunError> {
+    let term = std::env::var("TERM").ok();
+    let show = progress::wanted(chat.quiet, std::io::stderr().is_terminal(), term.as_deref());
+    let progress = progress::Progress::start(show, "isms-lint: scanning…");
+    let run = pipeline::run(opts);
+    progress.finish();
+    if chat.verbose
+        && let Ok(run) = &run
+    {
+        verbose(run);
+    }
+    run
+}
+
+/// `--verbose`: the config used, the rules and files.
+fn verbose(run: &pipeline::Run) {
+    match &run.config.path {
+        Some(p) => eprintln!("isms-lint: config: {}", isms_lint::paths::display(p)),
+        None => eprintln!(
+            "isms-lint: config: none (no {} in the scan root or its parents up to the repository root)",
+            config::FILE_NAMES[0]
+        ),
+    }
+    let documents: usize = run.result.documents_by_kind.values().sum();
+    eprintln!(
+        "isms-lint: {} rule(s) ran on {} file(s) ({} document(s)); {} finding(s) before baseline and --new-since",
+        run.rules.rules.len(),
+        run.result.files_scanned,
+        documents,
+        run.result.findings.len() + run.known.len()
+    );
+}
+
+/// The config file's display path, if one was used.
+fn config_shown(run: &pipeline::Run) -> Option<String> {
+    run.config.path.as_deref().map(isms_lint::paths::display)
 }
 
 fn fail_on(f: FailOn) -> Option<Severity> {
@@ -47,29 +105,31 @@ fn fail_on(f: FailOn) -> Option<Severity> {
     }
 }
 
-fn use_color(choice: ColorChoice, to_file: bool) -> bool {
-    match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            !to_file && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
-        }
-    }
-}
-
-fn run_scan(args: cli::ScanArgs) -> u8 {
+fn run_scan(args: cli::ScanArgs, chat: Chat) -> u8 {
     let mut opts = args.inputs.run_options();
     opts.baseline = args.baseline.clone();
     opts.new_since = args.new_since.clone();
     opts.report_unused_suppressions = args.report_unused_suppressions;
     opts.profile_rules = args.timings;
-    let run = match pipeline::run(&opts) {
+    let run = match run_pipeline(&opts, chat) {
         Ok(r) => r,
         Err(e) => return report_run_error(&e),
     };
     let writes_sarif = args.format == report::Format::Sarif
-        || args.also.iter().any(|(f, _)| *f == report::Format::Sarif);
+        || args
+            .also
+            .iter()
+            .chain(&args.also_all)
+            .any(|(f, _)| *f == report::Format::Sarif);
     let source_root = writes_sarif.then(|| git::report_root(&opts.paths));
+    let config_path = config_shown(&run);
+    let filtered = opts.baseline.is_some() || opts.new_since.is_some();
+    let (all, known) = if filtered {
+        let (all, known) = run.with_known();
+        (Some(all), known)
+    } else {
+        (None, Default::default())
+    };
     let input = ReportInput {
         scan: &run.result,
         rules: &run.rules,
@@ -77,11 +137,19 @@ fn run_scan(args: cli::ScanArgs) -> u8 {
         show_suppressed: args.show_suppressed,
         fail_on: fail_on(args.fail_on),
         source_root: source_root.as_deref(),
+        known: filtered.then_some(&known),
+        config: config_path.as_deref(),
+        quiet: chat.quiet,
     };
-    let color = use_color(args.color, args.output.is_some());
-    if args.format != report::Format::Text {
+    let color = color::enabled(
+        args.color,
+        std::io::stdout().is_terminal(),
+        args.output.is_some(),
+    );
+    let stderr_color = color::enabled(args.color, std::io::stderr().is_terminal(), false);
+    if !matches!(args.format, report::Format::Text | report::Format::Concise) {
         for e in &run.errors {
-            eprint!("{}", e.render(color && std::io::stderr().is_terminal()));
+            eprint!("{}", e.render(stderr_color));
         }
     }
     let report_started = std::time::Instant::now();
@@ -97,13 +165,26 @@ fn run_scan(args: cli::ScanArgs) -> u8 {
             return code;
         }
     }
+    if !args.also_all.is_empty() {
+        let every = ReportInput {
+            scan: all.as_ref().unwrap_or(&run.result),
+            ..input
+        };
+        for (format, path) in &args.also_all {
+            if let Err(code) =
+                write_output(Some(path), |out| report::write(*format, &every, false, out))
+            {
+                return code;
+            }
+        }
+    }
     if let Some(path) = &args.write_baseline
         && let Err(e) = baseline::write(path, &run.result.findings)
     {
         eprintln!("error: {e}");
         return 2;
     }
-    if run.baseline_known > 0 || run.preexisting > 0 {
+    if !chat.quiet && (run.baseline_known > 0 || run.preexisting > 0) {
         eprintln!(
             "isms-lint: {} finding(s) already in the baseline, {} already present at {} not reported",
             run.baseline_known,
@@ -121,7 +202,7 @@ fn run_scan(args: cli::ScanArgs) -> u8 {
 fn report_run_error(e: &pipeline::RunError) -> u8 {
     match e {
         pipeline::RunError::Config(errors) => {
-            let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            let color = color::enabled(ColorChoice::Auto, std::io::stderr().is_terminal(), false);
             for d in errors {
                 eprint!("{}", d.render(color));
             }
@@ -168,8 +249,8 @@ fn print_timings(result: &isms_lint::scan::ScanResult, report: std::time::Durati
     }
 }
 
-fn run_baseline(args: cli::BaselineArgs) -> u8 {
-    let run = match pipeline::run(&args.inputs.run_options()) {
+fn run_baseline(args: cli::BaselineArgs, chat: Chat) -> u8 {
+    let run = match run_pipeline(&args.inputs.run_options(), chat) {
         Ok(r) => r,
         Err(e) => return report_run_error(&e),
     };
@@ -179,10 +260,12 @@ fn run_baseline(args: cli::BaselineArgs) -> u8 {
     match baseline::write(&args.output, &run.result.findings) {
         Ok(()) => {
             let open = run.result.findings.iter().filter(|f| f.is_open()).count();
-            eprintln!(
-                "isms-lint: wrote {open} finding(s) to {}",
-                args.output.display()
-            );
+            if !chat.quiet {
+                eprintln!(
+                    "isms-lint: wrote {open} finding(s) to {}",
+                    args.output.display()
+                );
+            }
             u8::from(!run.errors.is_empty()) * 2
         }
         Err(e) => {
@@ -192,11 +275,12 @@ fn run_baseline(args: cli::BaselineArgs) -> u8 {
     }
 }
 
-fn run_or_report(opts: &pipeline::RunOptions) -> Option<pipeline::Run> {
-    match pipeline::run(opts) {
+fn run_or_report(opts: &pipeline::RunOptions, chat: Chat) -> Option<pipeline::Run> {
+    match run_pipeline(opts, chat) {
         Ok(r) => {
+            let color = color::enabled(ColorChoice::Auto, std::io::stderr().is_terminal(), false);
             for e in &r.errors {
-                eprint!("{}", e.render(std::io::stderr().is_terminal()));
+                eprint!("{}", e.render(color));
             }
             Some(r)
         }
@@ -207,7 +291,7 @@ fn run_or_report(opts: &pipeline::RunOptions) -> Option<pipeline::Run> {
     }
 }
 
-fn run_soa(args: cli::SoaArgs) -> u8 {
+fn run_soa(args: cli::SoaArgs, chat: Chat) -> u8 {
     let opts = args.inputs.run_options();
     // Git facts of the scanned tree first: roots in two repositories stop here, before a scan.
     let source = match git::evidence_source(&opts.paths, args.output.as_deref()) {
@@ -217,7 +301,7 @@ fn run_soa(args: cli::SoaArgs) -> u8 {
             return 2;
         }
     };
-    let Some(run) = run_or_report(&opts) else {
+    let Some(run) = run_or_report(&opts, chat) else {
         return 2;
     };
     let statement = soa::build(&run, source.meta);
@@ -234,7 +318,7 @@ fn run_soa(args: cli::SoaArgs) -> u8 {
     u8::from(!run.errors.is_empty()) * 2
 }
 
-fn run_evidence(args: cli::EvidenceArgs) -> u8 {
+fn run_evidence(args: cli::EvidenceArgs, chat: Chat) -> u8 {
     match args.action {
         Some(cli::EvidenceAction::Verify { dir, key }) => verify_bundle(&dir, key.as_deref()),
         Some(cli::EvidenceAction::Merge {
@@ -361,7 +445,7 @@ fn run_evidence(args: cli::EvidenceArgs) -> u8 {
                 }
                 None => None,
             };
-            let Some(run) = run_or_report(&opts) else {
+            let Some(run) = run_or_report(&opts, chat) else {
                 return 2;
             };
             let sign = args.sign.as_deref().map(|key| evidence::SignWith {

@@ -52,6 +52,9 @@ pub struct Run {
     pub config: LoadedConfig,
     /// Findings removed because the baseline knew them.
     pub baseline_known: usize,
+    /// The findings `--baseline` and `--new-since` removed, for reports of every finding
+    /// (`--also-all`).
+    pub known: Vec<crate::finding::Finding>,
     /// Findings removed because the merge-base already had them.
     pub preexisting: usize,
     /// The merge-base commit, with `--new-since`.
@@ -128,12 +131,9 @@ fn apply_rule_config(rules: &mut RuleSet, cfg: &LoadedConfig, errors: &mut Vec<F
         .unwrap_or_default();
     let c = &cfg.config;
     for id in c.disable.iter().chain(c.severity.keys()) {
-        if rules.get(id).is_none() && catalog::find(id).is_none() {
+        if !crate::checks::is_known(rules, id) && catalog::find(id).is_none() {
             let offset = cfg.text.find(id.as_str()).unwrap_or(0);
-            let known = rules
-                .rules
-                .iter()
-                .map(|r| r.id.as_str())
+            let known = crate::checks::known_ids(rules)
                 .chain(catalog::controls().iter().map(|c| c.id.as_str()));
             let mut d = FileDiagnostic::at_offset(
                 &display,
@@ -142,7 +142,23 @@ fn apply_rule_config(rules: &mut RuleSet, cfg: &LoadedConfig, errors: &mut Vec<F
                 id.len(),
                 format!("'{id}' is neither a loaded rule nor an Annex A control"),
             );
-            if let Some(s) = config::did_you_mean(id, known) {
+            if let Some(s) = crate::suggest::closest(id, known) {
+                d = d.with_help(format!("did you mean '{s}'?"));
+            }
+            errors.push(d);
+        }
+    }
+    for id in c.waivers.iter().filter_map(|w| w.rule.as_deref()) {
+        if !crate::checks::is_known(rules, id) {
+            let offset = cfg.text.find(id).unwrap_or(0);
+            let mut d = FileDiagnostic::at_offset(
+                &display,
+                &cfg.text,
+                offset,
+                id.len(),
+                format!("the waiver names rule '{id}', which is not a loaded rule"),
+            );
+            if let Some(s) = crate::suggest::closest(id, crate::checks::known_ids(rules)) {
                 d = d.with_help(format!("did you mean '{s}'?"));
             }
             errors.push(d);
@@ -216,16 +232,23 @@ pub fn run(opts: &RunOptions) -> Result<Run, RunError> {
         crate::finding::finalize(&mut result.findings);
     }
     let mut baseline_known = 0;
+    let mut known = Vec::new();
     if let Some(b) = &opts.baseline {
         match baseline::read(b) {
-            Ok(known) => baseline_known = baseline::subtract(&mut result.findings, &known),
+            Ok(fingerprints) => {
+                let removed = baseline::subtract(&mut result.findings, &fingerprints);
+                baseline_known = removed.len();
+                known.extend(removed);
+            }
             Err(e) => errors.push(usage_error("--baseline", e)),
         }
     }
     let mut preexisting = 0;
     let mut base_commit = None;
-    if let Some((known, commit)) = base {
-        preexisting = baseline::subtract(&mut result.findings, &known);
+    if let Some((base_known, commit)) = base {
+        let removed = baseline::subtract(&mut result.findings, &base_known);
+        preexisting = removed.len();
+        known.extend(removed);
         base_commit = Some(commit);
     }
     Ok(Run {
@@ -234,6 +257,7 @@ pub fn run(opts: &RunOptions) -> Result<Run, RunError> {
         result,
         config,
         baseline_known,
+        known,
         preexisting,
         base_commit,
     })
@@ -274,4 +298,28 @@ fn merge_base_findings(
         known.extend(base_result.findings.into_iter().map(|f| f.fingerprint));
     }
     Ok((known, base.commit.clone()))
+}
+
+impl Run {
+    /// The scan with the findings `--baseline` and `--new-since` removed put back, sorted, and the
+    /// fingerprints of those known findings (reports of every finding: `--also-all`).
+    pub fn with_known(&self) -> (ScanResult, std::collections::BTreeSet<String>) {
+        let r = &self.result;
+        let mut findings = r.findings.clone();
+        findings.extend(self.known.iter().cloned());
+        crate::finding::finalize(&mut findings);
+        let known = self.known.iter().map(|f| f.fingerprint.clone()).collect();
+        let all = ScanResult {
+            findings,
+            rule_errors: r.rule_errors.clone(),
+            notices: r.notices.clone(),
+            files_scanned: r.files_scanned,
+            documents_by_kind: r.documents_by_kind.clone(),
+            rule_stats: r.rule_stats.clone(),
+            unused_suppressions: r.unused_suppressions,
+            repository_level: r.repository_level.clone(),
+            ..ScanResult::default()
+        };
+        (all, known)
+    }
 }

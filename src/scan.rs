@@ -87,6 +87,18 @@ pub struct ScanResult {
     pub timings: Timings,
     /// Per rule time, slowest first (only when the rule set is profiled).
     pub rule_profile: Vec<RuleProfile>,
+    /// Findings about a repository as a whole (no CODEOWNERS…), by fingerprint, with the display
+    /// path of the repository root: reports place them there (see `repo_scope`).
+    pub repository_level: BTreeMap<String, String>,
+}
+
+impl ScanResult {
+    /// The repository root a finding is about, when it is about a repository as a whole.
+    pub fn repository_root(&self, f: &Finding) -> Option<&str> {
+        self.repository_level
+            .get(&f.fingerprint)
+            .map(String::as_str)
+    }
 }
 
 #[derive(Default)]
@@ -104,6 +116,8 @@ struct FileResult {
     evaluate: Duration,
     scanned: bool,
     files: usize,
+    /// Findings about the repository as a whole: fingerprint → the root's display path.
+    repository_level: BTreeMap<String, String>,
 }
 
 /// Why a scan could not run (a file that cannot be read or parsed is not an error: it is a
@@ -225,6 +239,7 @@ fn merge(out: &mut ScanResult, tally: &mut Tally, r: FileResult) {
         *out.documents_by_kind.entry(k).or_default() += 1;
     }
     out.unused_suppressions += r.unused_suppressions;
+    out.repository_level.extend(r.repository_level);
     out.timings.parse += r.parse;
     out.timings.evaluate += r.evaluate;
 }
@@ -342,7 +357,12 @@ fn scan_unit_guarded(
     }
 }
 
-fn apply_directives(r: &mut FileResult, directives: &[suppress::Directive], opts: &ScanOptions) {
+fn apply_directives(
+    r: &mut FileResult,
+    directives: &[suppress::Directive],
+    opts: &ScanOptions,
+    rules: &RuleSet,
+) {
     if directives.is_empty() {
         return;
     }
@@ -352,6 +372,7 @@ fn apply_directives(r: &mut FileResult, directives: &[suppress::Directive], opts
         directives,
         today,
         opts.report_unused_suppressions,
+        rules,
     );
     r.findings.extend(applied.findings);
     r.unused_suppressions += applied.unused;
@@ -499,7 +520,13 @@ fn scan_unit(
             directives.extend(suppress::directives(p, &text));
         }
     }
-    apply_directives(&mut r, &directives, opts);
+    apply_directives(&mut r, &directives, opts, rules);
+    if w.input.repo_facts() {
+        for d in &read.documents {
+            r.repository_level
+                .extend(crate::repo_scope::root_level(d, &unit_path, &r.findings));
+        }
+    }
     r
 }
 

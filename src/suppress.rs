@@ -129,14 +129,36 @@ pub struct Applied {
     pub unused: usize,
 }
 
-/// Applies the inline directives of one file to its findings.
+/// Why a directive names a rule isms-lint does not know, with the closest known id.
+fn unknown_rules(d: &Directive, rules: &crate::rules::RuleSet) -> Option<String> {
+    let unknown: Vec<String> = d
+        .rules
+        .iter()
+        .filter(|id| !crate::checks::is_known(rules, id))
+        .map(|id| {
+            format!(
+                "'{id}'{}",
+                crate::suggest::hint(id, crate::checks::known_ids(rules))
+            )
+        })
+        .collect();
+    (!unknown.is_empty()).then(|| format!("no loaded rule is named {}", unknown.join(", ")))
+}
+
+/// Applies the inline directives of one file to its findings. A directive that names a rule
+/// `rules` does not know is not honoured and is reported, with the closest known id.
 pub fn apply_inline(
     findings: &mut [Finding],
     directives: &[Directive],
     today: NaiveDate,
     report_unused: bool,
+    rules: &crate::rules::RuleSet,
 ) -> Applied {
     let mut applied = Applied::default();
+    let problems: Vec<Option<String>> = directives
+        .iter()
+        .map(|d| d.problem.clone().or_else(|| unknown_rules(d, rules)))
+        .collect();
     let mut used = vec![false; directives.len()];
     for f in findings.iter_mut().filter(|f| f.is_open()) {
         let lines = [
@@ -152,7 +174,7 @@ pub fn apply_inline(
         used[i] = true;
         let d = &directives[i];
         let expired = d.until.is_some_and(|u| u < today);
-        if d.problem.is_none() && !expired {
+        if problems[i].is_none() && !expired {
             f.suppression = Some(Box::new(Suppression {
                 kind: SuppressionKind::InSource,
                 justification: d.reason.clone().unwrap_or_default(),
@@ -161,11 +183,11 @@ pub fn apply_inline(
             }));
         }
     }
-    for (d, used) in directives.iter().zip(used) {
+    for ((d, used), problem) in directives.iter().zip(used).zip(&problems) {
         let at = Pos::new(d.line, d.col);
         let end = Pos::new(d.line, d.col + 10);
         let logical = format!("suppression:{}", d.rules.join(","));
-        if let Some(problem) = &d.problem {
+        if let Some(problem) = problem {
             applied.findings.push(builtin_finding(
                 &INVALID_SUPPRESSION,
                 &d.path,

@@ -253,6 +253,9 @@ pub fn write_bundle(
         show_suppressed: true,
         fail_on: None,
         source_root: Some(&source.root),
+        known: None,
+        config: None,
+        quiet: false,
     };
     let meta = source.meta.clone();
     let soa = soa::build(run, meta.clone());

@@ -1,4 +1,5 @@
-//! GitHub Actions workflow commands: one annotation per open finding, on its file and line.
+//! GitHub Actions workflow commands: one annotation per open finding, on its file and line; a
+//! finding about the repository as a whole is a file-less notice.
 
 use std::fmt::Write as _;
 
@@ -29,6 +30,25 @@ pub fn render(input: &ReportInput<'_>) -> String {
         };
         let controls: Vec<String> = f.controls.iter().map(|c| annex(c)).collect();
         let title = format!("{} [{}] ({})", f.rule_id, f.severity, controls.join(" "));
+        if let Some(root) = input.scan.repository_root(f) {
+            // About the repository as a whole: no file or line to annotate, a file-less notice.
+            let about = if root == "." {
+                String::new()
+            } else {
+                format!(" (repository {root})")
+            };
+            let _ = writeln!(
+                out,
+                "::notice title={}::{}",
+                property(&title),
+                data(&format!(
+                    "{}{about}\n{}",
+                    f.message,
+                    input.remediation(&f.rule_id)
+                ))
+            );
+            continue;
+        }
         let _ = write!(
             out,
             "::{level} file={},line={},col={}",

@@ -11,8 +11,10 @@ pub const SCHEMA: &str = "isms-lint/scan/v1";
 struct Document<'a> {
     schema: &'static str,
     tool: Tool,
+    /// The config file used, or null.
+    config: Option<&'a str>,
     summary: Value,
-    findings: Vec<&'a crate::finding::Finding>,
+    findings: Vec<Listed<'a>>,
     rule_errors: &'a [crate::eval::RuleRunError],
     config_errors: Vec<Value>,
     notices: &'a [crate::discover::Notice],
@@ -22,6 +24,17 @@ struct Document<'a> {
 struct Tool {
     name: &'static str,
     version: &'static str,
+    /// The commit the binary was built from, or "" when unknown.
+    commit: &'static str,
+}
+
+/// A finding, and the repository root when it is about the repository as a whole.
+#[derive(serde::Serialize)]
+struct Listed<'a> {
+    #[serde(flatten)]
+    finding: &'a crate::finding::Finding,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    repository_root: Option<&'a str>,
 }
 
 /// Renders the scan as pretty JSON.
@@ -68,7 +81,9 @@ pub fn write(input: &ReportInput<'_>, out: &mut dyn std::io::Write) -> std::io::
         tool: Tool {
             name: "isms-lint",
             version: env!("CARGO_PKG_VERSION"),
+            commit: env!("ISMS_LINT_COMMIT"),
         },
+        config: input.config,
         summary: json!({
             "files_scanned": scan.files_scanned,
             "documents_by_kind": kinds,
@@ -83,7 +98,13 @@ pub fn write(input: &ReportInput<'_>, out: &mut dyn std::io::Write) -> std::io::
             "fail_on": input.fail_on.map(|s| s.to_string()),
             "failed": input.fails(),
         }),
-        findings: input.listed().collect(),
+        findings: input
+            .listed()
+            .map(|f| Listed {
+                finding: f,
+                repository_root: scan.repository_root(f),
+            })
+            .collect(),
         rule_errors: &scan.rule_errors,
         config_errors,
         notices: &scan.notices,

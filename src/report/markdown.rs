@@ -1,8 +1,11 @@
-//! A Markdown summary for people: verdict, findings by control and severity, top findings.
+//! A Markdown summary for people: verdict, findings by control and severity, the most severe
+//! findings first. Everything that comes from the scanned files (paths, messages) is escaped, so a
+//! file name cannot add links, images or HTML to a job summary.
 
 use std::fmt::Write as _;
 
 use super::{annex_with_title, ReportInput};
+use crate::finding::Finding;
 use crate::rules::Severity;
 
 /// Most findings listed in the table.
@@ -42,21 +45,25 @@ pub fn render(input: &ReportInput<'_>) -> String {
             out,
             "\n### Findings\n\n| Severity | Rule | Location | Message |\n|---|---|---|---|"
         );
-        for f in input
+        let mut listed: Vec<&Finding> = input
             .scan
             .findings
             .iter()
             .filter(|f| f.is_open_violation())
-            .take(TOP)
-        {
+            .collect();
+        // Most severe first; within a severity the report's own order (path, line, rule).
+        listed.sort_by_key(|f| std::cmp::Reverse(f.severity));
+        for f in listed.into_iter().take(TOP) {
             let _ = writeln!(
                 out,
-                "| {} | `{}` | `{}:{}` | {} |",
+                "| {} | {} | {} | {} |",
                 f.severity,
-                f.rule_id,
-                f.path,
-                f.start.line,
-                f.message.replace('|', "\\|").replace('\n', " ")
+                escape(&f.rule_id),
+                match input.scan.repository_root(f) {
+                    Some(root) => format!("repository {}", escape(root)),
+                    None => escape(&format!("{}:{}", f.path, f.start.line)),
+                },
+                escape(&f.message)
             );
         }
         if open > TOP {
@@ -71,4 +78,57 @@ pub fn render(input: &ReportInput<'_>) -> String {
         );
     }
     out
+}
+
+/// Text as literal Markdown inside a table cell: every ASCII punctuation character is
+/// backslash-escaped (CommonMark allows it for all of them), so `` ` ``, `|`, `<`, `[`, `*`, `&`…
+/// cannot start code, cells, HTML, links, emphasis or entities; line breaks and other control
+/// characters become spaces.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c.is_ascii_punctuation() {
+            out.push('\\');
+            out.push(c);
+        } else if c.is_control() {
+            out.push(' ');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn file_names_cannot_inject_markdown_or_html() {
+        // `.` and `:` too: no autolink of `www.…` or `https://…` in a file name
+        assert_eq!(escape("k8s/app.yaml:12"), "k8s\\/app\\.yaml\\:12");
+        let hostile = "x`|<img src=x onerror=alert(1)>[a](https://e.example)\n## h&amp;";
+        let e = escape(hostile);
+        // no punctuation is left without its backslash, and no line break
+        let mut chars = e.chars();
+        while let Some(c) = chars.next() {
+            if c == '\\' {
+                assert!(
+                    chars.next().is_some_and(|n| n.is_ascii_punctuation()),
+                    "{e}"
+                );
+            } else {
+                assert!(
+                    !c.is_ascii_punctuation() && !c.is_control(),
+                    "{c:?} unescaped in {e}"
+                );
+            }
+        }
+        assert!(
+            e.contains("\\<img src\\=x onerror\\=alert\\(1\\)\\>"),
+            "{e}"
+        );
+        // every character but the escapes is kept
+        assert_eq!(e.replace('\\', ""), hostile.replace('\n', " "));
+    }
 }

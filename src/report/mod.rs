@@ -1,6 +1,7 @@
 //! Reports: the results of a scan rendered for people (text, Markdown) and tools (JSON, SARIF,
 //! GitHub workflow commands). Reports know nothing of parsers.
 
+pub mod concise;
 pub mod github;
 pub mod html;
 pub mod json;
@@ -8,7 +9,7 @@ pub mod markdown;
 pub mod sarif;
 pub mod text;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::catalog;
 use crate::checks::BUILTIN_CHECKS;
@@ -25,6 +26,8 @@ pub const RULE_DOCS_URL: &str = "https://github.com/isms-lint/isms-lint/blob/mai
 pub enum Format {
     /// Human-readable diagnostics with source snippets, then a summary.
     Text,
+    /// One line per finding, `path:line:col: severity rule message`, then the verdict.
+    Concise,
     /// A stable JSON document (see docs/json-format.md).
     Json,
     /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
@@ -37,8 +40,9 @@ pub enum Format {
 
 impl Format {
     /// Every format, with its name.
-    pub const ALL: [(Format, &'static str); 5] = [
+    pub const ALL: [(Format, &'static str); 6] = [
         (Format::Text, "text"),
+        (Format::Concise, "concise"),
         (Format::Json, "json"),
         (Format::Sarif, "sarif"),
         (Format::Github, "github"),
@@ -86,6 +90,13 @@ pub struct ReportInput<'a> {
     /// The directory SARIF URIs are relative to (the scanned repository's top level, or the
     /// scan root outside git); `None`: the working directory.
     pub source_root: Option<&'a std::path::Path>,
+    /// With `--baseline` or `--new-since`: the fingerprints of the findings that existed before
+    /// (SARIF marks them `baselineState: unchanged`, every other result `new`).
+    pub known: Option<&'a BTreeSet<String>>,
+    /// Display path of the config file used, if any (named in the JSON report).
+    pub config: Option<&'a str>,
+    /// `--quiet`: findings and errors only, no summary.
+    pub quiet: bool,
 }
 
 impl ReportInput<'_> {
@@ -180,6 +191,15 @@ impl ReportInput<'_> {
     }
 }
 
+/// Where a finding is shown: `path:line:col`, or the repository root for a finding about the
+/// repository as a whole.
+pub fn place(input: &ReportInput<'_>, f: &Finding) -> String {
+    match input.scan.repository_root(f) {
+        Some(root) => root.to_string(),
+        None => format!("{}:{}:{}", f.path, f.start.line, f.start.col),
+    }
+}
+
 /// `A.8.2` style label for a control id.
 pub fn annex(id: &str) -> String {
     format!("A.{}", catalog::normalize_id(id))
@@ -211,6 +231,7 @@ pub fn write(
 pub fn render(format: Format, input: &ReportInput<'_>, color: bool) -> String {
     match format {
         Format::Text => text::render(input, color),
+        Format::Concise => concise::render(input),
         Format::Json => json::render(input),
         Format::Sarif => sarif::render(input),
         Format::Github => github::render(input),

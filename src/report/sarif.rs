@@ -125,6 +125,35 @@ impl Uris {
         })
     }
 
+    /// The artifact for a directory's display path: relative to the root, ending in `/` (`./`
+    /// for the root itself), or an absolute `file://` URI ending in `/`.
+    fn directory(&self, path: &str) -> ArtifactLocation {
+        let p = Path::new(path);
+        let abs = paths::normalize(&if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.cwd.join(p)
+        });
+        match abs.strip_prefix(&self.root) {
+            Ok(rel) => {
+                let rel = rel.to_string_lossy().replace('\\', "/");
+                let rel = rel.trim_end_matches('/');
+                let dir = if rel.is_empty() {
+                    "./".to_string()
+                } else {
+                    format!("{}/", uri(rel))
+                };
+                ArtifactLocation::builder()
+                    .uri(dir)
+                    .uri_base_id(SRCROOT)
+                    .build()
+            }
+            Err(_) => ArtifactLocation::builder()
+                .uri(file_uri(&abs, true))
+                .build(),
+        }
+    }
+
     /// `originalUriBaseIds`: where [`SRCROOT`] was on this machine.
     fn base_ids(&self) -> BTreeMap<String, ArtifactLocation> {
         let mut m = BTreeMap::new();
@@ -387,7 +416,26 @@ fn location(uris: &Uris, path: &str, start: (u32, u32), end: (u32, u32)) -> Opti
     Some(l)
 }
 
-fn result(uris: &Uris, f: &Finding, rule_index: Option<i64>) -> SarifResult {
+/// The location of a finding about a repository as a whole: the root directory itself (a URI
+/// ending in `/`, `./` for the source root), on its first line for GitHub's region rule.
+fn root_location(uris: &Uris, root: &str) -> Location {
+    Location::builder()
+        .physical_location(
+            PhysicalLocation::builder()
+                .artifact_location(uris.directory(root))
+                .region(Region::builder().start_line(1).build())
+                .build(),
+        )
+        .message(message("the repository as a whole"))
+        .build()
+}
+
+fn result(
+    uris: &Uris,
+    f: &Finding,
+    rule_index: Option<i64>,
+    input: &ReportInput<'_>,
+) -> SarifResult {
     let mut fps = BTreeMap::new();
     fps.insert(FINGERPRINT_KEY.to_string(), f.fingerprint.clone());
     let controls: Vec<String> = f.controls.iter().map(|c| annex(c)).collect();
@@ -419,8 +467,9 @@ fn result(uris: &Uris, f: &Finding, rule_index: Option<i64>) -> SarifResult {
         .rule_id(f.rule_id.clone())
         .level(level(f.severity))
         .message(message(format!("{} ({})", f.message, controls.join(", "))))
-        .locations(
-            location(
+        .locations(match input.scan.repository_root(f) {
+            Some(root) => vec![root_location(uris, root)],
+            None => location(
                 uris,
                 &f.path,
                 (f.start.line, f.start.col),
@@ -428,7 +477,7 @@ fn result(uris: &Uris, f: &Finding, rule_index: Option<i64>) -> SarifResult {
             )
             .into_iter()
             .collect::<Vec<_>>(),
-        )
+        })
         .partial_fingerprints(fps)
         .taxa(taxa)
         .properties(PropertyBag::builder().additional_properties(props).build());
@@ -436,6 +485,14 @@ fn result(uris: &Uris, f: &Finding, rule_index: Option<i64>) -> SarifResult {
         Some(i) => builder.rule_index(i).build(),
         None => builder.build(),
     };
+    if let Some(known) = input.known {
+        let state = if known.contains(&f.fingerprint) {
+            "unchanged"
+        } else {
+            "new"
+        };
+        r.baseline_state = Some(json!(state));
+    }
     if let Some(s) = &f.suppression {
         let mut p = BTreeMap::new();
         if let Some(o) = &s.owner {
@@ -563,7 +620,7 @@ pub fn write(input: &ReportInput<'_>, out: &mut dyn std::io::Write) -> std::io::
     }
     let results: Vec<SarifResult> = kept
         .iter()
-        .map(|f| result(&uris, f, index.get(f.rule_id.as_str()).copied()))
+        .map(|f| result(&uris, f, index.get(f.rule_id.as_str()).copied(), input))
         .collect();
     for f in input
         .scan

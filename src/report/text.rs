@@ -74,12 +74,20 @@ pub fn render(input: &ReportInput<'_>, color: bool) -> String {
     let mut out = String::new();
     let mut sources: HashMap<&str, Option<String>> = HashMap::new();
     for f in input.listed() {
-        let text = sources
-            .entry(f.path.as_str())
-            .or_insert_with(|| std::fs::read_to_string(&f.path).ok())
-            .clone();
+        let root = input.scan.repository_root(f);
+        let text = match root {
+            Some(_) => None,
+            None => sources
+                .entry(f.path.as_str())
+                .or_insert_with(|| std::fs::read_to_string(&f.path).ok())
+                .clone(),
+        };
         let controls: Vec<String> = f.controls.iter().map(|c| annex_with_title(c)).collect();
         let mut help = input.remediation(&f.rule_id);
+        if let Some(root) = root {
+            // no source line to label: the place and the controls go with the help
+            help = format!("repository: {root}\n{}\n{help}", controls.join("; "));
+        }
         if let Some(s) = &f.suppression {
             let _ = write!(help, "\nsuppressed ({:?}): {}", s.kind, s.justification);
         }
@@ -105,11 +113,7 @@ pub fn render(input: &ReportInput<'_>, color: bool) -> String {
             len,
         };
         if handler.render_report(&mut out, &shown).is_err() {
-            let _ = writeln!(
-                out,
-                "{}:{}:{}: {}",
-                f.path, f.start.line, f.start.col, f.message
-            );
+            let _ = writeln!(out, "{}: {}", super::place(input, f), f.message);
         }
         out.push('\n');
     }
@@ -127,7 +131,9 @@ pub fn render(input: &ReportInput<'_>, color: bool) -> String {
     for n in &input.scan.notices {
         let _ = writeln!(out, "{:?}: {}: {}", n.level, n.path, n.message);
     }
-    summary(input, &mut out);
+    if !input.quiet {
+        summary(input, &mut out);
+    }
     out
 }
 

@@ -290,7 +290,7 @@ fn check_keys(ctx: &mut Ctx<'_>, map: &crate::doc::MapNode, allowed: &[&str], co
             entry.key_span.start.line,
             entry.key_span.start.col,
         );
-        let hint = suggest(key, allowed)
+        let hint = crate::suggest::closest(key, allowed.iter().copied())
             .map(|s| format!("did you mean '{s}'?"))
             .unwrap_or_else(|| format!("allowed here: {}", allowed.join(", ")));
         ctx.errors.push(
@@ -304,30 +304,6 @@ fn check_keys(ctx: &mut Ctx<'_>, map: &crate::doc::MapNode, allowed: &[&str], co
             .with_help(hint),
         );
     }
-}
-
-/// The closest candidate within edit distance 2.
-fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    candidates
-        .iter()
-        .map(|c| (edit_distance(word, c), *c))
-        .filter(|(d, _)| *d <= 2)
-        .min()
-        .map(|(_, c)| c)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 /// Checks and compiles one rule file. With `defer_cel` (built-in rules, which the test suite
@@ -818,7 +794,7 @@ fn compile_source(
                 ok = false;
                 let off = find_word(text, start, source, f);
                 let names: Vec<&str> = crate::inputs::all_helpers().map(|h| h.name).collect();
-                let help = suggest(f, &names)
+                let help = crate::suggest::closest(f, names.iter().copied())
                     .map(|s| format!("did you mean '{s}'?"))
                     .unwrap_or_else(|| {
                         "see `isms-lint rules --helpers` for the functions isms-lint adds to CEL"

@@ -338,16 +338,22 @@ pub fn load_selected(sel: &RuleSources) -> (RuleSet, Vec<FileDiagnostic>) {
     }
     let mut set = RuleSet::load(sources);
     errors.append(&mut set.errors);
-    for sel_id in sel.only.iter().chain(&sel.skip) {
-        let known = catalog::find(sel_id).is_some() || set.get(sel_id).is_some();
-        if !known {
-            errors.push(FileDiagnostic::at_offset(
-                "--only/--skip",
-                "",
-                0,
-                0,
-                format!("'{sel_id}' is neither a loaded rule id nor an Annex A control id"),
-            ));
+    for (flag, ids) in [("--only", &sel.only), ("--skip", &sel.skip)] {
+        for sel_id in ids {
+            let known = catalog::find(sel_id).is_some() || set.get(sel_id).is_some();
+            if !known {
+                let hint =
+                    crate::suggest::hint(sel_id, set.loaded_ids().iter().map(String::as_str));
+                errors.push(FileDiagnostic::at_offset(
+                    flag,
+                    "",
+                    0,
+                    0,
+                    format!(
+                        "'{sel_id}' is neither a loaded rule id nor an Annex A control id{hint}"
+                    ),
+                ));
+            }
         }
     }
     let matches = |r: &Rule, pat: &str| {
@@ -415,6 +421,9 @@ pub struct RuleSet {
     pub errors: Vec<FileDiagnostic>,
     /// Measure each rule's evaluation time (`--timings`); off by default.
     pub profile: bool,
+    /// Every rule id that loaded, including those `--only`, `--skip` or the config later left
+    /// out (suppressions and waivers may name them), sorted.
+    loaded_ids: Vec<String>,
 }
 
 impl RuleSet {
@@ -423,14 +432,21 @@ impl RuleSet {
         let (mut rules, mut errors) = load::compile_all(sources);
         rules.sort_by(|a, b| a.id.cmp(&b.id));
         errors.sort_by(|a, b| (&a.path, a.line, a.col).cmp(&(&b.path, b.line, b.col)));
+        let loaded_ids = rules.iter().map(|r| r.id.clone()).collect();
         let mut set = RuleSet {
             rules,
             by_kind: BTreeMap::new(),
             errors,
             profile: false,
+            loaded_ids,
         };
         set.reindex();
         set
+    }
+
+    /// The ids of the rules that loaded, whether or not they run, sorted.
+    pub fn loaded_ids(&self) -> &[String] {
+        &self.loaded_ids
     }
 
     /// Keeps only the rules for which `keep` is true.

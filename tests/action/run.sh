@@ -7,6 +7,7 @@
 #   bash tests/action/run.sh            (binary: $ISMS_LINT_BIN, else target/release or target/debug)
 #
 # Prints `N passed, N failed`; exits 1 if any check failed.
+# shellcheck disable=SC2016 # single-quoted checks and literal file names are meant verbatim
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
@@ -49,6 +50,15 @@ doc = json.load(open(sys.argv[1], encoding="utf-8"))
 assert doc["version"] == "2.1.0", doc.get("version")
 n = sum(len(run.get("results", [])) for run in doc["runs"])
 sys.exit(0 if n == int(sys.argv[2]) else 1)
+PY
+}
+
+baseline_states() { # baseline_states FILE "STATE…": the sorted baselineState values of the results
+  python3 - "$1" "$2" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1], encoding="utf-8"))
+states = sorted(r.get("baselineState", "-") for run in doc["runs"] for r in run.get("results", []))
+sys.exit(0 if " ".join(states) == sys.argv[2] else 1)
 PY
 }
 
@@ -185,7 +195,9 @@ check "old finding not reported (app)" lacks_text "$d/stdout" "container 'app'"
 check "exactly 1 annotation" test "$(grep -c '^::' "$d/stdout")" -eq 1
 check "--new-since <base sha> was passed" has_text "$d/stderr" "--new-since $base"
 check "summary notes the base commit" has_text "$d/summary" "Only findings new since \`$base\`"
-check "SARIF has 1 result" sarif_results "$d/runner-temp/isms-lint.sarif" 1
+check "SARIF keeps both findings (code scanning diffs them itself)" sarif_results "$d/runner-temp/isms-lint.sarif" 2
+check "SARIF marks the old one unchanged and the new one new" baseline_states "$d/runner-temp/isms-lint.sarif" "new unchanged"
+check "--also-all wrote the SARIF" has_text "$d/stderr" "--also-all sarif="
 
 # 9. same repository, new-since: none reports everything
 mkdir -p "$WORK/pr-none"
@@ -221,6 +233,63 @@ d="$WORK/pr-offline"
 check "warning tells to set fetch-depth: 0" has_regex "$d/stdout" "^::warning title=isms-lint::could not fetch .*fetch-depth: 0"
 check "output exit-code=2" has_line "$d/output" "exit-code=2"
 check "script exits 0" has_line "$d/status" 0
+
+# 12. args: options with spaces, passed as single arguments, never through a shell
+echo "-- args input"
+ws="$WORK/args-ws"
+mkdir -p "$ws/deploy/legacy dir"
+sed 's/ # expect:.*//' "$ROOT/$FIXTURES/fail/deployment.yaml" >"$ws/deploy/app.yaml"
+cp "$ws/deploy/app.yaml" "$ws/deploy/legacy dir/old.yaml"
+run_action args "$ws" ISMS_PATHS=deploy "$ONLY" ISMS_ARGS="--exclude 'deploy/legacy dir/**' --show-suppressed"
+d="$WORK/args"
+check "output findings=2 (the excluded directory's 2 are gone)" has_line "$d/output" "findings=2"
+check "the quoted value reached isms-lint as one argument" has_text "$d/stderr" "--exclude deploy/legacy\\ dir/\\*\\* --show-suppressed -- deploy"
+check "no annotation on the excluded directory" lacks_text "$d/stdout" "legacy dir"
+(cd "$ws" && "$BIN" baseline --only k8s-container-privileged -o "$WORK/args-baseline.json" deploy/app.yaml >/dev/null 2>&1) || true
+run_action args-baseline "$ws" ISMS_PATHS=deploy/app.yaml "$ONLY" ISMS_ARGS="--baseline $WORK/args-baseline.json"
+d="$WORK/args-baseline"
+check "--baseline through args: findings=0" has_line "$d/output" "findings=0"
+check "--baseline through args: exit-code=0" has_line "$d/output" "exit-code=0"
+
+echo "-- args input cannot run commands"
+run_action args-inject "$ws" ISMS_PATHS=deploy/app.yaml "$ONLY" \
+  ISMS_ARGS="\$(touch $WORK/pwned1) \`touch $WORK/pwned2\`; touch $WORK/pwned3 | touch $WORK/pwned4"
+d="$WORK/args-inject"
+check "nothing was run" bash -c '! ls "$1"/pwned* >/dev/null 2>&1' _ "$WORK"
+check "the words reached isms-lint as plain arguments (a usage error: exit-code=2)" has_line "$d/output" "exit-code=2"
+check "\$( passed literally" has_text "$d/stderr" "\\\$\\(touch"
+run_action args-quote "$ws" ISMS_PATHS=deploy/app.yaml ISMS_ARGS="--exclude 'unterminated"
+d="$WORK/args-quote"
+check "an unterminated quote: ::error" has_regex "$d/stdout" "^::error title=isms-lint::the args input has an unterminated quote$"
+check "an unterminated quote: exit-code=2, no scan" has_line "$d/output" "exit-code=2"
+check "an unterminated quote: isms-lint not run" lacks_text "$d/stderr" "running:"
+
+# 13. job summary: most severe first, file names escaped (no Markdown or HTML from a path)
+echo "-- job summary: order and escaping"
+ws="$WORK/summary-ws"
+mkdir -p "$ws/deploy"
+sed 's/ # expect:.*//' "$ROOT/fixtures/k8s-allow-privilege-escalation/fail/deployment.yaml" >"$ws/deploy/a-medium.yaml"
+hostile='z <img src=x onerror=alert(1)> [x](https:evil) `code` |cell|.yaml'
+sed 's/ # expect:.*//' "$ROOT/$FIXTURES/fail/deployment.yaml" >"$ws/deploy/$hostile"
+run_action summary "$ws" ISMS_PATHS=deploy ISMS_ONLY=k8s-container-privileged,k8s-allow-privilege-escalation
+d="$WORK/summary"
+rows="$WORK/summary-rows"
+sed -n '/^| Severity | Rule | Location | Message |$/,/^$/p' "$d/summary" | sed '1,2d;/^$/d' >"$rows"
+check "findings listed" test -s "$rows"
+check "the first rows are high (the path sorts last)" bash -c 'head -n 2 "$1" | grep -c "^| high |" | grep -qx 2' _ "$rows"
+check "medium rows come after every high row" bash -c 'awk -F"|" "{print \$2}" "$1" | tr -d " " | uniq | tr "\n" " " | grep -qx "high medium "' _ "$rows"
+check "the hostile file name is escaped" has_text "$d/summary" 'deploy\/z \<img src\=x onerror\=alert\(1\)\> \[x\]\(https\:evil\) \`code\` \|cell\|\.yaml\:'
+check "no unescaped < from the file name" bash -c '! grep -qE "(^|[^\\])<img" "$1"' _ "$d/summary"
+check "no raw link from the file name" lacks_text "$d/summary" "[x](https"
+
+# 14. repository-level findings: file-less notices, the root in SARIF
+echo "-- repository-level findings"
+run_action repo-level "$ROOT" ISMS_PATHS=fixtures/repo-codeowners-missing/fail ISMS_ONLY=repo-codeowners-missing
+d="$WORK/repo-level"
+check "a file-less ::notice" has_regex "$d/stdout" "^::notice title=repo-codeowners-missing \[medium\] \(A\.8\.4 A\.5\.3 A\.8\.32\)::no CODEOWNERS file"
+check "no annotation on the README" lacks_text "$d/stdout" "README.md"
+check "SARIF locates it on the repository root" python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["runs"][0]["results"][0]; sys.exit(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] != "fixtures/repo-codeowners-missing/fail/")' "$d/runner-temp/isms-lint.sarif"
+check "the summary names the repository" has_text "$d/summary" "| medium | repo\-codeowners\-missing | repository fixtures\/repo\-codeowners\-missing\/fail |"
 
 echo
 echo "$passed passed, $failed failed"
