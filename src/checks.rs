@@ -37,6 +37,17 @@ pub const PARSE_ERROR: BuiltinCheck = BuiltinCheck {
     remediation: "Fix the syntax error at the reported position; the file is then scanned normally.",
 };
 
+/// The severity of a parse error: high for files of a detected kind (Terraform, Dockerfiles,
+/// YAML/JSON that looks like a Kubernetes object, workflow, template…), low for other YAML and
+/// JSON files, which no rule judges unless it names them (docs/documents.md).
+pub fn parse_error_severity(detected: bool) -> Severity {
+    if detected {
+        PARSE_ERROR.severity
+    } else {
+        Severity::Low
+    }
+}
+
 /// Reported for a key written twice in one YAML/JSON mapping.
 pub const DUPLICATE_KEY: BuiltinCheck = BuiltinCheck {
     id: "duplicate-key",
@@ -49,6 +60,20 @@ pub const DUPLICATE_KEY: BuiltinCheck = BuiltinCheck {
         "A configuration whose effective value depends on the parser is not a reviewable baseline.",
     )],
     remediation: "Remove one of the two entries so the file says one thing.",
+};
+
+/// Reported once for files read but not judged as they are (a Helm chart's templates).
+pub const NOT_EVALUATED: BuiltinCheck = BuiltinCheck {
+    id: "not-evaluated",
+    title: "Files read but not evaluated",
+    description: "The files are templates (a Helm chart's `templates/`), not configuration: what gets deployed is only known once they are rendered, so no rule judged them. Said once per chart so the gap in the evidence is visible, never silent.",
+    severity: Severity::Info,
+    controls: &[(
+        "8.9",
+        Relation::Supports,
+        "A configuration that is only known once rendered must be rendered to be reviewed as a baseline.",
+    )],
+    remediation: "Render the chart and scan the output: `helm template RELEASE CHART | isms-lint scan --kind kubernetes -` (findings point at the templates through Helm's `# Source:` comments).",
 };
 
 const CONTROL_536: (&str, Relation, &str) = (
@@ -88,9 +113,10 @@ pub const UNUSED_SUPPRESSION: BuiltinCheck = BuiltinCheck {
 };
 
 /// The checks isms-lint reports by itself.
-pub const BUILTIN_CHECKS: [&BuiltinCheck; 5] = [
+pub const BUILTIN_CHECKS: [&BuiltinCheck; 6] = [
     &PARSE_ERROR,
     &DUPLICATE_KEY,
+    &NOT_EVALUATED,
     &INVALID_SUPPRESSION,
     &EXPIRED_SUPPRESSION,
     &UNUSED_SUPPRESSION,

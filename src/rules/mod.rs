@@ -339,14 +339,16 @@ pub fn load_selected(sel: &RuleSources) -> (RuleSet, Vec<FileDiagnostic>) {
     let mut set = RuleSet::load(sources);
     errors.append(&mut set.errors);
     for sel_id in sel.only.iter().chain(&sel.skip) {
-        let known = catalog::find(sel_id).is_some() || set.get(sel_id).is_some();
+        let known = catalog::find(sel_id).is_some()
+            || set.get(sel_id).is_some()
+            || crate::checks::BUILTIN_CHECKS.iter().any(|c| c.id == sel_id);
         if !known {
             errors.push(FileDiagnostic::at_offset(
                 "--only/--skip",
                 "",
                 0,
                 0,
-                format!("'{sel_id}' is neither a loaded rule id nor an Annex A control id"),
+                format!("'{sel_id}' is neither a loaded rule id, a built-in check id nor an Annex A control id"),
             ));
         }
     }
@@ -362,6 +364,20 @@ pub fn load_selected(sel: &RuleSources) -> (RuleSet, Vec<FileDiagnostic>) {
     if !sel.skip.is_empty() {
         set.retain(|r| !sel.skip.iter().any(|p| matches(r, p)));
     }
+    // Built-in checks: `--skip ID` turns one off. `--only` keeps them all unless it names some,
+    // so `--only 8.9` still says which files could not be parsed.
+    let only_builtins: Vec<&String> = sel
+        .only
+        .iter()
+        .filter(|id| crate::checks::BUILTIN_CHECKS.iter().any(|c| c.id == *id))
+        .collect();
+    set.skipped_builtins = crate::checks::BUILTIN_CHECKS
+        .iter()
+        .map(|c| c.id.to_string())
+        .filter(|id| {
+            sel.skip.contains(id) || (!only_builtins.is_empty() && !only_builtins.contains(&id))
+        })
+        .collect();
     (set, errors)
 }
 
@@ -415,6 +431,8 @@ pub struct RuleSet {
     pub errors: Vec<FileDiagnostic>,
     /// Measure each rule's evaluation time (`--timings`); off by default.
     pub profile: bool,
+    /// Built-in checks (`parse-error`…) turned off by `--skip`/`--only`.
+    pub skipped_builtins: Vec<String>,
 }
 
 impl RuleSet {
@@ -428,6 +446,7 @@ impl RuleSet {
             by_kind: BTreeMap::new(),
             errors,
             profile: false,
+            skipped_builtins: Vec::new(),
         };
         set.reindex();
         set

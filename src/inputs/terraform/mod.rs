@@ -277,6 +277,7 @@ pub fn read_module(dir: &Path, display: &dyn Fn(&Path) -> String) -> Read {
                         path: shown,
                         pos: Pos::new(1, 1),
                         message: "file is not valid UTF-8".into(),
+                        detected: true,
                     });
                     continue;
                 }
@@ -286,6 +287,7 @@ pub fn read_module(dir: &Path, display: &dyn Fn(&Path) -> String) -> Read {
                     path: shown,
                     pos: Pos::new(1, 1),
                     message: format!("cannot read: {e}"),
+                    detected: true,
                 });
                 continue;
             }
@@ -297,6 +299,20 @@ pub fn read_module(dir: &Path, display: &dyn Fn(&Path) -> String) -> Read {
             tfvars.push(src);
         }
     }
+    module_read(read, tf, tfvars, &display(dir))
+}
+
+/// Reads one text as a module of one `.tf` file (`--kind terraform`).
+pub fn read_text(display: &str, text: &str) -> Read {
+    let tf = vec![SourceText {
+        path: display.to_string(),
+        text: text.to_string(),
+    }];
+    module_read(Read::default(), tf, Vec::new(), display)
+}
+
+/// Parses the files read into the module document, with their errors.
+fn module_read(mut read: Read, tf: Vec<SourceText>, tfvars: Vec<SourceText>, dir: &str) -> Read {
     read.sources = tf
         .iter()
         .chain(&tfvars)
@@ -315,12 +331,13 @@ pub fn read_module(dir: &Path, display: &dyn Fn(&Path) -> String) -> Read {
             .get(e.file)
             .or_else(|| tfvars.get(e.file.saturating_sub(tf.len())))
             .map(|s| s.path.clone())
-            .unwrap_or_else(|| display(dir));
+            .unwrap_or_else(|| dir.to_string());
         if e.fatal {
             read.errors.push(ParseError {
                 path,
                 pos: e.pos,
                 message: e.message,
+                detected: true,
             });
         } else {
             read.warnings.push(crate::doc::ParseWarning {
