@@ -122,6 +122,32 @@ pub const BUILTIN_CHECKS: [&BuiltinCheck; 6] = [
     &UNUSED_SUPPRESSION,
 ];
 
+/// Loads the rules `sel` selects, where `--only`/`--skip` may also name built-in checks
+/// (`parse-error`…): `--skip ID` turns a check off; `--only` keeps every check unless it names
+/// some, so `--only 8.9` still says which files could not be parsed. Only built-in ids in
+/// `--only` select no rule.
+pub fn load_selected(
+    sel: &crate::rules::RuleSources,
+) -> (crate::rules::RuleSet, Vec<crate::diagnostic::FileDiagnostic>) {
+    let builtin = |id: &String| BUILTIN_CHECKS.iter().any(|c| c.id == id);
+    let mut rules_sel = sel.clone();
+    rules_sel.only.retain(|id| !builtin(id));
+    rules_sel.skip.retain(|id| !builtin(id));
+    let (mut set, errors) = crate::rules::load_selected(&rules_sel);
+    let only_builtins: Vec<&String> = sel.only.iter().filter(|id| builtin(id)).collect();
+    if !sel.only.is_empty() && rules_sel.only.is_empty() {
+        set.retain(|_| false);
+    }
+    set.skipped_builtins = BUILTIN_CHECKS
+        .iter()
+        .map(|c| c.id.to_string())
+        .filter(|id| {
+            sel.skip.contains(id) || (!only_builtins.is_empty() && !only_builtins.contains(&id))
+        })
+        .collect();
+    (set, errors)
+}
+
 /// A finding of one of isms-lint's own checks.
 pub fn builtin_finding(
     check: &BuiltinCheck,

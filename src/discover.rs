@@ -135,6 +135,9 @@ pub struct DiscoverOptions {
     pub kinds: Vec<(String, Kind)>,
     /// Every file named or found is read as this kind (`--kind`).
     pub kind: Option<Kind>,
+    /// Globs of isms-lint's own output (the evidence bundle being written, earlier bundles):
+    /// never read and, unlike `excludes`, not counted as skipped, so a second run is identical.
+    pub own_output: Vec<String>,
 }
 
 impl Default for DiscoverOptions {
@@ -146,6 +149,7 @@ impl Default for DiscoverOptions {
             no_ignore: false,
             kinds: Vec::new(),
             kind: None,
+            own_output: Vec::new(),
         }
     }
 }
@@ -210,7 +214,10 @@ fn forced_kind(opts: &DiscoverOptions, map: &KindMap, rel: &Path, display: &str)
 /// The files to scan under `roots`, sorted by display path, notices for those skipped, and
 /// the counts of everything not read.
 pub fn discover(roots: &[PathBuf], opts: &DiscoverOptions) -> Result<Discovered, String> {
-    let excludes = exclude_set(&opts.excludes)?;
+    let mut all_excludes = opts.excludes.clone();
+    all_excludes.extend(opts.own_output.iter().cloned());
+    let excludes = exclude_set(&all_excludes)?;
+    let own = exclude_set(&opts.own_output)?;
     let kinds = KindMap::new(&opts.kinds)?;
     let mut out = Discovered::default();
     for root in roots {
@@ -245,7 +252,7 @@ pub fn discover(roots: &[PathBuf], opts: &DiscoverOptions) -> Result<Discovered,
             }
             continue;
         }
-        walk(root, &excludes, &kinds, opts, &mut out);
+        walk(root, &excludes, &own, &kinds, opts, &mut out);
     }
     for (file, n) in &out.skipped.ignored {
         out.notices.push(Notice {
@@ -271,6 +278,7 @@ fn relative<'a>(root: &Path, p: &'a Path) -> &'a Path {
 fn walk(
     root: &Path,
     excludes: &GlobSet,
+    own: &GlobSet,
     kinds: &KindMap,
     opts: &DiscoverOptions,
     out: &mut Discovered,
@@ -354,7 +362,7 @@ fn walk(
             kind,
         });
     }
-    count_left_out(root, excludes, kinds, opts, &seen, skipped);
+    count_left_out(root, excludes, own, kinds, opts, &seen, skipped);
 }
 
 /// Walks `root` again with no ignore file and no exclude, and counts the files of a kind
@@ -363,18 +371,29 @@ fn walk(
 fn count_left_out(
     root: &Path,
     excludes: &GlobSet,
+    own: &GlobSet,
     kinds: &KindMap,
     opts: &DiscoverOptions,
     seen: &HashSet<PathBuf>,
     skipped: &mut Skipped,
 ) {
     if opts.no_ignore && opts.excludes.is_empty() {
+        // Nothing but isms-lint's own output is left out, and that is not counted.
         return;
     }
+    let root_owned = root.to_path_buf();
+    let own = own.clone();
+    let shown = opts.clone();
     let all = crate::paths::walker(root)
         .standard_filters(false)
         .hidden(false)
-        .filter_entry(|e| e.depth() == 0 || e.file_name() != ".git")
+        .filter_entry(move |e| {
+            if e.depth() == 0 {
+                return true;
+            }
+            let rel = relative(&root_owned, e.path());
+            e.file_name() != ".git" && !own.is_match(rel) && !own.is_match(shown.display(e.path()))
+        })
         .build();
     let mut matchers = IgnoreFiles::default();
     for entry in all.flatten() {

@@ -44,6 +44,8 @@ pub struct RunOptions {
     pub kind: Option<crate::inputs::Kind>,
     /// Standard input's text and display path (`scan -`).
     pub stdin: Option<crate::scan::StdinText>,
+    /// Globs of isms-lint's own output, never scanned nor counted as skipped.
+    pub own_output: Vec<String>,
 }
 
 /// The outcome.
@@ -182,7 +184,7 @@ pub fn run(opts: &RunOptions) -> Result<Run, RunError> {
     for dir in &config.config.rules {
         selection.rules.push(relative_dir(&config.dir, dir));
     }
-    let (mut rules, mut errors) = crate::rules::load_selected(&selection);
+    let (mut rules, mut errors) = crate::checks::load_selected(&selection);
     let mut config_errors = Vec::new();
     apply_rule_config(&mut rules, &config, &mut config_errors);
     if !config_errors.is_empty() {
@@ -210,6 +212,7 @@ pub fn run(opts: &RunOptions) -> Result<Run, RunError> {
                 .filter_map(|(glob, kind)| Some((glob.clone(), kind.parse().ok()?)))
                 .collect(),
             kind: opts.kind,
+            own_output: opts.own_output.clone(),
         },
         jobs: opts.jobs,
         today: Some(today),

@@ -135,7 +135,9 @@ pub fn scan(rules: &RuleSet, opts: &ScanOptions) -> Result<ScanResult, String> {
     } = discover::discover(&roots, &opts.discover)?;
     let discover_time = started.elapsed();
     let files_started = Instant::now();
-    let excludes = discover::exclude_set(&opts.discover.excludes)?;
+    let mut left_out = opts.discover.excludes.clone();
+    left_out.extend(opts.discover.own_output.iter().cloned());
+    let excludes = discover::exclude_set(&left_out)?;
     let work = plan_work(rules, candidates, &roots, opts);
     let run = || -> Vec<FileResult> {
         work.par_iter()

@@ -364,7 +364,7 @@ mod tests {
         let read = read_text(Path::new("list.json"), "list.json", stream);
         assert!(read.errors.is_empty(), "{:?}", read.errors);
         let kinds: Vec<_> = read.documents.iter().map(|d| d.root.get("kind").unwrap().span.start).collect();
-        assert_eq!(kinds, [Pos::new(1, 26), Pos::new(3, 2)]);
+        assert_eq!(kinds, [Pos::new(1, 30), Pos::new(3, 10)]);
         assert!(read.documents.iter().all(|d| d.kind == Kind::Kubernetes));
     }
 }

@@ -317,7 +317,8 @@ pub struct RuleSources {
 }
 
 /// Loads the built-in rules (unless disabled) and the user's rule directories, then applies
-/// `--only`/`--skip`. Returns the rules and every load error.
+/// `--only`/`--skip` (rule and control ids; [`crate::checks::load_selected`] also takes the
+/// built-in check ids). Returns the rules and every load error.
 pub fn load_selected(sel: &RuleSources) -> (RuleSet, Vec<FileDiagnostic>) {
     let mut sources = Vec::new();
     let mut errors = Vec::new();
@@ -339,9 +340,7 @@ pub fn load_selected(sel: &RuleSources) -> (RuleSet, Vec<FileDiagnostic>) {
     let mut set = RuleSet::load(sources);
     errors.append(&mut set.errors);
     for sel_id in sel.only.iter().chain(&sel.skip) {
-        let known = catalog::find(sel_id).is_some()
-            || set.get(sel_id).is_some()
-            || crate::checks::BUILTIN_CHECKS.iter().any(|c| c.id == sel_id);
+        let known = catalog::find(sel_id).is_some() || set.get(sel_id).is_some();
         if !known {
             errors.push(FileDiagnostic::at_offset(
                 "--only/--skip",
@@ -364,20 +363,6 @@ pub fn load_selected(sel: &RuleSources) -> (RuleSet, Vec<FileDiagnostic>) {
     if !sel.skip.is_empty() {
         set.retain(|r| !sel.skip.iter().any(|p| matches(r, p)));
     }
-    // Built-in checks: `--skip ID` turns one off. `--only` keeps them all unless it names some,
-    // so `--only 8.9` still says which files could not be parsed.
-    let only_builtins: Vec<&String> = sel
-        .only
-        .iter()
-        .filter(|id| crate::checks::BUILTIN_CHECKS.iter().any(|c| c.id == *id))
-        .collect();
-    set.skipped_builtins = crate::checks::BUILTIN_CHECKS
-        .iter()
-        .map(|c| c.id.to_string())
-        .filter(|id| {
-            sel.skip.contains(id) || (!only_builtins.is_empty() && !only_builtins.contains(&id))
-        })
-        .collect();
     (set, errors)
 }
 
