@@ -128,7 +128,10 @@ pub const BUILTIN_CHECKS: [&BuiltinCheck; 6] = [
 /// `--only` select no rule.
 pub fn load_selected(
     sel: &crate::rules::RuleSources,
-) -> (crate::rules::RuleSet, Vec<crate::diagnostic::FileDiagnostic>) {
+) -> (
+    crate::rules::RuleSet,
+    Vec<crate::diagnostic::FileDiagnostic>,
+) {
     let builtin = |id: &String| BUILTIN_CHECKS.iter().any(|c| c.id == id);
     let mut rules_sel = sel.clone();
     rules_sel.only.retain(|id| !builtin(id));

@@ -8,7 +8,7 @@ use isms_lint::catalog::{self, Theme};
 
 use isms_lint::diagnostic::FileDiagnostic;
 use isms_lint::report::annex;
-use isms_lint::rules::{self, Rule, RuleSet};
+use isms_lint::rules::{Rule, RuleSet};
 use isms_lint::ruletest;
 
 use crate::cli::{ControlsArgs, ListFormat, RuleSelection, RulesAction, RulesArgs, TestArgs};

@@ -171,7 +171,11 @@ pub fn parse(display: &str, text: &str) -> Result<Config, Vec<FileDiagnostic>> {
     };
     for (glob, kind) in &config.kinds {
         if let Err(e) = globset::Glob::new(glob) {
-            at(glob, format!("invalid kinds pattern '{glob}': {e}"), &mut errors);
+            at(
+                glob,
+                format!("invalid kinds pattern '{glob}': {e}"),
+                &mut errors,
+            );
         }
         let ok = kind
             .parse::<crate::inputs::Kind>()
@@ -339,10 +343,16 @@ mod tests {
     fn kinds_map_globs_to_known_kinds() {
         let c = parse("c.yaml", "kinds:\n  \"deploy/*.txt\": kubernetes\n").unwrap();
         assert_eq!(c.kinds["deploy/*.txt"], "kubernetes");
-        let errs = parse("c.yaml", "kinds:\n  \"*.df\": dokerfile\n  \"*.x\": repository\n").unwrap_err();
+        let errs = parse(
+            "c.yaml",
+            "kinds:\n  \"*.df\": dokerfile\n  \"*.x\": repository\n",
+        )
+        .unwrap_err();
         assert_eq!(errs.len(), 2, "{errs:?}");
         assert_eq!((errs[0].line, errs[0].col), (2, 11), "{errs:?}");
-        assert!(errs[0].message.starts_with("unknown kind 'dokerfile' for '*.df'"));
+        assert!(errs[0]
+            .message
+            .starts_with("unknown kind 'dokerfile' for '*.df'"));
         assert_eq!(errs[0].help.as_deref(), Some("did you mean 'dockerfile'?"));
         assert_eq!(errs[1].line, 3, "the repository is no kind a file can have");
     }

@@ -105,7 +105,11 @@ impl Skipped {
 }
 
 fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
 }
 
 /// What discovery found: the files to read, notices, and what it skipped.
@@ -403,7 +407,9 @@ fn count_left_out(
         }
         let display = opts.display(path);
         let rel = relative(root, path);
-        if opts.kind.is_none() && kinds.kind(rel, &display).is_none() && inputs::claim(path).is_none()
+        if opts.kind.is_none()
+            && kinds.kind(rel, &display).is_none()
+            && inputs::claim(path).is_none()
         {
             continue;
         }
@@ -519,13 +525,22 @@ mod tests {
         assert_eq!(skipped.unknown_kind, 2, "notes.md and .gitignore");
         let by: Vec<_> = skipped.ignored.values().copied().collect();
         assert_eq!(by, [1], "{skipped:?}");
-        assert!(skipped.ignored.keys().next().unwrap().ends_with(".gitignore"));
+        assert!(skipped
+            .ignored
+            .keys()
+            .next()
+            .unwrap()
+            .ends_with(".gitignore"));
         let no_ignore = DiscoverOptions {
             no_ignore: true,
             ..opts.clone()
         };
         let all = discover(&[d.to_path_buf()], &no_ignore).unwrap();
-        assert_eq!(all.files.len(), 3, "k8s/ignored.yaml is read with --no-ignore");
+        assert_eq!(
+            all.files.len(),
+            3,
+            "k8s/ignored.yaml is read with --no-ignore"
+        );
         assert!(all.skipped.ignored.is_empty());
         let files = discover(&[d.join("vendor/v.yaml")], &opts).unwrap().files;
         assert_eq!(files.len(), 1, "explicit files pass the excludes");

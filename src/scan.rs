@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use crate::checks::{builtin_finding, parse_error_severity, DUPLICATE_KEY, NOT_EVALUATED, PARSE_ERROR};
+use crate::checks::{
+    builtin_finding, parse_error_severity, DUPLICATE_KEY, NOT_EVALUATED, PARSE_ERROR,
+};
 use crate::discover::{self, Candidate, DiscoverOptions, Notice, NoticeLevel, Skipped};
 use crate::doc::Pos;
 use crate::eval::{self, RuleRunError};

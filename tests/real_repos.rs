@@ -62,10 +62,16 @@ fn files_a_parent_gitignore_leaves_out_are_counted_and_named() {
         ("corpus/x/notes.md", "x\n"),
     ]);
     let corpus = dir.path().join("corpus");
-    let o = run_in(&corpus, &["scan", ".", "--no-config", "--only", "k8s-host-pid"]);
+    let o = run_in(
+        &corpus,
+        &["scan", ".", "--no-config", "--only", "k8s-host-pid"],
+    );
     let (code, out, _) = parts(&o);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("Scanned 0 files (0 documents) with 1 rule.\n"), "{out}");
+    assert!(
+        out.contains("Scanned 0 files (0 documents) with 1 rule.\n"),
+        "{out}"
+    );
     assert!(
         out.contains("Not read: 1 file ignored by ../.gitignore.\n"),
         "{out}"
@@ -118,7 +124,15 @@ fn excluded_and_unknown_files_are_counted_in_the_summary() {
     ]);
     let o = run_in(
         dir.path(),
-        &["scan", ".", "--no-config", "--exclude", "vendor", "--only", "k8s-host-pid"],
+        &[
+            "scan",
+            ".",
+            "--no-config",
+            "--exclude",
+            "vendor",
+            "--only",
+            "k8s-host-pid",
+        ],
     );
     let (code, out, _) = parts(&o);
     assert_eq!(code, 1);
@@ -131,15 +145,24 @@ fn excluded_and_unknown_files_are_counted_in_the_summary() {
 #[test]
 fn a_helm_chart_is_one_info_notice_and_its_templates_are_not_parsed() {
     let dir = tree(&[
-        ("charts/web/Chart.yaml", "apiVersion: v2\nname: web\nversion: 1.0.0\n"),
+        (
+            "charts/web/Chart.yaml",
+            "apiVersion: v2\nname: web\nversion: 1.0.0\n",
+        ),
         ("charts/web/values.yaml", "image: nginx\n"),
         (
             "charts/web/templates/deploy.yaml",
             "{{- if .Values.enabled }}\napiVersion: apps/v1\nkind: Deployment\n{{- end }}\n",
         ),
-        ("charts/web/templates/_helpers.tpl", "{{ define \"x\" }}{{ end }}\n"),
+        (
+            "charts/web/templates/_helpers.tpl",
+            "{{ define \"x\" }}{{ end }}\n",
+        ),
     ]);
-    let o = run_in(dir.path(), &["scan", ".", "--no-config", "--format", "json"]);
+    let o = run_in(
+        dir.path(),
+        &["scan", ".", "--no-config", "--format", "json"],
+    );
     assert_eq!(o.status.code(), Some(0), "an info notice does not fail");
     let v = json(&o);
     assert_eq!(
@@ -198,7 +221,10 @@ fn rendered_helm_output_maps_back_to_its_templates() {
         ],
         HOST_PID_POD,
     );
-    assert_eq!(findings(&json(&o)), [hits("k8s-host-pid", "deploy/pod.yaml", 5)]);
+    assert_eq!(
+        findings(&json(&o)),
+        [hits("k8s-host-pid", "deploy/pod.yaml", 5)]
+    );
 }
 
 #[test]
@@ -210,15 +236,31 @@ fn kind_flag_and_config_kinds_read_odd_names() {
     let only = "docker-final-user-root,k8s-host-pid";
     let o = run_in(
         dir.path(),
-        &["scan", "odd/build.df", "--kind", "dockerfile", "--no-config", "--only", only, "--format", "json"],
+        &[
+            "scan",
+            "odd/build.df",
+            "--kind",
+            "dockerfile",
+            "--no-config",
+            "--only",
+            only,
+            "--format",
+            "json",
+        ],
     );
-    assert_eq!(findings(&json(&o)), [hits("docker-final-user-root", "odd/build.df", 2)]);
+    assert_eq!(
+        findings(&json(&o)),
+        [hits("docker-final-user-root", "odd/build.df", 2)]
+    );
     std::fs::write(
         dir.path().join(".isms-lint.yaml"),
         "kinds:\n  \"odd/*.df\": dockerfile\n  \"odd/*.yaml.txt\": kubernetes\n",
     )
     .unwrap();
-    let o = run_in(dir.path(), &["scan", "odd", "--only", only, "--format", "json"]);
+    let o = run_in(
+        dir.path(),
+        &["scan", "odd", "--only", only, "--format", "json"],
+    );
     assert_eq!(
         findings(&json(&o)),
         [
@@ -227,12 +269,22 @@ fn kind_flag_and_config_kinds_read_odd_names() {
         ]
     );
     // An unknown kind stops the run, with a suggestion.
-    std::fs::write(dir.path().join(".isms-lint.yaml"), "kinds:\n  \"odd/*.df\": dokerfile\n").unwrap();
+    std::fs::write(
+        dir.path().join(".isms-lint.yaml"),
+        "kinds:\n  \"odd/*.df\": dokerfile\n",
+    )
+    .unwrap();
     let (code, out, err) = parts(&run_in(dir.path(), &["scan", "odd"]));
     assert_eq!((code, out.as_str()), (2, ""));
-    assert!(err.contains("unknown kind 'dokerfile' for 'odd/*.df'"), "{err}");
+    assert!(
+        err.contains("unknown kind 'dokerfile' for 'odd/*.df'"),
+        "{err}"
+    );
     assert!(err.contains("did you mean 'dockerfile'?"), "{err}");
-    let (code, _, err) = parts(&run_in(dir.path(), &["scan", "odd", "--kind", "helm-chart", "--no-config"]));
+    let (code, _, err) = parts(&run_in(
+        dir.path(),
+        &["scan", "odd", "--kind", "helm-chart", "--no-config"],
+    ));
     assert_eq!(code, 2);
     assert!(err.contains("unknown kind 'helm-chart'"), "{err}");
 }
@@ -245,9 +297,20 @@ fn yaml_that_libyaml_accepts_parses() {
     let dir = tree(&[("k8s/pod.yaml", pod)]);
     let o = run_in(
         dir.path(),
-        &["scan", "k8s", "--no-config", "--only", "k8s-host-pid", "--format", "json"],
+        &[
+            "scan",
+            "k8s",
+            "--no-config",
+            "--only",
+            "k8s-host-pid",
+            "--format",
+            "json",
+        ],
     );
-    assert_eq!(findings(&json(&o)), [hits("k8s-host-pid", "k8s/pod.yaml", 9)]);
+    assert_eq!(
+        findings(&json(&o)),
+        [hits("k8s-host-pid", "k8s/pod.yaml", 9)]
+    );
 }
 
 #[test]
@@ -264,7 +327,15 @@ fn json_with_comments_empty_files_and_json_streams_parse() {
     ]);
     let o = run_in(
         dir.path(),
-        &["scan", ".", "--no-config", "--only", "k8s-host-pid", "--format", "json"],
+        &[
+            "scan",
+            ".",
+            "--no-config",
+            "--only",
+            "k8s-host-pid",
+            "--format",
+            "json",
+        ],
     );
     let v = json(&o);
     assert_eq!(findings(&v), [hits("k8s-host-pid", "list.json", 3)]);
@@ -277,7 +348,10 @@ fn parse_errors_are_high_only_for_detected_kinds_and_can_be_skipped() {
         ("k8s/pod.yaml", "apiVersion: v1\nkind: Pod\nspec: [\n"),
         ("data/x.yaml", "a: 1\nb: [\n"),
     ]);
-    let v = json(&run_in(dir.path(), &["scan", ".", "--no-config", "--format", "json"]));
+    let v = json(&run_in(
+        dir.path(),
+        &["scan", ".", "--no-config", "--format", "json"],
+    ));
     let sev: Vec<(String, String)> = v["findings"]
         .as_array()
         .unwrap()
@@ -296,12 +370,41 @@ fn parse_errors_are_high_only_for_detected_kinds_and_can_be_skipped() {
             ("k8s/pod.yaml".to_string(), "high".to_string())
         ]
     );
-    let o = run_in(dir.path(), &["scan", "data", "--no-config", "--fail-on", "high"]);
-    assert_eq!(o.status.code(), Some(0), "a low parse error passes --fail-on high");
-    let o = run_in(dir.path(), &["scan", ".", "--no-config", "--skip", "parse-error", "--format", "json"]);
+    let o = run_in(
+        dir.path(),
+        &["scan", "data", "--no-config", "--fail-on", "high"],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "a low parse error passes --fail-on high"
+    );
+    let o = run_in(
+        dir.path(),
+        &[
+            "scan",
+            ".",
+            "--no-config",
+            "--skip",
+            "parse-error",
+            "--format",
+            "json",
+        ],
+    );
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(findings(&json(&o)), []);
-    let o = run_in(dir.path(), &["scan", ".", "--no-config", "--only", "parse-error,duplicate-key", "--format", "json"]);
+    let o = run_in(
+        dir.path(),
+        &[
+            "scan",
+            ".",
+            "--no-config",
+            "--only",
+            "parse-error,duplicate-key",
+            "--format",
+            "json",
+        ],
+    );
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(findings(&json(&o)).len(), 2);
 }
@@ -314,9 +417,20 @@ fn rain_modules_keep_the_template_cloudformation() {
     )]);
     let o = run_in(
         dir.path(),
-        &["scan", "cfn", "--no-config", "--only", "cfn-s3-versioning", "--format", "json"],
+        &[
+            "scan",
+            "cfn",
+            "--no-config",
+            "--only",
+            "cfn-s3-versioning",
+            "--format",
+            "json",
+        ],
     );
-    assert_eq!(findings(&json(&o)), [hits("cfn-s3-versioning", "cfn/t.yaml", 6)]);
+    assert_eq!(
+        findings(&json(&o)),
+        [hits("cfn-s3-versioning", "cfn/t.yaml", 6)]
+    );
 }
 
 #[test]
@@ -327,7 +441,18 @@ fn a_repeated_terraform_object_key_keeps_the_last_and_the_module() {
     )]);
     let o = run_in(
         dir.path(),
-        &["scan", "tf", "--no-config", "--only", "parse-error,duplicate-key", "--format", "json"],
+        &[
+            "scan",
+            "tf",
+            "--no-config",
+            "--only",
+            "parse-error,duplicate-key",
+            "--format",
+            "json",
+        ],
     );
-    assert_eq!(findings(&json(&o)), [hits("duplicate-key", "tf/main.tf", 4)]);
+    assert_eq!(
+        findings(&json(&o)),
+        [hits("duplicate-key", "tf/main.tf", 4)]
+    );
 }

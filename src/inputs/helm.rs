@@ -39,7 +39,9 @@ pub fn chart_of(path: &Path) -> Option<PathBuf> {
     let mut dir = path.parent();
     while let Some(d) = dir {
         if d.file_name().is_some_and(|n| n == "templates") {
-            let chart = d.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+            let chart = d
+                .parent()
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
             let chart = if chart.as_os_str().is_empty() {
                 PathBuf::from(".")
             } else {
@@ -132,7 +134,10 @@ mod tests {
         std::fs::create_dir_all(chart.join("templates/sub")).unwrap();
         std::fs::write(chart.join("Chart.yaml"), "name: web\n").unwrap();
         std::fs::write(chart.join("templates/sub/d.yaml"), "{{ x }}\n").unwrap();
-        assert_eq!(chart_of(&chart.join("templates/sub/d.yaml")), Some(chart.clone()));
+        assert_eq!(
+            chart_of(&chart.join("templates/sub/d.yaml")),
+            Some(chart.clone())
+        );
         assert_eq!(chart_of(&chart.join("Chart.yaml")), Some(chart.clone()));
         assert_eq!(chart_of(&chart.join("values.yaml")), None);
         // A `templates/` folder without a Chart.yaml beside it is no chart.

@@ -177,11 +177,12 @@ pub fn read_as(path: &Path, display: &str, text: &str, forced: Option<Kind>) -> 
                 });
             }
         }
-        read.warnings.extend(stream.warnings.into_iter().map(|w| ParseWarning {
-            path: display.to_string(),
-            span: w.span,
-            message: w.message,
-        }));
+        read.warnings
+            .extend(stream.warnings.into_iter().map(|w| ParseWarning {
+                path: display.to_string(),
+                span: w.span,
+                message: w.message,
+            }));
     }
     read
 }
@@ -342,7 +343,11 @@ mod tests {
         let json = read_text(Path::new("x.json"), "x.json", "{\"a\": 1} // no");
         assert!(json.errors[0].message.starts_with("invalid JSON"));
         assert!(!json.errors[0].detected, "a generic JSON file");
-        let k8s = read_text(Path::new("x.yaml"), "x.yaml", "apiVersion: v1\nkind: Pod\nb: [\n");
+        let k8s = read_text(
+            Path::new("x.yaml"),
+            "x.yaml",
+            "apiVersion: v1\nkind: Pod\nb: [\n",
+        );
         assert!(k8s.errors[0].detected, "looks like a Kubernetes object");
     }
 
@@ -358,12 +363,19 @@ mod tests {
         assert_eq!(strict.errors[0].pos.line, 2);
         for (name, empty) in [("e.json", ""), ("e.yaml", ""), ("w.json", "  \n\n")] {
             let read = read_text(Path::new(name), name, empty);
-            assert!(read.errors.is_empty() && read.documents.is_empty(), "{name}");
+            assert!(
+                read.errors.is_empty() && read.documents.is_empty(),
+                "{name}"
+            );
         }
         let stream = "{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\"}\n{\"apiVersion\": \"v1\",\n \"kind\": \"Secret\"}\n";
         let read = read_text(Path::new("list.json"), "list.json", stream);
         assert!(read.errors.is_empty(), "{:?}", read.errors);
-        let kinds: Vec<_> = read.documents.iter().map(|d| d.root.get("kind").unwrap().span.start).collect();
+        let kinds: Vec<_> = read
+            .documents
+            .iter()
+            .map(|d| d.root.get("kind").unwrap().span.start)
+            .collect();
         assert_eq!(kinds, [Pos::new(1, 30), Pos::new(3, 10)]);
         assert!(read.documents.iter().all(|d| d.kind == Kind::Kubernetes));
     }
