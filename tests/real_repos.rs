@@ -456,3 +456,29 @@ fn a_repeated_terraform_object_key_keeps_the_last_and_the_module() {
         [hits("duplicate-key", "tf/main.tf", 4)]
     );
 }
+
+#[test]
+fn the_soa_says_helm_charts_were_not_evaluated() {
+    let dir = tree(&[
+        ("charts/web/Chart.yaml", "apiVersion: v2\nname: web\n"),
+        ("charts/web/templates/d.yaml", "{{ if .Values.x }}\n"),
+    ]);
+    let v = json(&run_in(
+        dir.path(),
+        &["soa", ".", "--no-config", "--format", "json"],
+    ));
+    let row = v["controls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "5.9")
+        .unwrap();
+    assert_eq!(row["status"], "not evaluated");
+    assert!(
+        row["reason"]
+            .as_str()
+            .unwrap()
+            .ends_with("kubernetes, terraform, terraform-plan documents scanned; 1 Helm chart not evaluated (render and pipe in)"),
+        "{row}"
+    );
+}
