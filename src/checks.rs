@@ -37,6 +37,17 @@ pub const PARSE_ERROR: BuiltinCheck = BuiltinCheck {
     remediation: "Fix the syntax error at the reported position; the file is then scanned normally.",
 };
 
+/// The severity of a parse error: high for files of a detected kind (Terraform, Dockerfiles,
+/// YAML/JSON that looks like a Kubernetes object, workflow, template…), low for other YAML and
+/// JSON files, which no rule judges unless it names them (docs/documents.md).
+pub fn parse_error_severity(detected: bool) -> Severity {
+    if detected {
+        PARSE_ERROR.severity
+    } else {
+        Severity::Low
+    }
+}
+
 /// Reported for a key written twice in one YAML/JSON mapping.
 pub const DUPLICATE_KEY: BuiltinCheck = BuiltinCheck {
     id: "duplicate-key",
@@ -49,6 +60,20 @@ pub const DUPLICATE_KEY: BuiltinCheck = BuiltinCheck {
         "A configuration whose effective value depends on the parser is not a reviewable baseline.",
     )],
     remediation: "Remove one of the two entries so the file says one thing.",
+};
+
+/// Reported once for files read but not judged as they are (a Helm chart's templates).
+pub const NOT_EVALUATED: BuiltinCheck = BuiltinCheck {
+    id: "not-evaluated",
+    title: "Files read but not evaluated",
+    description: "The files are templates (a Helm chart's `templates/`), not configuration: what gets deployed is only known once they are rendered, so no rule judged them. Said once per chart so the gap in the evidence is visible, never silent.",
+    severity: Severity::Info,
+    controls: &[(
+        "8.9",
+        Relation::Supports,
+        "A configuration that is only known once rendered must be rendered to be reviewed as a baseline.",
+    )],
+    remediation: "Render the chart and scan the output: `helm template RELEASE CHART | isms-lint scan --kind kubernetes -` (findings point at the templates through Helm's `# Source:` comments).",
 };
 
 const CONTROL_536: (&str, Relation, &str) = (
@@ -88,9 +113,10 @@ pub const UNUSED_SUPPRESSION: BuiltinCheck = BuiltinCheck {
 };
 
 /// The checks isms-lint reports by itself.
-pub const BUILTIN_CHECKS: [&BuiltinCheck; 5] = [
+pub const BUILTIN_CHECKS: [&BuiltinCheck; 6] = [
     &PARSE_ERROR,
     &DUPLICATE_KEY,
+    &NOT_EVALUATED,
     &INVALID_SUPPRESSION,
     &EXPIRED_SUPPRESSION,
     &UNUSED_SUPPRESSION,
@@ -113,6 +139,35 @@ pub fn is_known(rules: &RuleSet, id: &str) -> bool {
         .binary_search_by(|x| x.as_str().cmp(id))
         .is_ok()
         || BUILTIN_CHECKS.iter().any(|c| c.id == id)
+}
+
+/// Loads the rules `sel` selects, where `--only`/`--skip` may also name built-in checks
+/// (`parse-error`…): `--skip ID` turns a check off; `--only` keeps every check unless it names
+/// some, so `--only 8.9` still says which files could not be parsed. Only built-in ids in
+/// `--only` select no rule.
+pub fn load_selected(
+    sel: &crate::rules::RuleSources,
+) -> (
+    crate::rules::RuleSet,
+    Vec<crate::diagnostic::FileDiagnostic>,
+) {
+    let builtin = |id: &String| BUILTIN_CHECKS.iter().any(|c| c.id == id);
+    let mut rules_sel = sel.clone();
+    rules_sel.only.retain(|id| !builtin(id));
+    rules_sel.skip.retain(|id| !builtin(id));
+    let (mut set, errors) = crate::rules::load_selected(&rules_sel);
+    let only_builtins: Vec<&String> = sel.only.iter().filter(|id| builtin(id)).collect();
+    if !sel.only.is_empty() && rules_sel.only.is_empty() {
+        set.retain(|_| false);
+    }
+    set.skipped_builtins = BUILTIN_CHECKS
+        .iter()
+        .map(|c| c.id.to_string())
+        .filter(|id| {
+            sel.skip.contains(id) || (!only_builtins.is_empty() && !only_builtins.contains(&id))
+        })
+        .collect();
+    (set, errors)
 }
 
 /// A finding of one of isms-lint's own checks.

@@ -200,9 +200,21 @@ pub enum EvidenceAction {
 /// Options shared by every command that scans.
 #[derive(Args, Debug, Clone, Default)]
 pub struct ScanInputs {
-    /// Files or directories to scan (default: `.`).
+    /// Files or directories to scan (default: `.`); `-` reads standard input (YAML/JSON
+    /// unless --kind or --stdin-filename says otherwise).
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// Read every file named or found, and standard input, as this kind whatever its name
+    /// (e.g. `--kind kubernetes` for `helm template` output; kinds: docs/documents.md).
+    #[arg(long, value_name = "KIND", value_parser = parse_kind)]
+    pub kind: Option<isms_lint::inputs::Kind>,
+    /// The path findings on standard input are shown at (default `<stdin>`); its name also
+    /// chooses the syntax when --kind is not given (`Dockerfile`, `main.tf`, `x.json`).
+    #[arg(long, value_name = "PATH")]
+    pub stdin_filename: Option<String>,
+    /// Also read files that `.gitignore`, `.ignore` and `.git/info/exclude` leave out.
+    #[arg(long)]
+    pub no_ignore: bool,
     /// Rules to load.
     #[command(flatten)]
     pub selection: RuleSelection,
@@ -223,11 +235,46 @@ pub struct ScanInputs {
     pub jobs: Option<usize>,
 }
 
+/// Parses `--kind`: a kind a file can have (docs/documents.md).
+fn parse_kind(s: &str) -> Result<isms_lint::inputs::Kind, String> {
+    let names = isms_lint::inputs::forcible_names();
+    match s.parse::<isms_lint::inputs::Kind>() {
+        Ok(k) if isms_lint::inputs::forcible(k) => Ok(k),
+        _ => {
+            let hint = isms_lint::config::did_you_mean(s, names.iter().copied())
+                .map(|n| format!(" (did you mean '{n}'?)"))
+                .unwrap_or_default();
+            Err(format!(
+                "unknown kind '{s}'{hint}; expected one of: {}",
+                names.join(", ")
+            ))
+        }
+    }
+}
+
 impl ScanInputs {
-    /// The pipeline options these inputs stand for.
+    /// The pipeline options these inputs stand for; `-` among the paths reads standard input
+    /// here, once.
     pub fn run_options(&self) -> isms_lint::pipeline::RunOptions {
+        let dash = std::path::Path::new("-");
+        let stdin = self.paths.iter().any(|p| p == dash).then(|| {
+            let mut text = String::new();
+            if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut text) {
+                eprintln!("isms-lint: cannot read standard input: {e}");
+            }
+            isms_lint::scan::StdinText {
+                text,
+                display: self
+                    .stdin_filename
+                    .clone()
+                    .unwrap_or_else(|| "<stdin>".to_string()),
+            }
+        });
         isms_lint::pipeline::RunOptions {
-            paths: self.paths.clone(),
+            paths: self.paths.iter().filter(|p| *p != dash).cloned().collect(),
+            no_ignore: self.no_ignore,
+            kind: self.kind,
+            stdin,
             selection: self.selection.sources(),
             config: self.config.clone(),
             no_config: self.no_config,

@@ -8,14 +8,14 @@ use isms_lint::catalog::{self, Theme};
 
 use isms_lint::diagnostic::FileDiagnostic;
 use isms_lint::report::annex;
-use isms_lint::rules::{self, Rule, RuleSet};
+use isms_lint::rules::{Rule, RuleSet};
 use isms_lint::ruletest;
 
 use crate::cli::{ControlsArgs, ListFormat, RuleSelection, RulesAction, RulesArgs, TestArgs};
 
-/// Loads the rules `sel` names (see [`rules::load_selected`]).
+/// Loads the rules `sel` names (see [`isms_lint::checks::load_selected`]).
 pub fn load_rules(sel: &RuleSelection) -> (RuleSet, Vec<FileDiagnostic>) {
-    rules::load_selected(&sel.sources())
+    isms_lint::checks::load_selected(&sel.sources())
 }
 
 fn print_errors(errors: &[FileDiagnostic]) {

@@ -22,6 +22,12 @@ pub struct Config {
     /// Glob patterns of paths to leave out of scans, relative to this file.
     #[serde(default, deserialize_with = "null_as_default")]
     pub exclude: Vec<String>,
+    /// Files read as a given kind whatever their name: glob (relative to the scan root, like
+    /// `exclude`) → kind name (`deploy/*.yaml.txt: kubernetes`, `docker/*.df: dockerfile`).
+    /// Kinds: docs/documents.md. Keep patterns disjoint: a file that matches several gets the
+    /// kind of the first pattern in alphabetical order.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub kinds: BTreeMap<String, String>,
     /// Extra rule directories, relative to this file.
     #[serde(default, deserialize_with = "null_as_default")]
     pub rules: Vec<String>,
@@ -171,6 +177,39 @@ pub fn parse(display: &str, text: &str) -> Result<Config, Vec<FileDiagnostic>> {
             msg,
         ));
     };
+    for (glob, kind) in &config.kinds {
+        if let Err(e) = globset::Glob::new(glob) {
+            at(
+                glob,
+                format!("invalid kinds pattern '{glob}': {e}"),
+                &mut errors,
+            );
+        }
+        let ok = kind
+            .parse::<crate::inputs::Kind>()
+            .is_ok_and(crate::inputs::forcible);
+        if !ok {
+            let names = crate::inputs::forcible_names();
+            let offset = text
+                .find(glob.as_str())
+                .and_then(|g| text[g..].find(kind.as_str()).map(|k| g + k))
+                .unwrap_or(0);
+            let mut d = FileDiagnostic::at_offset(
+                display,
+                text,
+                offset,
+                kind.len(),
+                format!(
+                    "unknown kind '{kind}' for '{glob}' (expected one of: {})",
+                    names.join(", ")
+                ),
+            );
+            if let Some(s) = did_you_mean(kind, names.iter().copied()) {
+                d = d.with_help(format!("did you mean '{s}'?"));
+            }
+            errors.push(d);
+        }
+    }
     for id in config.controls.keys() {
         if catalog::find(id).is_none() {
             at(id, format!("unknown Annex A control '{id}'"), &mut errors);
@@ -293,6 +332,24 @@ mod tests {
         assert!(errs[0].message.contains("waivres"), "{}", errs[0].message);
         let help = errs[0].help.as_deref().unwrap_or_default();
         assert!(help.starts_with("did you mean `waivers`?"), "{help}");
+    }
+
+    #[test]
+    fn kinds_map_globs_to_known_kinds() {
+        let c = parse("c.yaml", "kinds:\n  \"deploy/*.txt\": kubernetes\n").unwrap();
+        assert_eq!(c.kinds["deploy/*.txt"], "kubernetes");
+        let errs = parse(
+            "c.yaml",
+            "kinds:\n  \"*.df\": dokerfile\n  \"*.x\": repository\n",
+        )
+        .unwrap_err();
+        assert_eq!(errs.len(), 2, "{errs:?}");
+        assert_eq!((errs[0].line, errs[0].col), (2, 11), "{errs:?}");
+        assert!(errs[0]
+            .message
+            .starts_with("unknown kind 'dokerfile' for '*.df'"));
+        assert_eq!(errs[0].help.as_deref(), Some("did you mean 'dockerfile'?"));
+        assert_eq!(errs[1].line, 3, "the repository is no kind a file can have");
     }
 
     #[test]

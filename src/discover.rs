@@ -1,13 +1,15 @@
-//! Discovery: which files a scan reads. `.gitignore` is honoured (also outside git), excludes
-//! are globs that also apply to files named on the command line (what pre-commit and editors
-//! pass; `--force-exclude` semantics, always on), and oversized files and symlinks are skipped
-//! with a notice.
+//! Discovery: which files a scan reads. `.gitignore` is honoured (also outside git) unless
+//! `--no-ignore`, excludes are globs that also apply to files named on the command line (what pre-commit and
+//! editors pass; `--force-exclude` semantics, always on), the config's `kinds:` give odd
+//! names a kind, and everything not read is counted ([`Skipped`]): ignored files by the ignore
+//! file responsible, excluded ones, files of no known kind, non-regular and oversized files.
 
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
-use crate::inputs;
+use crate::inputs::{self, Kind};
 use crate::paths;
 
 /// Default largest file read, in bytes (5 MiB).
@@ -43,6 +45,83 @@ pub struct Candidate {
     pub path: PathBuf,
     /// Display path.
     pub display: String,
+    /// The kind given by `--kind` or the config's `kinds:` (read as that kind whatever its name).
+    pub kind: Option<Kind>,
+}
+
+/// Files a scan did not read, counted, so nothing is skipped silently.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Skipped {
+    /// Files of a kind isms-lint reads that an ignore file (`.gitignore`, `.ignore`,
+    /// `.git/info/exclude`) left out, by that ignore file's display path.
+    pub ignored: BTreeMap<String, usize>,
+    /// Files of a kind isms-lint reads that `--exclude` or the config's `exclude` left out.
+    pub excluded: usize,
+    /// Files no input reads (and no `kinds:` pattern names).
+    pub unknown_kind: usize,
+    /// FIFOs, sockets and devices, never opened.
+    pub not_regular: usize,
+    /// Symbolic links, not followed.
+    pub symlinks: usize,
+    /// Files over the size limit.
+    pub oversized: usize,
+}
+
+impl Skipped {
+    /// Files ignored by any ignore file.
+    pub fn ignored_total(&self) -> usize {
+        self.ignored.values().sum()
+    }
+
+    /// Whether nothing was skipped.
+    pub fn is_empty(&self) -> bool {
+        *self == Skipped::default()
+    }
+
+    /// The counts in words (`12 files ignored by ../.gitignore, 3 of no known kind`), empty
+    /// when nothing was skipped.
+    pub fn describe(&self) -> String {
+        let mut parts: Vec<String> = self
+            .ignored
+            .iter()
+            .map(|(f, n)| format!("{n} file{} ignored by {f}", plural(*n)))
+            .collect();
+        for (n, what) in [
+            (self.excluded, "excluded"),
+            (self.unknown_kind, "of no known kind"),
+            (self.not_regular, "not regular (FIFO, socket, device)"),
+            (self.symlinks, "symbolic links"),
+            (self.oversized, "over the size limit"),
+        ] {
+            if n > 0 {
+                parts.push(if parts.is_empty() {
+                    format!("{n} file{} {what}", plural(n))
+                } else {
+                    format!("{n} {what}")
+                });
+            }
+        }
+        parts.join(", ")
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// What discovery found: the files to read, notices, and what it skipped.
+#[derive(Debug, Default)]
+pub struct Discovered {
+    /// The files to scan, sorted by display path.
+    pub files: Vec<Candidate>,
+    /// Notices for the files skipped (one per file, plus one per ignore file).
+    pub notices: Vec<Notice>,
+    /// The counts of what was not read.
+    pub skipped: Skipped,
 }
 
 /// How to walk.
@@ -55,6 +134,15 @@ pub struct DiscoverOptions {
     /// `(from, to)`: a file under `from` is shown as the same path under `to` (the merge-base
     /// tree of `--new-since`, extracted elsewhere, shown under the repository's own names).
     pub display_as: Option<(PathBuf, PathBuf)>,
+    /// Read files that `.gitignore`, `.ignore` and `.git/info/exclude` leave out (`--no-ignore`).
+    pub no_ignore: bool,
+    /// `(glob, kind)`: files matching the glob are read as the kind (the config's `kinds:`).
+    pub kinds: Vec<(String, Kind)>,
+    /// Every file named or found is read as this kind (`--kind`).
+    pub kind: Option<Kind>,
+    /// Globs of isms-lint's own output (the evidence bundle being written, earlier bundles):
+    /// never read and, unlike `excludes`, not counted as skipped, so a second run is identical.
+    pub own_output: Vec<String>,
 }
 
 impl Default for DiscoverOptions {
@@ -63,6 +151,10 @@ impl Default for DiscoverOptions {
             excludes: Vec::new(),
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             display_as: None,
+            no_ignore: false,
+            kinds: Vec::new(),
+            kind: None,
+            own_output: Vec::new(),
         }
     }
 }
@@ -86,6 +178,15 @@ pub enum DiscoverError {
     /// An exclude pattern is not a valid glob.
     #[error("invalid exclude pattern '{pattern}': {source}")]
     Exclude {
+        /// The pattern as written.
+        pattern: String,
+        /// globset's reason.
+        #[source]
+        source: globset::Error,
+    },
+    /// A `kinds:` pattern of the config is not a valid glob.
+    #[error("invalid kinds pattern '{pattern}': {source}")]
+    Kinds {
         /// The pattern as written.
         pattern: String,
         /// globset's reason.
@@ -123,14 +224,57 @@ pub fn exclude_set(patterns: &[String]) -> Result<GlobSet, DiscoverError> {
     })
 }
 
-/// The files to scan under `roots`, sorted by display path, and notices for those skipped.
-pub fn discover(
-    roots: &[PathBuf],
-    opts: &DiscoverOptions,
-) -> Result<(Vec<Candidate>, Vec<Notice>), DiscoverError> {
-    let excludes = exclude_set(&opts.excludes)?;
-    let mut files = Vec::new();
-    let mut notices = Vec::new();
+/// The `kinds:` globs, compiled, with their kinds in the same order.
+struct KindMap {
+    set: GlobSet,
+    kinds: Vec<Kind>,
+}
+
+impl KindMap {
+    fn new(pairs: &[(String, Kind)]) -> Result<KindMap, DiscoverError> {
+        let mut b = GlobSetBuilder::new();
+        for (glob, _) in pairs {
+            b.add(Glob::new(glob).map_err(|source| DiscoverError::Kinds {
+                pattern: glob.clone(),
+                source,
+            })?);
+        }
+        Ok(KindMap {
+            set: b.build().map_err(|source| DiscoverError::Kinds {
+                pattern: pairs
+                    .iter()
+                    .map(|(g, _)| g.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                source,
+            })?,
+            kinds: pairs.iter().map(|(_, k)| *k).collect(),
+        })
+    }
+
+    /// The kind of the first pattern matching `rel` or `display`.
+    fn kind(&self, rel: &Path, display: &str) -> Option<Kind> {
+        let mut hits = self.set.matches(rel);
+        hits.extend(self.set.matches(display));
+        hits.into_iter().min().map(|i| self.kinds[i])
+    }
+}
+
+/// The kind a file is read as when its name alone does not say: `--kind`, else the first
+/// matching `kinds:` pattern.
+fn forced_kind(opts: &DiscoverOptions, map: &KindMap, rel: &Path, display: &str) -> Option<Kind> {
+    opts.kind.or_else(|| map.kind(rel, display))
+}
+
+/// The files to scan under `roots`, sorted by display path, notices for those skipped, and
+/// the counts of everything not read.
+pub fn discover(roots: &[PathBuf], opts: &DiscoverOptions) -> Result<Discovered, DiscoverError> {
+    let mut all_excludes = opts.excludes.clone();
+    all_excludes.extend(opts.own_output.iter().cloned());
+    let excludes = exclude_set(&all_excludes)?;
+    let own = exclude_set(&opts.own_output)?;
+    let kinds = KindMap::new(&opts.kinds)?;
+    let mut out = Discovered::default();
     for root in roots {
         let meta = std::fs::symlink_metadata(root).map_err(|source| DiscoverError::Root {
             path: root.clone(),
@@ -141,40 +285,57 @@ pub fn discover(
             // if it is a format we read, whatever .gitignore says.
             let display = opts.display(root);
             if excludes.is_match(&display) || excludes.is_match(paths::normalize(root)) {
-                notices.push(Notice {
+                out.skipped.excluded += 1;
+                out.notices.push(Notice {
                     level: NoticeLevel::Note,
                     path: display,
                     message: "matches an `exclude` pattern; not scanned".into(),
                 });
                 continue;
             }
-            match inputs::claim(root) {
-                Some(_) if !meta.file_type().is_file() => notices.push(not_regular(display)),
-                Some(_) => {
-                    if let Some(n) = size_notice(&display, meta.len(), opts.max_file_size) {
-                        notices.push(n);
-                    } else {
-                        files.push(Candidate {
-                            path: root.clone(),
-                            display,
-                        });
-                    }
+            let kind = forced_kind(opts, &kinds, root, &display);
+            let readable = kind.is_some() || inputs::claim(root).is_some();
+            if readable && !meta.file_type().is_file() {
+                out.skipped.not_regular += 1;
+                out.notices.push(not_regular(display));
+            } else if readable {
+                if let Some(n) = size_notice(&display, meta.len(), opts.max_file_size) {
+                    out.skipped.oversized += 1;
+                    out.notices.push(n);
+                } else {
+                    out.files.push(Candidate {
+                        path: root.clone(),
+                        display,
+                        kind,
+                    });
                 }
-                _ => notices.push(Notice {
+            } else {
+                out.skipped.unknown_kind += 1;
+                out.notices.push(Notice {
                     level: NoticeLevel::Note,
                     path: display,
-                    message: "not a file format isms-lint reads; skipped".into(),
-                }),
+                    message: "not a file format isms-lint reads; skipped (give it one with --kind or the config's kinds:)".into(),
+                });
             }
             continue;
         }
-        walk(root, &excludes, opts, &mut files, &mut notices);
+        walk(root, &excludes, &own, &kinds, opts, &mut out);
     }
-    files.sort_by(|a, b| a.display.cmp(&b.display));
-    files.dedup_by(|a, b| a.display == b.display);
-    notices.sort();
-    notices.dedup();
-    Ok((files, notices))
+    for (file, n) in &out.skipped.ignored {
+        out.notices.push(Notice {
+            level: NoticeLevel::Note,
+            path: file.clone(),
+            message: format!(
+                "{n} file{} of a kind isms-lint reads ignored by this file; not scanned (--no-ignore scans them)",
+                plural(*n)
+            ),
+        });
+    }
+    out.files.sort_by(|a, b| a.display.cmp(&b.display));
+    out.files.dedup_by(|a, b| a.display == b.display);
+    out.notices.sort();
+    out.notices.dedup();
+    Ok(out)
 }
 
 fn relative<'a>(root: &Path, p: &'a Path) -> &'a Path {
@@ -184,14 +345,22 @@ fn relative<'a>(root: &Path, p: &'a Path) -> &'a Path {
 fn walk(
     root: &Path,
     excludes: &GlobSet,
+    own: &GlobSet,
+    kinds: &KindMap,
     opts: &DiscoverOptions,
-    files: &mut Vec<Candidate>,
-    notices: &mut Vec<Notice>,
+    out: &mut Discovered,
 ) {
     let root_owned = root.to_path_buf();
     let ex = excludes.clone();
     let shown = opts.clone();
+    let mut seen: HashSet<PathBuf> = HashSet::new();
     let walker = paths::walker(root)
+        .standard_filters(false)
+        .hidden(false)
+        .git_ignore(!opts.no_ignore)
+        .git_exclude(!opts.no_ignore)
+        .ignore(!opts.no_ignore)
+        .parents(!opts.no_ignore)
         .filter_entry(move |e| {
             if e.depth() == 0 {
                 return true;
@@ -203,6 +372,9 @@ fn walk(
             !ex.is_match(rel) && !ex.is_match(shown.display(e.path()))
         })
         .build();
+    let notices = &mut out.notices;
+    let skipped = &mut out.skipped;
+    let files = &mut out.files;
     for entry in walker {
         let entry = match entry {
             Ok(e) => e,
@@ -222,11 +394,17 @@ fn walk(
         if ft.is_dir() {
             continue;
         }
-        if inputs::claim(path).is_none() {
+        seen.insert(path.to_path_buf());
+        let display = opts.display(path);
+        let kind = forced_kind(opts, kinds, relative(root, path), &display);
+        if kind.is_none() && inputs::claim(path).is_none() {
+            if !ft.is_symlink() {
+                skipped.unknown_kind += 1;
+            }
             continue;
         }
-        let display = opts.display(path);
         if ft.is_symlink() {
+            skipped.symlinks += 1;
             notices.push(Notice {
                 level: NoticeLevel::Note,
                 path: display,
@@ -235,18 +413,125 @@ fn walk(
             continue;
         }
         if !ft.is_file() {
+            skipped.not_regular += 1;
             notices.push(not_regular(display));
             continue;
         }
         let len = entry.metadata().map(|m| m.len()).unwrap_or(0);
         if let Some(n) = size_notice(&display, len, opts.max_file_size) {
+            skipped.oversized += 1;
             notices.push(n);
             continue;
         }
         files.push(Candidate {
             path: path.to_path_buf(),
             display,
+            kind,
         });
+    }
+    count_left_out(root, excludes, own, kinds, opts, &seen, skipped);
+}
+
+/// Walks `root` again with no ignore file and no exclude, and counts the files of a kind
+/// isms-lint reads that the first walk did not see: excluded ones, and ignored ones by the
+/// ignore file responsible.
+fn count_left_out(
+    root: &Path,
+    excludes: &GlobSet,
+    own: &GlobSet,
+    kinds: &KindMap,
+    opts: &DiscoverOptions,
+    seen: &HashSet<PathBuf>,
+    skipped: &mut Skipped,
+) {
+    if opts.no_ignore && opts.excludes.is_empty() {
+        // Nothing but isms-lint's own output is left out, and that is not counted.
+        return;
+    }
+    let root_owned = root.to_path_buf();
+    let own = own.clone();
+    let shown = opts.clone();
+    let all = crate::paths::walker(root)
+        .standard_filters(false)
+        .hidden(false)
+        .filter_entry(move |e| {
+            if e.depth() == 0 {
+                return true;
+            }
+            let rel = relative(&root_owned, e.path());
+            e.file_name() != ".git" && !own.is_match(rel) && !own.is_match(shown.display(e.path()))
+        })
+        .build();
+    let mut matchers = IgnoreFiles::default();
+    for entry in all.flatten() {
+        let path = entry.path();
+        if entry.file_type().is_none_or(|t| t.is_dir()) || seen.contains(path) {
+            continue;
+        }
+        let display = opts.display(path);
+        let rel = relative(root, path);
+        if opts.kind.is_none()
+            && kinds.kind(rel, &display).is_none()
+            && inputs::claim(path).is_none()
+        {
+            continue;
+        }
+        if excludes.is_match(rel) || excludes.is_match(&display) {
+            skipped.excluded += 1;
+        } else {
+            let by = matchers
+                .responsible(path)
+                .map(|f| paths::display_relative(&f))
+                .unwrap_or_else(|| "an ignore file".to_string());
+            *skipped.ignored.entry(by).or_default() += 1;
+        }
+    }
+}
+
+/// Ignore files read once each, to name the one that ignored a file.
+#[derive(Default)]
+struct IgnoreFiles {
+    cache: HashMap<PathBuf, Option<ignore::gitignore::Gitignore>>,
+}
+
+impl IgnoreFiles {
+    fn matcher(&mut self, dir: &Path, file: &Path) -> Option<&ignore::gitignore::Gitignore> {
+        self.cache
+            .entry(file.to_path_buf())
+            .or_insert_with(|| {
+                file.is_file().then(|| {
+                    let mut b = ignore::gitignore::GitignoreBuilder::new(dir);
+                    let _ = b.add(file);
+                    b.build().ok()
+                })?
+            })
+            .as_ref()
+    }
+
+    /// The ignore file whose rule leaves `path` out: the deepest directory's decides, and in
+    /// one directory `.ignore` before `.gitignore` before `.git/info/exclude`, as the walker
+    /// applies them.
+    fn responsible(&mut self, path: &Path) -> Option<PathBuf> {
+        let abs = std::path::absolute(path).ok()?;
+        let abs = paths::normalize(&abs);
+        for dir in abs.ancestors().skip(1) {
+            let candidates = [
+                dir.join(".ignore"),
+                dir.join(".gitignore"),
+                dir.join(".git/info/exclude"),
+            ];
+            for file in candidates {
+                let Some(m) = self.matcher(dir, &file) else {
+                    continue;
+                };
+                match m.matched_path_or_any_parents(&abs, false) {
+                    ignore::Match::Ignore(_) => return Some(file),
+                    ignore::Match::Whitelist(_) => return None,
+                    ignore::Match::None => {}
+                }
+            }
+        }
+        None
     }
 }
 
@@ -293,22 +578,48 @@ mod tests {
             excludes: vec!["vendor".into()],
             ..Default::default()
         };
-        let (files, _) = discover(&[d.to_path_buf()], &opts).unwrap();
+        let Discovered { files, skipped, .. } = discover(&[d.to_path_buf()], &opts).unwrap();
         let names: Vec<String> = files
             .iter()
             .map(|c| relative(d, &c.path).to_string_lossy().into_owned())
             .collect();
         assert_eq!(names, [".github/workflows/ci.yml", "k8s/a.yaml"]);
+        assert_eq!(skipped.excluded, 1, "vendor/v.yaml");
+        assert_eq!(skipped.unknown_kind, 2, "notes.md and .gitignore");
+        let by: Vec<_> = skipped.ignored.values().copied().collect();
+        assert_eq!(by, [1], "{skipped:?}");
+        assert!(skipped
+            .ignored
+            .keys()
+            .next()
+            .unwrap()
+            .ends_with(".gitignore"));
+        let no_ignore = DiscoverOptions {
+            no_ignore: true,
+            ..opts.clone()
+        };
+        let all = discover(&[d.to_path_buf()], &no_ignore).unwrap();
+        assert_eq!(
+            all.files.len(),
+            3,
+            "k8s/ignored.yaml is read with --no-ignore"
+        );
+        assert!(all.skipped.ignored.is_empty());
         // named files are matched by their display path (relative to the working directory;
         // here `d` is shown as the working directory)
         let opts = DiscoverOptions {
             display_as: Some((d.to_path_buf(), PathBuf::new())),
             ..opts
         };
-        let (files, notices) = discover(&[d.join("vendor/v.yaml")], &opts).unwrap();
-        assert!(files.is_empty(), "excludes apply to named files too");
-        assert!(notices[0].message.contains("exclude"), "{notices:?}");
-        let (files, _) = discover(&[d.join("k8s/ignored.yaml")], &opts).unwrap();
+        let named = discover(&[d.join("vendor/v.yaml")], &opts).unwrap();
+        assert!(named.files.is_empty(), "excludes apply to named files too");
+        assert_eq!(named.skipped.excluded, 1);
+        assert!(
+            named.notices[0].message.contains("exclude"),
+            "{:?}",
+            named.notices
+        );
+        let files = discover(&[d.join("k8s/ignored.yaml")], &opts).unwrap().files;
         assert_eq!(
             files.len(),
             1,
@@ -325,11 +636,15 @@ mod tests {
         #[cfg(unix)]
         std::os::unix::fs::symlink(d.join("ok.yaml"), d.join("link.yaml")).unwrap();
         let opts = DiscoverOptions {
-            excludes: vec![],
             max_file_size: 100,
-            display_as: None,
+            ..Default::default()
         };
-        let (files, notices) = discover(&[d.to_path_buf()], &opts).unwrap();
+        let Discovered {
+            files,
+            notices,
+            skipped,
+        } = discover(&[d.to_path_buf()], &opts).unwrap();
+        assert_eq!(skipped.oversized, 1);
         assert_eq!(files.len(), 1);
         assert!(notices
             .iter()

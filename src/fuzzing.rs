@@ -25,7 +25,7 @@ pub fn hcl(text: &str) -> bool {
         path: "main.tf".into(),
         text: text.into(),
     }];
-    terraform::parse_module(&tf, &[]).1.is_empty()
+    !terraform::parse_module(&tf, &[]).1.iter().any(|e| e.fatal)
 }
 
 /// A Dockerfile.

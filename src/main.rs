@@ -411,10 +411,10 @@ fn run_evidence(args: cli::EvidenceArgs, chat: Chat) -> u8 {
             let mut opts = args.inputs.run_options();
             // The bundle directory is never scanned (a second run would see the first bundle),
             // nor are earlier bundles.
-            opts.excludes
+            opts.own_output
                 .push(globset::escape(&isms_lint::paths::display(&out)));
             if let Some(h) = &args.history {
-                opts.excludes
+                opts.own_output
                     .push(globset::escape(&isms_lint::paths::display(h)));
             }
             // Git facts of the scanned tree first: roots in two repositories stop here.

@@ -32,6 +32,29 @@ pub fn display_under(cwd: &Path, path: &Path) -> String {
     }
 }
 
+/// The path as shown when it may lie outside the working directory: like [`display`] below it,
+/// else relative with `..` (`../.gitignore`) when the two share more than the file system root.
+pub fn display_relative(path: &Path) -> String {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let abs = normalize(&cwd.join(path));
+    if abs.starts_with(&cwd) {
+        return display_under(&cwd, &abs);
+    }
+    let (a, c): (Vec<_>, Vec<_>) = (abs.components().collect(), cwd.components().collect());
+    let common = a.iter().zip(&c).take_while(|(x, y)| x == y).count();
+    if common <= 1 {
+        return display_under(&cwd, &abs);
+    }
+    let mut out = PathBuf::new();
+    for _ in common..c.len() {
+        out.push("..");
+    }
+    for part in &a[common..] {
+        out.push(part.as_os_str());
+    }
+    out.to_string_lossy().replace('\\', "/")
+}
+
 /// Folds `.` and `..` without touching the file system.
 pub fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();

@@ -38,6 +38,14 @@ pub struct RunOptions {
     pub report_unused_suppressions: bool,
     /// Measure each rule's evaluation time (`--timings`).
     pub profile_rules: bool,
+    /// Read files the ignore files leave out (`--no-ignore`).
+    pub no_ignore: bool,
+    /// Read every file (and standard input) as this kind (`--kind`).
+    pub kind: Option<crate::inputs::Kind>,
+    /// Standard input's text and display path (`scan -`).
+    pub stdin: Option<crate::scan::StdinText>,
+    /// Globs of isms-lint's own output, never scanned nor counted as skipped.
+    pub own_output: Vec<String>,
 }
 
 /// The outcome.
@@ -185,7 +193,7 @@ pub fn run(opts: &RunOptions) -> Result<Run, RunError> {
     for dir in &config.config.rules {
         selection.rules.push(relative_dir(&config.dir, dir));
     }
-    let (mut rules, mut errors) = crate::rules::load_selected(&selection);
+    let (mut rules, mut errors) = crate::checks::load_selected(&selection);
     let mut config_errors = Vec::new();
     apply_rule_config(&mut rules, &config, &mut config_errors);
     if !config_errors.is_empty() {
@@ -205,11 +213,21 @@ pub fn run(opts: &RunOptions) -> Result<Run, RunError> {
                 opts.max_file_size
             },
             display_as: None,
+            no_ignore: opts.no_ignore,
+            kinds: config
+                .config
+                .kinds
+                .iter()
+                .filter_map(|(glob, kind)| Some((glob.clone(), kind.parse().ok()?)))
+                .collect(),
+            kind: opts.kind,
+            own_output: opts.own_output.clone(),
         },
         jobs: opts.jobs,
         today: Some(today),
         report_unused_suppressions: opts.report_unused_suppressions,
         assume_repository: false,
+        stdin: opts.stdin.clone(),
     };
     // The merge-base first: a wrong ref or repository fails before the long scan.
     let base = match &opts.new_since {
@@ -227,6 +245,9 @@ pub fn run(opts: &RunOptions) -> Result<Run, RunError> {
         opts.report_unused_suppressions,
     );
     result.unused_suppressions += applied.unused;
+    result
+        .findings
+        .retain(|f| !rules.skipped_builtins.contains(&f.rule_id));
     // The scan left its findings final; only waiver findings (expired, unused) need placing.
     if result.findings.len() != scanned {
         crate::finding::finalize(&mut result.findings);
@@ -289,6 +310,7 @@ fn merge_base_findings(
     let mut known = std::collections::BTreeSet::new();
     if !roots.is_empty() {
         let mut base_opts = scan_opts.clone();
+        base_opts.stdin = None;
         base_opts.assume_repository = git::roots_of(&scan_opts.paths)
             .iter()
             .any(|p| !crate::inputs::root_claims(p).is_empty());

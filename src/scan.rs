@@ -8,8 +8,10 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use crate::checks::{builtin_finding, DUPLICATE_KEY, PARSE_ERROR};
-use crate::discover::{self, Candidate, DiscoverOptions, Notice, NoticeLevel};
+use crate::checks::{
+    builtin_finding, parse_error_severity, DUPLICATE_KEY, NOT_EVALUATED, PARSE_ERROR,
+};
+use crate::discover::{self, Candidate, DiscoverOptions, Notice, NoticeLevel, Skipped};
 use crate::doc::Pos;
 use crate::eval::{self, RuleRunError};
 use crate::finding::{self, Finding};
@@ -33,6 +35,18 @@ pub struct ScanOptions {
     /// Judge every directory root as a repository (the merge-base tree of `--new-since`, which
     /// has no `.git` of its own, stands for a repository the current scan judged).
     pub assume_repository: bool,
+    /// Text read from standard input (`scan -`), scanned besides the paths.
+    pub stdin: Option<StdinText>,
+}
+
+/// What `scan -` read from standard input.
+#[derive(Clone, Debug, Default)]
+pub struct StdinText {
+    /// The text.
+    pub text: String,
+    /// The path findings are shown at (`--stdin-filename`, default `<stdin>`); its name also
+    /// decides the syntax when no kind is given.
+    pub display: String,
 }
 
 /// Time spent in each phase.
@@ -74,6 +88,8 @@ pub struct ScanResult {
     pub rule_errors: Vec<RuleRunError>,
     /// Files skipped or not handled.
     pub notices: Vec<Notice>,
+    /// The counts of files not read (ignored, excluded, of no known kind…).
+    pub skipped: Skipped,
     /// Files read.
     pub files_scanned: usize,
     /// Documents judged, by kind.
@@ -141,15 +157,21 @@ pub enum ScanError {
 /// Runs a scan with `rules`.
 pub fn scan(rules: &RuleSet, opts: &ScanOptions) -> Result<ScanResult, ScanError> {
     let started = Instant::now();
-    let roots = if opts.paths.is_empty() {
+    let roots = if opts.paths.is_empty() && opts.stdin.is_none() {
         vec![PathBuf::from(".")]
     } else {
         opts.paths.clone()
     };
-    let (candidates, notices) = discover::discover(&roots, &opts.discover)?;
+    let discover::Discovered {
+        files: candidates,
+        notices,
+        skipped,
+    } = discover::discover(&roots, &opts.discover)?;
     let discover_time = started.elapsed();
     let files_started = Instant::now();
-    let excludes = discover::exclude_set(&opts.discover.excludes)?;
+    let mut left_out = opts.discover.excludes.clone();
+    left_out.extend(opts.discover.own_output.iter().cloned());
+    let excludes = discover::exclude_set(&left_out)?;
     let work = plan_work(rules, candidates, &roots, opts);
     let run = || -> Vec<FileResult> {
         work.par_iter()
@@ -166,6 +188,7 @@ pub fn scan(rules: &RuleSet, opts: &ScanOptions) -> Result<ScanResult, ScanError
     };
     let mut out = ScanResult {
         notices,
+        skipped,
         ..ScanResult::default()
     };
     out.timings.discover = discover_time;
@@ -267,6 +290,8 @@ struct Work {
 enum WorkUnit {
     File(Candidate),
     Directory(PathBuf, Vec<Candidate>),
+    /// Standard input.
+    Stdin,
 }
 
 /// Groups the candidates into the units their inputs read them in, in path order, then adds
@@ -280,7 +305,20 @@ fn plan_work(
     let mut dirs: BTreeMap<(PathBuf, &'static str), (&'static dyn Input, Vec<Candidate>)> =
         BTreeMap::new();
     let mut work = Vec::new();
+    if opts.stdin.is_some() {
+        work.push(Work {
+            input: &inputs::yaml_json::INPUT,
+            unit: WorkUnit::Stdin,
+        });
+    }
     for c in candidates {
+        if let Some(kind) = c.kind {
+            work.push(Work {
+                input: kind.input(),
+                unit: WorkUnit::File(c),
+            });
+            continue;
+        }
         match inputs::claim(&c.path) {
             Some((input, Unit::File)) => work.push(Work {
                 input,
@@ -339,6 +377,7 @@ fn scan_unit_guarded(
         Err(panic) => {
             let (path, what) = match &w.unit {
                 WorkUnit::File(c) => (c.display.clone(), "file"),
+                WorkUnit::Stdin => (stdin_display(opts), "input"),
                 WorkUnit::Directory(dir, _) => (opts.discover.display(dir), w.input.name()),
             };
             FileResult {
@@ -350,7 +389,7 @@ fn scan_unit_guarded(
                         panic_text(panic.as_ref())
                     ),
                 }],
-                scanned: matches!(w.unit, WorkUnit::File(_)),
+                scanned: matches!(w.unit, WorkUnit::File(_) | WorkUnit::Stdin),
                 ..FileResult::default()
             }
         }
@@ -440,13 +479,34 @@ fn scan_unit(
             let Some(text) = file_text(c, &mut r) else {
                 return r;
             };
-            let read = w.input.read(&Source::File {
-                path: &c.path,
-                display: &c.display,
-                text: &text,
-            });
+            let read = match c.kind {
+                Some(kind) => inputs::read_as(kind, &c.path, &c.display, &text),
+                None => w.input.read(&Source::File {
+                    path: &c.path,
+                    display: &c.display,
+                    text: &text,
+                }),
+            };
             r.files = 1;
             (read, c.display.clone())
+        }
+        WorkUnit::Stdin => {
+            let display = stdin_display(opts);
+            let text = opts.stdin.as_ref().map_or("", |s| s.text.as_str());
+            let path = std::path::Path::new(&display);
+            let read = match opts.discover.kind {
+                Some(kind) => inputs::read_as(kind, path, &display, text),
+                None => match inputs::claim(path) {
+                    Some((input, Unit::File)) => input.read(&Source::File {
+                        path,
+                        display: &display,
+                        text,
+                    }),
+                    _ => inputs::yaml_json::read_as(path, &display, text, None),
+                },
+            };
+            r.files = 1;
+            (read, display)
         }
         WorkUnit::Directory(dir, files) => {
             let read = w.input.read(&Source::Directory {
@@ -466,12 +526,25 @@ fn scan_unit(
     };
     r.parse = t.elapsed();
     for e in &read.errors {
-        r.findings.push(builtin_finding(
+        let mut f = builtin_finding(
             &PARSE_ERROR,
             &e.path,
             e.pos,
             e.pos,
             format!("cannot parse: {}", e.message),
+            "",
+        );
+        f.severity = parse_error_severity(e.detected);
+        r.findings.push(f);
+    }
+    for n in &read.not_evaluated {
+        let at = Pos::new(1, 1);
+        r.findings.push(builtin_finding(
+            &NOT_EVALUATED,
+            &n.path,
+            at,
+            at,
+            n.message.clone(),
             "",
         ));
     }
@@ -527,7 +600,47 @@ fn scan_unit(
                 .extend(crate::repo_scope::root_level(d, &unit_path, &r.findings));
         }
     }
+    if matches!(w.unit, WorkUnit::Stdin)
+        && let Some(stdin) = &opts.stdin
+    {
+        map_rendered(&mut r.findings, &stdin.text, &unit_path);
+    }
     r
+}
+
+/// The path standard input is shown at.
+fn stdin_display(opts: &ScanOptions) -> String {
+    opts.stdin
+        .as_ref()
+        .map(|s| s.display.clone())
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| "<stdin>".to_string())
+}
+
+/// Moves the findings on rendered Helm output (`helm template … | isms-lint scan -`) to the
+/// templates named by its `# Source:` comments: the path becomes the template's, the line the
+/// line within the rendered document (1 = the line after the comment). Rendered lines do not
+/// match template lines one to one, so the line is where to look in `helm template`'s output
+/// for that template, not in the template itself.
+fn map_rendered(findings: &mut [Finding], text: &str, shown: &str) {
+    let sources = inputs::helm::rendered_sources(text);
+    if sources.is_empty() {
+        return;
+    }
+    for f in findings.iter_mut().filter(|f| f.path == shown) {
+        let Some((from, to, path)) = sources
+            .iter()
+            .find(|(from, to, _)| f.start.line > *from && f.start.line <= *to)
+        else {
+            continue;
+        };
+        let shift = |line: u32| line.clamp(from + 1, (*to).max(from + 1)) - from;
+        f.path = path.clone();
+        f.start.line -= from;
+        f.end.line = shift(f.end.line);
+        f.element_line = shift(f.element_line);
+        f.fingerprint = finding::fingerprint(&f.rule_id, &f.path, &f.logical_path);
+    }
 }
 
 #[cfg(test)]
@@ -542,6 +655,7 @@ mod tests {
         let gone = Candidate {
             path: PathBuf::from("/nonexistent/isms-lint/vanished.yaml"),
             display: "vanished.yaml".into(),
+            kind: None,
         };
         let w = Work {
             input: &inputs::yaml_json::INPUT,

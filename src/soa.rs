@@ -256,6 +256,20 @@ fn not_evaluated_reason(run: &Run, rule_ids: &[RuleRef]) -> String {
     if !scanned.is_empty() {
         parts.push(format!("no {} documents scanned", scanned.join(", ")));
     }
+    // Helm charts hold Kubernetes objects that only rendering reveals: say so where a control's
+    // Kubernetes rules found nothing to judge.
+    let charts = run
+        .result
+        .findings
+        .iter()
+        .filter(|f| f.rule_id == crate::checks::NOT_EVALUATED.id)
+        .count();
+    if charts > 0 && scanned.iter().any(|k| k == "kubernetes") {
+        parts.push(format!(
+            "{charts} Helm chart{} not evaluated (render and pipe in)",
+            if charts == 1 { "" } else { "s" }
+        ));
+    }
     parts.join("; ")
 }
 

@@ -117,7 +117,7 @@ fn cases() -> Vec<Case> {
         case("JSON truncated", "k8s/bad.json", "{\"apiVersion\": \"v1\",\n \"kind\": [1, 2\n", 1, Expect::Finding("parse-error", "k8s/bad.json", 3)),
         case("JSON with comments", "k8s/bad.json", "{\n  // no comments in JSON\n  \"a\": 1\n}\n", 1, Expect::Finding("parse-error", "k8s/bad.json", 2)),
         case("JSON unterminated string", "k8s/bad.json", "{\"a\": \"b}\n", 1, Expect::Finding("parse-error", "k8s/bad.json", 1)),
-        case("JSON trailing garbage", "k8s/bad.json", "{\"a\": 1}\n{\"b\": 2}\n", 1, Expect::Finding("parse-error", "k8s/bad.json", 2)),
+        case("JSON trailing garbage", "k8s/bad.json", "{\"a\": 1}\n{\"b\": 2} x\n", 1, Expect::Finding("parse-error", "k8s/bad.json", 2)),
         case("JSON privileged pod is judged", "k8s/pod.json", "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"j\"},\n \"spec\": {\"containers\": [\n  {\"name\": \"c\", \"securityContext\": {\"privileged\": true}}]}}\n", 1, Expect::Finding("priv", "k8s/pod.json", 3)),
         case("Kubernetes List with a broken item", "k8s/list.yaml", "apiVersion: v1\nkind: List\nitems:\n  - 42\n  - apiVersion: v1\n    kind: Pod\n    metadata: {name: p}\n    spec:\n      containers:\n        - name: c\n          securityContext: {privileged: true}\n", 1, Expect::Finding("priv", "k8s/list.yaml", 11)),
         case("truncated HCL", "k8s/main.tf", "resource \"a\" \"b\" {\n  x = 1\n", 1, Expect::Finding("parse-error", "k8s/main.tf", 2)),

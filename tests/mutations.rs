@@ -349,7 +349,7 @@ fn run_module(
         }
         let rel = &files[*index].0;
         match parse_module(&tf, &tfvars) {
-            (root, errors) if errors.is_empty() => {
+            (root, errors) if errors.iter().all(|e| !e.fatal) => {
                 let d = Document {
                     kind: Kind::Terraform,
                     root,

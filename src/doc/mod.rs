@@ -17,6 +17,9 @@ pub struct ParseError {
     pub pos: Pos,
     /// What went wrong.
     pub message: String,
+    /// Whether the file is of a detected kind (a Terraform file, a Dockerfile, YAML that looks
+    /// like a Kubernetes object…): its parse error is then `high`, else `low`.
+    pub detected: bool,
 }
 
 /// Something readable but suspicious that the reader noticed (e.g. a repeated key).

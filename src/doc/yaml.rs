@@ -411,6 +411,9 @@ fn apply_tag(tag: Option<&Tag>, node: Node) -> Node {
             ("Fn::GetAtt".to_string(), value)
         }
         f if CFN_FUNCTIONS.contains(&f) => (format!("Fn::{f}"), node),
+        // AWS Rain's `!Rain::Module ./x.yml` (and other `!Rain::` directives) keep their tag
+        // as a one-key map, like the long form of a CloudFormation function.
+        f if f.starts_with("Rain::") => (f.to_string(), node),
         _ => return node,
     };
     let mut b = MapBuilder::new();

@@ -55,6 +55,10 @@ impl Input for Arm {
             .map(|_| Kind::Arm)
     }
 
+    fn sniff(&self, _path: &Path, text: &str) -> bool {
+        text.contains("eploymentTemplate.json")
+    }
+
     fn documents(
         &self,
         _kind: Kind,

@@ -39,6 +39,11 @@ impl Input for Compose {
         .then_some(Kind::Compose)
     }
 
+    fn sniff(&self, path: &Path, text: &str) -> bool {
+        file_name(path).to_ascii_lowercase().contains("compose")
+            && super::has_top_key(text, "services")
+    }
+
     fn documents(
         &self,
         kind: Kind,

@@ -43,6 +43,10 @@ impl Input for Github {
         None
     }
 
+    fn sniff(&self, path: &Path, _text: &str) -> bool {
+        is_workflow_path(path) || matches!(file_name(path).as_str(), "action.yml" | "action.yaml")
+    }
+
     fn helpers(&self) -> &'static [Helper] {
         HELPERS
     }

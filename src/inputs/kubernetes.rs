@@ -37,6 +37,10 @@ impl Input for Kubernetes {
         .then_some(Kind::Kubernetes)
     }
 
+    fn sniff(&self, _path: &Path, text: &str) -> bool {
+        super::has_top_key(text, "apiVersion") && super::has_top_key(text, "kind")
+    }
+
     fn documents(
         &self,
         kind: Kind,

@@ -11,6 +11,7 @@ pub mod cloudformation;
 pub mod compose;
 pub mod dockerfile;
 pub mod github;
+pub mod helm;
 pub mod kubernetes;
 pub mod repository;
 pub mod terraform;
@@ -88,6 +89,7 @@ inputs! {
     terraform => [Terraform = "terraform", TerraformPlan = "terraform-plan"],
     dockerfile => [Dockerfile = "dockerfile"],
     repository => [Repository = "repository"],
+    helm => [HelmChart = "helm-chart"],
     yaml_json => [Yaml = "yaml", Json = "json"],
 }
 
@@ -172,6 +174,17 @@ pub struct Read {
     pub errors: Vec<ParseError>,
     /// The texts read.
     pub sources: Vec<SourceFile>,
+    /// What was read but cannot be judged as it is (a Helm chart's templates), each said once.
+    pub not_evaluated: Vec<NotEvaluated>,
+}
+
+/// Files read but not judged, reported as one `not-evaluated` finding (info) at `path`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotEvaluated {
+    /// Display path of the file the finding points at (a chart's `Chart.yaml`).
+    pub path: String,
+    /// Why, and what to do instead.
+    pub message: String,
 }
 
 /// The source of a unit: one file's text, or a directory (the input reads its own files).
@@ -250,6 +263,13 @@ pub trait Input: Sync {
         None
     }
 
+    /// Whether the text of a YAML/JSON file that does not parse looks like one of its kinds
+    /// (a `kind:` and an `apiVersion:` line, a workflow's path…): its parse error is then
+    /// `high`, as for any file of a detected kind, else `low`.
+    fn sniff(&self, _path: &Path, _text: &str) -> bool {
+        false
+    }
+
     /// The documents a recognised YAML/JSON document stands for, each with its logical name:
     /// named, split (a Kubernetes `List`), normalised. `name` is the name it would otherwise get.
     fn documents(
@@ -319,12 +339,51 @@ pub fn read_text(path: &Path, display: &str, text: &str) -> Read {
     }
 }
 
+/// Whether `--kind KIND` (and the config's `kinds:`) may give a file this kind: every kind
+/// read from a file of its own (not the repository, nor a Helm chart, which are directories).
+pub fn forcible(kind: Kind) -> bool {
+    !matches!(kind, Kind::Repository | Kind::HelmChart)
+}
+
+/// The kinds [`forcible`] accepts, for messages.
+pub fn forcible_names() -> Vec<&'static str> {
+    Kind::ALL
+        .iter()
+        .copied()
+        .filter(|k| forcible(*k))
+        .map(Kind::as_str)
+        .collect()
+}
+
+/// Reads a file's text as `kind` whatever its name (`--kind`, the config's `kinds:`): a
+/// Dockerfile, a one-file Terraform module, or YAML/JSON whose documents all get the kind.
+pub fn read_as(kind: Kind, path: &Path, display: &str, text: &str) -> Read {
+    match kind {
+        Kind::Dockerfile => dockerfile::INPUT.read(&Source::File {
+            path,
+            display,
+            text,
+        }),
+        Kind::Terraform => terraform::read_text(display, text),
+        _ => yaml_json::read_as(path, display, text, Some(kind)),
+    }
+}
+
 /// Every resource of a document with its type, from the input that knows the document's shape.
 pub fn resource_nodes(doc: &MapNode) -> Resources<'_> {
     registry()
         .iter()
         .find_map(|i| i.resources(doc))
         .unwrap_or_else(|| Box::new(std::iter::empty()))
+}
+
+/// Whether some line of `text` starts with `key` followed by `:` (YAML), or the text holds
+/// `"key"` (JSON): a cheap look at a file that does not parse.
+pub(crate) fn has_top_key(text: &str, key: &str) -> bool {
+    text.lines().any(|l| {
+        l.strip_prefix(key)
+            .is_some_and(|r| r.trim_start().starts_with(':'))
+    }) || text.contains(&format!("\"{key}\""))
 }
 
 /// The file name of a path, or "".

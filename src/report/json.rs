@@ -86,6 +86,7 @@ pub fn write(input: &ReportInput<'_>, out: &mut dyn std::io::Write) -> std::io::
         config: input.config,
         summary: json!({
             "files_scanned": scan.files_scanned,
+            "skipped": scan.skipped,
             "documents_by_kind": kinds,
             "rules": input.rules.rules.len(),
             "open_findings": scan.findings.iter().filter(|f| f.is_open_violation()).count(),

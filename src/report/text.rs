@@ -150,6 +150,9 @@ fn summary(input: &ReportInput<'_>, out: &mut String) {
         input.rules.rules.len(),
         plural(input.rules.rules.len())
     );
+    if !scan.skipped.is_empty() {
+        let _ = writeln!(out, "Not read: {}.", scan.skipped.describe());
+    }
     let by_sev = input.by_severity();
     let open: usize = by_sev.values().sum();
     let parts: Vec<String> = Severity::ALL

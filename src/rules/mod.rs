@@ -317,7 +317,8 @@ pub struct RuleSources {
 }
 
 /// Loads the built-in rules (unless disabled) and the user's rule directories, then applies
-/// `--only`/`--skip`. Returns the rules and every load error.
+/// `--only`/`--skip` (rule and control ids; [`crate::checks::load_selected`] also takes the
+/// built-in check ids). Returns the rules and every load error.
 pub fn load_selected(sel: &RuleSources) -> (RuleSet, Vec<FileDiagnostic>) {
     let mut sources = Vec::new();
     let mut errors = Vec::new();
@@ -350,7 +351,7 @@ pub fn load_selected(sel: &RuleSources) -> (RuleSet, Vec<FileDiagnostic>) {
                     0,
                     0,
                     format!(
-                        "'{sel_id}' is neither a loaded rule id nor an Annex A control id{hint}"
+                        "'{sel_id}' is neither a loaded rule id, a built-in check id nor an Annex A control id{hint}"
                     ),
                 ));
             }
@@ -424,6 +425,8 @@ pub struct RuleSet {
     /// Every rule id that loaded, including those `--only`, `--skip` or the config later left
     /// out (suppressions and waivers may name them), sorted.
     loaded_ids: Vec<String>,
+    /// Built-in checks (`parse-error`…) turned off by `--skip`/`--only`.
+    pub skipped_builtins: Vec<String>,
 }
 
 impl RuleSet {
@@ -439,6 +442,7 @@ impl RuleSet {
             errors,
             profile: false,
             loaded_ids,
+            skipped_builtins: Vec::new(),
         };
         set.reindex();
         set

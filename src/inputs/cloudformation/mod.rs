@@ -37,6 +37,10 @@ impl Input for Cloudformation {
         is_template(root).then_some(Kind::Cloudformation)
     }
 
+    fn sniff(&self, _path: &Path, text: &str) -> bool {
+        text.contains("AWSTemplateFormatVersion")
+    }
+
     fn documents(
         &self,
         _kind: Kind,
@@ -70,12 +74,19 @@ fn is_template(root: &Node) -> bool {
         .is_some_and(|resources| {
             !resources.is_empty()
                 && resources.iter().all(|(_, e)| {
-                    e.value
-                        .get("Type")
-                        .and_then(Node::as_str)
-                        .is_some_and(|t| t.contains("::"))
+                    e.value.get("Type").is_some_and(|t| match t.as_str() {
+                        Some(t) => t.contains("::"),
+                        None => is_rain_directive(t),
+                    })
                 })
         })
+}
+
+/// Whether a resource `Type` is an AWS Rain directive (`Type: !Rain::Module ./bucket.yml`),
+/// which Rain expands before deploying: the template is still CloudFormation.
+fn is_rain_directive(t: &Node) -> bool {
+    t.as_map()
+        .is_some_and(|m| m.len() == 1 && m.iter().all(|(k, _)| k.starts_with("Rain::")))
 }
 
 /// Per-thread memo of `refsAt` for the document being evaluated. It holds that document, so

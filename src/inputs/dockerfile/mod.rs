@@ -91,6 +91,7 @@ impl Input for Dockerfile {
                 path: display.to_string(),
                 pos: e.pos,
                 message: e.message,
+                detected: true,
             }),
         }
         read

@@ -61,6 +61,9 @@ pub struct ModuleError {
     pub pos: Pos,
     /// What.
     pub message: String,
+    /// Whether the file was left out. A repeated key in an object literal is not fatal: the
+    /// file is read with the last value, as Terraform reads it, and the repetition is reported.
+    pub fatal: bool,
 }
 
 /// Parses a module from its `.tf` files and its `terraform.tfvars` / `*.auto.tfvars` files.
@@ -72,7 +75,10 @@ pub struct ModuleError {
 pub fn parse_module(tf: &[SourceText], tfvars: &[SourceText]) -> (Node, Vec<ModuleError>) {
     let mut errors = Vec::new();
     let mut parse = |i: usize, s: &SourceText| match parse_file(i, s) {
-        Ok(p) => Some(p),
+        Ok((p, repeated)) => {
+            errors.extend(repeated);
+            Some(p)
+        }
         Err(e) => {
             errors.push(e);
             None
@@ -109,21 +115,43 @@ fn is_terraform_tfvars(path: &str) -> bool {
     path.rsplit(['/', '\\']).next() == Some("terraform.tfvars")
 }
 
-/// Parses one file, numbered `index` in the document.
-fn parse_file(index: usize, file: &SourceText) -> Result<Parsed, ModuleError> {
+/// Parses one file, numbered `index` in the document, with the object keys it repeats
+/// (non-fatal errors: the last value is kept).
+fn parse_file(index: usize, file: &SourceText) -> Result<(Parsed, Vec<ModuleError>), ModuleError> {
     let src = Source::new(u32::try_from(index).unwrap_or(u32::MAX), &file.text);
-    let parsed = std::panic::catch_unwind(|| parse_body(&src.text));
+    let parsed = std::panic::catch_unwind(|| {
+        let body = parse_body(&src.text);
+        (body, hcl_edit::parser::redefined::take())
+    });
     match parsed {
-        Ok(Ok(body)) => Ok(Parsed { src, body }),
-        Ok(Err(e)) => Err(ModuleError {
+        Ok((Ok(body), mut repeated)) => {
+            repeated.sort_by_key(|r| (r.start, r.end));
+            repeated.dedup();
+            let repeated = repeated
+                .into_iter()
+                .map(|r| ModuleError {
+                    file: index,
+                    pos: src.pos(r.start),
+                    message: format!(
+                        "object key '{}' is written twice; the last value is used, as Terraform does",
+                        src.slice(Some(r)).unwrap_or("?")
+                    ),
+                    fatal: false,
+                })
+                .collect();
+            Ok((Parsed { src, body }, repeated))
+        }
+        Ok((Err(e), _)) => Err(ModuleError {
             file: index,
             pos: Pos::new(to_u32(e.location().line()), to_u32(e.location().column())),
             message: e.message().to_string(),
+            fatal: true,
         }),
         Err(_) => Err(ModuleError {
             file: index,
             pos: Pos::new(1, 1),
             message: "the HCL parser failed on this file".into(),
+            fatal: true,
         }),
     }
 }
@@ -249,6 +277,7 @@ pub fn read_module(dir: &Path, display: &dyn Fn(&Path) -> String) -> Read {
                         path: shown,
                         pos: Pos::new(1, 1),
                         message: "file is not valid UTF-8".into(),
+                        detected: true,
                     });
                     continue;
                 }
@@ -258,6 +287,7 @@ pub fn read_module(dir: &Path, display: &dyn Fn(&Path) -> String) -> Read {
                     path: shown,
                     pos: Pos::new(1, 1),
                     message: format!("cannot read: {e}"),
+                    detected: true,
                 });
                 continue;
             }
@@ -269,6 +299,20 @@ pub fn read_module(dir: &Path, display: &dyn Fn(&Path) -> String) -> Read {
             tfvars.push(src);
         }
     }
+    module_read(read, tf, tfvars, &display(dir))
+}
+
+/// Reads one text as a module of one `.tf` file (`--kind terraform`).
+pub fn read_text(display: &str, text: &str) -> Read {
+    let tf = vec![SourceText {
+        path: display.to_string(),
+        text: text.to_string(),
+    }];
+    module_read(Read::default(), tf, Vec::new(), display)
+}
+
+/// Parses the files read into the module document, with their errors.
+fn module_read(mut read: Read, tf: Vec<SourceText>, tfvars: Vec<SourceText>, dir: &str) -> Read {
     read.sources = tf
         .iter()
         .chain(&tfvars)
@@ -287,12 +331,21 @@ pub fn read_module(dir: &Path, display: &dyn Fn(&Path) -> String) -> Read {
             .get(e.file)
             .or_else(|| tfvars.get(e.file.saturating_sub(tf.len())))
             .map(|s| s.path.clone())
-            .unwrap_or_else(|| display(dir));
-        read.errors.push(ParseError {
-            path,
-            pos: e.pos,
-            message: e.message,
-        });
+            .unwrap_or_else(|| dir.to_string());
+        if e.fatal {
+            read.errors.push(ParseError {
+                path,
+                pos: e.pos,
+                message: e.message,
+                detected: true,
+            });
+        } else {
+            read.warnings.push(crate::doc::ParseWarning {
+                path,
+                span: crate::doc::Span::new(e.pos, e.pos),
+                message: e.message,
+            });
+        }
     }
     read.documents.push(Document {
         kind: Kind::Terraform,

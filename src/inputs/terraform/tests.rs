@@ -765,3 +765,28 @@ fn reference_bombs_and_long_chains_are_bounded() {
     );
     assert_eq!(json(&doc, &["locals", "c5"]), "x");
 }
+
+#[test]
+fn repeated_object_keys_keep_the_last() {
+    // Terraform accepts a repeated key in an object literal and keeps the last value; the file
+    // is read, not dropped, and the repetition is a non-fatal error at the second key.
+    let tf = [src(
+        "main.tf",
+        "resource \"x\" \"y\" {\n  match = {\n    ranges = [\"a\"]\n    ranges = [\"b\"]\n    other  = 1\n  }\n}\n",
+    )];
+    let (doc, errors) = parse_module(&tf, &[]);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(!errors[0].fatal);
+    assert_eq!(errors[0].pos, Pos::new(4, 5));
+    assert_eq!(
+        errors[0].message,
+        "object key 'ranges' is written twice; the last value is used, as Terraform does"
+    );
+    assert_eq!(
+        json(&doc, &["resource", "x", "y", "match"]),
+        serde_json::json!({"ranges": ["b"], "other": 1})
+    );
+    // A repeated attribute in a body is still an error, as it is for Terraform.
+    let (_, errors) = parse_module(&[src("a.tf", "a = 1\na = 2\n")], &[]);
+    assert!(errors[0].fatal);
+}
