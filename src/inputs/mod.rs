@@ -365,6 +365,7 @@ pub fn type_matches(t: &str, wanted: &str) -> bool {
 pub fn all_helpers() -> impl Iterator<Item = &'static Helper> {
     crate::cel::helpers::GENERIC
         .iter()
+        .chain(crate::cel::secrets::HELPERS)
         .chain(SHARED_HELPERS)
         .chain(registry().iter().flat_map(|i| i.helpers().iter()))
 }
