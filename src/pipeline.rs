@@ -38,6 +38,8 @@ pub struct RunOptions {
     pub report_unused_suppressions: bool,
     /// Measure each rule's evaluation time (`--timings`).
     pub profile_rules: bool,
+    /// Rule profiles to run besides `default` (`--profile`); `None` takes the config's.
+    pub profiles: Option<Vec<String>>,
 }
 
 /// The outcome.
@@ -179,6 +181,11 @@ pub fn run(opts: &RunOptions) -> Result<Run, RunError> {
     let (mut rules, mut errors) = crate::rules::load_selected(&selection);
     let mut config_errors = Vec::new();
     apply_rule_config(&mut rules, &config, &mut config_errors);
+    let profiles = opts.profiles.as_ref().unwrap_or(&config.config.profiles);
+    match crate::rules::profile::Selected::parse(profiles) {
+        Ok(selected) => rules.select_profiles(&selected, &selection.only),
+        Err(e) => config_errors.push(usage_error("--profile", e)),
+    }
     if !config_errors.is_empty() {
         return Err(RunError::Config(config_errors));
     }

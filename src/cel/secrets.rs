@@ -285,7 +285,10 @@ fn is_secret_literal<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
     if crate::doc::reads::is_unresolved(value.as_ref()) {
         return bool_ret(false);
     }
-    let text = match (value.downcast_ref::<CelString>(), value.downcast_ref::<CelInt>()) {
+    let text = match (
+        value.downcast_ref::<CelString>(),
+        value.downcast_ref::<CelInt>(),
+    ) {
         (Some(s), _) => s.inner().to_string(),
         (None, Some(i)) => i.inner().to_string(),
         _ => return bool_ret(false),
@@ -308,7 +311,10 @@ mod tests {
             tokens("RdsCredentialsSecretsKMSKey"),
             ["rds", "credentials", "secrets", "kms", "key"]
         );
-        assert_eq!(tokens("GH_AW_SECRET_NAMES"), ["gh", "aw", "secret", "names"]);
+        assert_eq!(
+            tokens("GH_AW_SECRET_NAMES"),
+            ["gh", "aw", "secret", "names"]
+        );
         assert_eq!(tokens("x-api-key"), ["x", "api", "key"]);
         assert_eq!(tokens("APIKey"), ["api", "key"]);
         assert_eq!(tokens("passwordPattern"), ["password", "pattern"]);
