@@ -12,6 +12,7 @@ pub mod compose;
 pub mod dockerfile;
 pub mod github;
 pub mod kubernetes;
+pub mod kustomize;
 pub mod repository;
 pub mod terraform;
 pub mod yaml11;
@@ -260,6 +261,14 @@ pub trait Input: Sync {
         _tree: &TreeInfo,
     ) -> Vec<(String, Node)> {
         vec![(name, root)]
+    }
+
+    /// Why a document of the file at `path` (on disk) is *partial* — a patch that sets only
+    /// some values of an object defined elsewhere, such as a kustomize strategic-merge patch —
+    /// or `None` for a whole document. A partial document is judged only on the values it sets:
+    /// a finding whose rule points (`at`) at a value the document does not set is not reported.
+    fn partial(&self, _path: &Path, _root: &Node) -> Option<String> {
+        None
     }
 
     /// The CEL helpers it adds.
