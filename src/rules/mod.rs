@@ -446,7 +446,7 @@ impl RuleSet {
     pub fn select_profiles(&mut self, selected: &profile::Selected, only: &[String]) {
         let (keep, out): (Vec<Rule>, Vec<Rule>) = std::mem::take(&mut self.rules)
             .into_iter()
-            .partition(|r| selected.contains(r.profile) || only.iter().any(|o| *o == r.id));
+            .partition(|r| selected.contains(r.profile) || only.contains(&r.id));
         self.rules = keep;
         self.not_in_profile.extend(out);
         self.not_in_profile.sort_by(|a, b| a.id.cmp(&b.id));
