@@ -233,6 +233,10 @@ pub struct ScanInputs {
     /// Worker threads (default: all cores). Output is identical for any value.
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
+    /// Also run the rules of these profiles (comma-separated: `strict`, `org`, `all`); replaces
+    /// the config's `profiles:`. `default` rules always run (docs/rules.md lists each rule's).
+    #[arg(long, value_delimiter = ',', value_name = "PROFILE")]
+    pub profile: Vec<String>,
 }
 
 /// Parses `--kind`: a kind a file can have (docs/documents.md).
@@ -281,6 +285,7 @@ impl ScanInputs {
             excludes: self.exclude.clone(),
             max_file_size: self.max_file_size,
             jobs: self.jobs,
+            profiles: (!self.profile.is_empty()).then(|| self.profile.clone()),
             ..Default::default()
         }
     }

@@ -51,17 +51,18 @@ pub fn rules(args: &RulesArgs) -> u8 {
             None => {
                 let _ = writeln!(
                     out,
-                    "{:<44} {:<9} {:<32} CONTROLS",
-                    "ID", "SEVERITY", "KINDS"
+                    "{:<44} {:<9} {:<8} {:<32} CONTROLS",
+                    "ID", "SEVERITY", "PROFILE", "KINDS"
                 );
                 for r in &set.rules {
                     let kinds: Vec<&str> = r.kinds.iter().map(|k| k.as_str()).collect();
                     let controls: Vec<String> = r.controls.iter().map(|c| annex(&c.id)).collect();
                     let _ = writeln!(
                         out,
-                        "{:<44} {:<9} {:<32} {}",
+                        "{:<44} {:<9} {:<8} {:<32} {}",
                         r.id,
                         r.severity.as_str(),
+                        r.profile.as_str(),
                         kinds.join(","),
                         controls.join(" ")
                     );
@@ -81,8 +82,9 @@ pub fn show_rule(r: &Rule) -> String {
     let kinds: Vec<&str> = r.kinds.iter().map(|k| k.as_str()).collect();
     let _ = writeln!(
         out,
-        "severity: {}    kinds: {}",
+        "severity: {}    profile: {}    kinds: {}",
         r.severity,
+        r.profile,
         kinds.join(", ")
     );
     let _ = writeln!(out, "source: {}", r.origin.path);

@@ -37,6 +37,10 @@ pub struct Config {
     /// Severity overrides by rule id.
     #[serde(default, deserialize_with = "null_as_default")]
     pub severity: BTreeMap<String, Severity>,
+    /// Rule profiles to run besides `default`: `strict`, `org`, or `all` (one name or a list;
+    /// `profile:` is accepted too). `--profile` on the command line replaces this list.
+    #[serde(default, alias = "profile", deserialize_with = "one_or_many")]
+    pub profiles: Vec<String>,
     /// Accepted risks: findings that do not fail the run but stay visible.
     #[serde(default, deserialize_with = "null_as_default")]
     pub waivers: Vec<Waiver>,
@@ -52,6 +56,24 @@ where
     T: Default + Deserialize<'de>,
 {
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// Reads one name or a list of names (an empty value is none).
+fn one_or_many<'de, D>(d: D) -> Result<Vec<String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match Option::<OneOrMany>::deserialize(d)? {
+        None => Vec::new(),
+        Some(OneOrMany::One(s)) => vec![s],
+        Some(OneOrMany::Many(v)) => v,
+    })
 }
 
 /// A waiver: an accepted risk for a rule (or every rule of a control) on some paths.
@@ -208,6 +230,11 @@ pub fn parse(display: &str, text: &str) -> Result<Config, Vec<FileDiagnostic>> {
                 d = d.with_help(format!("did you mean '{s}'?"));
             }
             errors.push(d);
+        }
+    }
+    for name in &config.profiles {
+        if let Err(e) = crate::rules::profile::Selected::parse(std::slice::from_ref(name)) {
+            at(name, e, &mut errors);
         }
     }
     for id in config.controls.keys() {

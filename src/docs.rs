@@ -22,6 +22,46 @@ static FIXTURES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/fixtures");
 
 const TWINS_TSV: &str = include_str!("../data/twins.tsv");
 const CONTROL_NOTES_TSV: &str = include_str!("../data/control-notes.tsv");
+const PROFILES_TSV: &str = include_str!("../data/profiles.tsv");
+
+/// Why a rule is not in the `default` profile, from `data/profiles.tsv`.
+pub fn profile_reason(rule_id: &str) -> Option<&'static str> {
+    PROFILES_TSV
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('\t'))
+        .find(|(id, _)| id.trim() == rule_id)
+        .map(|(_, why)| why.trim())
+}
+
+/// Problems with `data/profiles.tsv`: a rule outside `default` without a reason, a row for a
+/// rule that is in `default` or does not exist.
+pub fn profile_problems(set: &RuleSet) -> Vec<String> {
+    let mut out = Vec::new();
+    for r in &set.rules {
+        let reason = profile_reason(&r.id);
+        if r.profile != crate::rules::Profile::Default && reason.is_none_or(str::is_empty) {
+            out.push(format!(
+                "{} is in profile '{}' but data/profiles.tsv gives no reason",
+                r.id, r.profile
+            ));
+        }
+    }
+    for (id, _) in PROFILES_TSV
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('\t'))
+    {
+        match set.get(id.trim()) {
+            None => out.push(format!("data/profiles.tsv names unknown rule '{id}'")),
+            Some(r) if r.profile == crate::rules::Profile::Default => out.push(format!(
+                "data/profiles.tsv gives a reason for {id}, which is in the default profile"
+            )),
+            Some(_) => {}
+        }
+    }
+    out
+}
 
 /// One row of `data/twins.tsv`: a CloudFormation rule and its Terraform twin, or a rule of one
 /// side with the reason why the other cannot have it.
@@ -255,8 +295,12 @@ pub fn rule_section(r: &Rule) -> String {
     let kinds: Vec<&str> = r.kinds.iter().map(|k| k.as_str()).collect();
     let _ = writeln!(
         out,
-        "- Severity: **{}**\n- Applies to: {}",
+        "- Severity: **{}**\n- Profile: **{}**{}\n- Applies to: {}",
         r.severity,
+        r.profile,
+        profile_reason(&r.id)
+            .map(|why| format!(" — {why}"))
+            .unwrap_or_default(),
         kinds.join(", ")
     );
     if let Some(twin) = twin_of(&r.id) {
@@ -326,20 +370,43 @@ pub fn rules_markdown(set: &RuleSet) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    let _ = writeln!(
+        out,
+        "## Profiles\n\n\
+         A scan runs the rules of the `default` profile: problems worth fixing on any repository. \
+         `strict` rules are hardening and conventions that are right but loud on most code (digests \
+         beside fixed tags, package version pins, probes, a health check in every image); `org` \
+         rules check an organisation's own conventions (owner labels and tags). Select more with \
+         `--profile strict,org` (or `all`) or `profiles: [strict]` in `.isms-lint.yaml`; `--only` \
+         with a rule id runs that rule whatever its profile. In the Statement of Applicability a \
+         rule left out is *not evaluated: not in profile*, never passing. {} rules are outside \
+         `default`; each says why below.\n\n\
+         Container settings that share a cause (a container with no `securityContext` at all) stay \
+         separate findings, one per rule: each maps to its own controls, is fixed by its own line, \
+         and is suppressed, waived and baselined on its own, so fixing one setting never changes the \
+         identity of the findings for the others. With `readOnlyRootFilesystem` and \
+         `automountServiceAccountToken` in `strict`, such a container gets the four settings the Pod \
+         Security Standards (restricted) require.\n",
+        set.rules
+            .iter()
+            .filter(|r| r.profile != crate::rules::Profile::Default)
+            .count()
+    );
     let mut by_kind: BTreeMap<String, Vec<&Rule>> = BTreeMap::new();
     for r in &set.rules {
         by_kind.entry(r.kinds[0].to_string()).or_default().push(r);
     }
-    out.push_str("| Rule | Severity | Kinds | Controls |\n|---|---|---|---|\n");
+    out.push_str("| Rule | Severity | Profile | Kinds | Controls |\n|---|---|---|---|---|\n");
     for r in &set.rules {
         let kinds: Vec<&str> = r.kinds.iter().map(|k| k.as_str()).collect();
         let controls: Vec<String> = r.controls.iter().map(|c| format!("A.{}", c.id)).collect();
         let _ = writeln!(
             out,
-            "| [{}](#{}) | {} | {} | {} |",
+            "| [{}](#{}) | {} | {} | {} | {} |",
             r.id,
             r.id,
             r.severity,
+            r.profile,
             kinds.join(", "),
             controls.join(", ")
         );

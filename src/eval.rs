@@ -110,6 +110,20 @@ fn empty_map() -> MapNode {
 
 /// Evaluates every applicable rule of `rules` on `doc`, whose file is shown as `path`.
 pub fn evaluate(rules: &RuleSet, doc: &Document, path: &str, repo: Option<&MapNode>) -> Outcome {
+    evaluate_with(rules, doc, path, repo, false)
+}
+
+/// [`evaluate`], for a document that may be *partial* (a patch, see
+/// [`crate::inputs::Input::partial`]): then a failing element whose rule's `at` names a value
+/// the element does not set is neither reported nor counted — the patch does not set it, the
+/// object it patches decides.
+pub fn evaluate_with(
+    rules: &RuleSet,
+    doc: &Document,
+    path: &str,
+    repo: Option<&MapNode>,
+    partial: bool,
+) -> Outcome {
     let mut out = Outcome::default();
     let root = crate::rules::env::root_context();
     let file = file_value(doc, path);
@@ -153,6 +167,7 @@ pub fn evaluate(rules: &RuleSet, doc: &Document, path: &str, repo: Option<&MapNo
                     doc,
                     path,
                     scope: &scope,
+                    partial,
                 };
                 ctx.judge(&mut index, &selected.elements, &mut out, &mut judged);
             }
@@ -389,6 +404,8 @@ struct Judging<'a, 's> {
     doc: &'a Document,
     path: &'a str,
     scope: &'a Context<'s, 'static>,
+    /// The document is a patch: judge only the values it sets.
+    partial: bool,
 }
 
 impl<'a> Judging<'a, '_> {
@@ -453,6 +470,9 @@ impl<'a> Judging<'a, '_> {
                 continue;
             };
             let failing = paths.iter().find(|p| matches!(p.result, Verdict::Fail));
+            if failing.is_some() && self.partial && !self.sets_at(element.as_ref()) {
+                continue; // a "missing …" finding on a patch: the patched object decides
+            }
             if let Some(p) = failing {
                 judged.fail();
                 let everywhere = paths.iter().all(|q| matches!(q.result, Verdict::Fail));
@@ -483,6 +503,15 @@ impl<'a> Judging<'a, '_> {
             if paths.iter().any(|p| matches!(p.result, Verdict::Pass)) {
                 judged.pass();
             }
+        }
+    }
+
+    /// Whether the element sets the value the rule's `at` names (true for rules without `at`:
+    /// they judge the element itself).
+    fn sets_at(&self, element: &dyn Val) -> bool {
+        match (&self.rule.at, as_node(element)) {
+            (Some(at), Some(node)) => at.resolves(&node),
+            _ => true,
         }
     }
 

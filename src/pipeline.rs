@@ -46,6 +46,8 @@ pub struct RunOptions {
     pub stdin: Option<crate::scan::StdinText>,
     /// Globs of isms-lint's own output, never scanned nor counted as skipped.
     pub own_output: Vec<String>,
+    /// Rule profiles to run besides `default` (`--profile`); `None` takes the config's.
+    pub profiles: Option<Vec<String>>,
 }
 
 /// The outcome.
@@ -196,6 +198,11 @@ pub fn run(opts: &RunOptions) -> Result<Run, RunError> {
     let (mut rules, mut errors) = crate::checks::load_selected(&selection);
     let mut config_errors = Vec::new();
     apply_rule_config(&mut rules, &config, &mut config_errors);
+    let profiles = opts.profiles.as_ref().unwrap_or(&config.config.profiles);
+    match crate::rules::profile::Selected::parse(profiles) {
+        Ok(selected) => rules.select_profiles(&selected, &selection.only),
+        Err(e) => config_errors.push(usage_error("--profile", e)),
+    }
     if !config_errors.is_empty() {
         return Err(RunError::Config(config_errors));
     }

@@ -474,6 +474,7 @@ fn scan_unit(
     };
     let t = Instant::now();
     let shown = |p: &std::path::Path| opts.discover.display(p);
+    let mut disk_path: Option<&std::path::Path> = None;
     let (read, unit_path) = match &w.unit {
         WorkUnit::File(c) => {
             let Some(text) = file_text(c, &mut r) else {
@@ -488,6 +489,7 @@ fn scan_unit(
                 }),
             };
             r.files = 1;
+            disk_path = Some(&c.path);
             (read, c.display.clone())
         }
         WorkUnit::Stdin => {
@@ -569,7 +571,8 @@ fn scan_unit(
             .cloned()
             .unwrap_or_else(|| unit_path.clone());
         let facts = w.input.repo_facts().then(|| d.root.as_map()).flatten();
-        r.absorb(eval::evaluate(rules, d, &path, facts));
+        let partial = disk_path.is_some_and(|p| d.kind.input().partial(p, &d.root).is_some());
+        r.absorb(eval::evaluate_with(rules, d, &path, facts, partial));
     }
     r.evaluate = t.elapsed();
     let mut directives: Vec<suppress::Directive> = read

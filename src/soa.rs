@@ -135,6 +135,9 @@ pub struct RuleRef {
     /// What it judged.
     #[serde(flatten)]
     pub counts: Counts,
+    /// Set when the rule was not run: `not in profile 'strict'` (its profile was not selected).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_run: Option<String>,
 }
 
 /// One row: one control.
@@ -227,7 +230,12 @@ pub fn status_of(
 fn not_evaluated_reason(run: &Run, rule_ids: &[RuleRef]) -> String {
     let mut scanned: Vec<String> = Vec::new();
     let mut missing: Vec<String> = Vec::new();
+    let mut left_out: Vec<&str> = Vec::new();
     for r in rule_ids {
+        if r.not_run.is_some() {
+            left_out.push(&r.id);
+            continue;
+        }
         let Some(rule) = run.rules.get(&r.id) else {
             continue;
         };
@@ -270,6 +278,12 @@ fn not_evaluated_reason(run: &Run, rule_ids: &[RuleRef]) -> String {
             if charts == 1 { "" } else { "s" }
         ));
     }
+    if !left_out.is_empty() {
+        parts.push(format!(
+            "not evaluated (not in profile): {}",
+            left_out.join(", ")
+        ));
+    }
     parts.join("; ")
 }
 
@@ -294,6 +308,20 @@ pub fn build(run: &Run, meta: EvidenceMeta) -> Soa {
                     failed: stats.failed,
                     unknown: stats.unknown,
                 },
+                not_run: None,
+            });
+        }
+    }
+    // Rules left out by profile evidence their controls too, but judged nothing: listed, never
+    // counted as passing.
+    for r in &run.rules.not_in_profile {
+        for c in &r.controls {
+            rules_of.entry(c.id.as_str()).or_default().push(RuleRef {
+                id: r.id.clone(),
+                relation: c.relation.as_str().to_string(),
+                documents: 0,
+                counts: Counts::default(),
+                not_run: Some(format!("not in profile '{}'", r.profile)),
             });
         }
     }
@@ -331,6 +359,11 @@ pub fn build(run: &Run, meta: EvidenceMeta) -> Soa {
                 total.add(&r.counts);
             }
             let (open, suppressed, waived) = counts.get(c.id.as_str()).copied().unwrap_or_default();
+            let not_in_profile: Vec<&str> = rules
+                .iter()
+                .filter(|r| r.not_run.is_some())
+                .map(|r| r.id.as_str())
+                .collect();
             let failed_to_run: Vec<&str> = rules
                 .iter()
                 .filter(|r| errored.contains(r.id.as_str()))
@@ -362,6 +395,10 @@ pub fn build(run: &Run, meta: EvidenceMeta) -> Soa {
                     "rule(s) failed to run: {}",
                     failed_to_run.join(", ")
                 )),
+                Status::NotEvaluated if not_in_profile.len() == rules.len() => Some(format!(
+                    "not evaluated: not in profile: its rules ({}) are in profiles this scan did not select (--profile, or profiles: in the config)",
+                    not_in_profile.join(", ")
+                )),
                 Status::NotEvaluated => Some(not_evaluated_reason(run, &rules)),
                 Status::Unknown => Some(format!(
                     "{} element(s) could not be judged before deployment; nothing was judged compliant or not",
@@ -370,6 +407,10 @@ pub fn build(run: &Run, meta: EvidenceMeta) -> Soa {
                 Status::Passing if total.unknown > 0 => Some(format!(
                     "{} element(s) could not be judged before deployment",
                     total.unknown
+                )),
+                Status::Passing if !not_in_profile.is_empty() => Some(format!(
+                    "partial: not evaluated (not in profile): {}",
+                    not_in_profile.join(", ")
                 )),
                 _ => None,
             };

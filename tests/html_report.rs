@@ -67,6 +67,7 @@ spec:
     - name: agent
       securityContext:
         privileged: true
+      image: example/agent:1.0
 ";
 
 const CONFIG: &str = r#"waivers:

@@ -288,7 +288,7 @@ fn merge_rolls_statuses_up_across_repositories() {
         ("rules/compose-host.yaml", COMPOSE_RULE),
         (
             "k8s/pod.yaml",
-            "apiVersion: v1\nkind: Pod\nmetadata: {name: b}\nspec:\n  containers:\n    - name: b\n",
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: b}\nspec:\n  containers:\n    - name: b\n      image: nginx:1.27\n",
         ),
         (
             "docker-compose.yml",

@@ -1,9 +1,8 @@
 //! The helpers every input kind shares: map values, policy statements, glob and CIDR tests, image
-//! references, version comparison, secret names and values, unknown values, and a `matches`
+//! references, version comparison, unknown values, and a `matches`
 //! that compiles each regular expression once per thread.
 
 use std::net::IpAddr;
-use std::sync::OnceLock;
 
 use cel::common::types::{CelInt, CelString, CelUInt, Kind as CelKind};
 use cel::common::value::{CowVal, Val};
@@ -27,8 +26,6 @@ pub const GENERIC: &[Helper] = &[
     Helper { name: "portInSpec", signature: "portInSpec(spec, port) -> bool", doc: "Whether a port (`22`) or a whole range (`'1-65535'`) lies inside a firewall port spec: a number, `'22'`, a range `'3000-4000'`, `'*'` or `'any'`, a comma list `'22,3389'`, or a list of these. Parts that are not ports match nothing; a part not known before deployment makes the result unknown unless a known part covers the port.", arity: 2, function: port_in_spec, gate: HelperGate::None },
     Helper { name: "parseImage", signature: "parseImage(ref) -> map", doc: "Splits an OCI image reference into `registry`, `repository`, `tag` and `digest` (empty strings when absent).", arity: 1, function: parse_image, gate: HelperGate::None },
     Helper { name: "semverCompare", signature: "semverCompare(a, b) -> int", doc: "Compares two versions (leading `v` allowed): -1, 0 or 1.", arity: 2, function: semver_compare, gate: HelperGate::None },
-    Helper { name: "isSecretName", signature: "isSecretName(name) -> bool", doc: "Whether a variable or key name suggests a secret (password, token, api key, private key…).", arity: 1, function: is_secret_name, gate: HelperGate::None },
-    Helper { name: "looksLikeSecret", signature: "looksLikeSecret(value) -> bool", doc: "Whether a literal value looks like a credential (cloud keys, tokens, private keys).", arity: 1, function: looks_like_secret, gate: HelperGate::None },
     Helper { name: "isUnknown", signature: "isUnknown(value) -> bool", doc: "Whether the value is not known before deployment (an unresolved variable, `each.value`, a function call, `!ImportValue`…): such a value is not written literally in the file. Every other use of an unknown value makes the verdict unknown.", arity: 1, function: is_unknown, gate: HelperGate::None },
     Helper { name: "sourceText", signature: "sourceText(value) -> string", doc: "The value as written: the source text of a value not known before deployment (`var.token`, `nonsensitive(var.x)`, `!Ref Password`), or the value itself as text. Reading it never makes a verdict unknown: use it to judge how a value is written.", arity: 1, function: source_text, gate: HelperGate::None },
 ];
@@ -288,46 +285,6 @@ fn semver_compare<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
     Ok(CowVal::owned(CelInt::from(ord)))
 }
 
-/// Whether a name suggests it holds a secret.
-pub fn secret_name(name: &str) -> bool {
-    // camelCase and PascalCase become snake_case: `DbSecretArn` → `db_secret_arn`.
-    let mut n = String::with_capacity(name.len() + 8);
-    let mut prev_lower = false;
-    for c in name.chars() {
-        if c.is_ascii_uppercase() && prev_lower {
-            n.push('_');
-        }
-        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-        n.push(c.to_ascii_lowercase());
-    }
-    let n = n.replace(['-', '.'], "_");
-    const WORDS: &[&str] = &[
-        "password",
-        "passwd",
-        "secret",
-        "token",
-        "api_key",
-        "apikey",
-        "private_key",
-        "privatekey",
-        "access_key",
-        "accesskey",
-        "credential",
-        "client_secret",
-        "auth_key",
-        "connection_string",
-        "conn_str",
-    ];
-    const NOT: &[&str] = &[
-        "_file", "_path", "_ref", "_name", "_arn", "_id", "_length", "_ttl",
-    ];
-    WORDS.iter().any(|w| n.contains(w)) && !NOT.iter().any(|x| n.ends_with(x))
-}
-
-fn is_secret_name<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
-    bool_ret(secret_name(arg_str(&args, 0, "isSecretName")?))
-}
-
 /// `isUnknown(x)`: true for the unresolved value strict reading gives an unknown. (In the first,
 /// lenient reading an unknown reads as its source text and this is false; any evaluation that
 /// read an unknown is repeated strictly, and only that result counts.)
@@ -350,29 +307,6 @@ fn source_text<'b, 'v>(mut args: Args<'b, 'v>) -> Ret<'b, 'v> {
         return Ok(v);
     }
     Ok(CowVal::owned(CelString::from(display(v.as_ref()))))
-}
-
-/// Whether a literal value looks like a credential.
-pub fn secret_value(v: &str) -> bool {
-    static RE: OnceLock<regex::Regex> = OnceLock::new();
-    let re = RE.get_or_init(|| {
-        regex::Regex::new(concat!(
-            r"(?:^|[^A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?:$|[^A-Z0-9])",
-            r"|gh[pousr]_[A-Za-z0-9]{36,}",
-            r"|github_pat_[A-Za-z0-9_]{40,}",
-            r"|xox[abpr]-[A-Za-z0-9-]{10,}",
-            r"|-----BEGIN (?:RSA |EC |OPENSSH |DSA |PGP )?PRIVATE KEY",
-            r"|sk_live_[A-Za-z0-9]{16,}",
-            r"|AIza[0-9A-Za-z_-]{35}",
-            r"|glpat-[A-Za-z0-9_-]{20,}",
-        ))
-        .expect("secret patterns compile")
-    });
-    re.is_match(v)
-}
-
-fn looks_like_secret<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
-    bool_ret(secret_value(arg_str(&args, 0, "looksLikeSecret")?))
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 pub mod args;
 pub mod helpers;
 pub mod names;
+pub mod secrets;
 pub mod strict;
 pub mod values;
 

@@ -4,10 +4,10 @@
 
 use std::path::Path;
 
-use super::{yaml11, Input, Kind, TreeFormat, TreeInfo};
+use super::{kustomize, yaml11, Input, Kind, TreeFormat, TreeInfo};
 use crate::cel::args::{arg_map, list_of, Args, Ret};
 use crate::cel::{Helper, HelperGate};
-use crate::doc::{MapNode, Node};
+use crate::doc::{ListNode, MapBuilder, MapNode, Node, Value};
 
 /// Kubernetes objects.
 pub struct Kubernetes;
@@ -58,17 +58,122 @@ impl Input for Kubernetes {
                 .filter(|(_, item)| item.as_map().is_some())
                 .map(|(j, item)| {
                     let name = name_of(item).unwrap_or_else(|| format!("{fallback}items[{j}]"));
-                    (name, yaml11::normalise(kind, item.clone(), plain))
+                    let doc = yaml11::normalise(kind, item.clone(), plain);
+                    (name, placeholder_images(doc))
                 })
                 .collect();
         }
         let name = name_of(&root).unwrap_or(fallback);
-        vec![(name, yaml11::normalise(kind, root, plain))]
+        vec![(
+            name,
+            placeholder_images(yaml11::normalise(kind, root, plain)),
+        )]
+    }
+
+    fn partial(&self, path: &Path, root: &Node) -> Option<String> {
+        if let Some(k) = kustomize::listing_kustomization(path) {
+            return Some(format!(
+                "listed as a patch by the kustomization in {}",
+                k.display()
+            ));
+        }
+        let spec = root.as_map().and_then(pod_spec_of)?;
+        let imageless = ["containers", "initContainers"]
+            .iter()
+            .filter_map(|f| spec.get(f).and_then(Node::as_list))
+            .flat_map(|l| l.items())
+            .any(|c| c.as_map().is_some() && c.get("image").is_none());
+        imageless
+            .then(|| "a container has no image: a patch of a workload defined elsewhere".into())
     }
 
     fn helpers(&self) -> &'static [Helper] {
         HELPERS
     }
+}
+
+/// The path from a workload's root to its pod spec.
+fn pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
+    Some(match kind {
+        "Pod" => &["spec"],
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "ReplicationController"
+        | "Job" => &["spec", "template", "spec"],
+        "CronJob" => &["spec", "jobTemplate", "spec", "template", "spec"],
+        _ => return None,
+    })
+}
+
+/// The workload with every container `image` that is not an image reference (a placeholder
+/// such as `<DOCKER_REPO>/app`, `gcr.io/PROJECT_ID/app`, `${IMAGE}`, `$(IMG)`,
+/// `{{ .Values.image }}`) made a value not known before deployment: rules about tags then say
+/// they cannot judge it instead of judging the placeholder as a tag.
+fn placeholder_images(root: Node) -> Node {
+    let Some(path) = root
+        .get("kind")
+        .and_then(Node::as_str)
+        .and_then(pod_spec_path)
+    else {
+        return root;
+    };
+    let spec_changed = |spec: &Node| {
+        rebuild_map(spec, |key, value| {
+            if !["containers", "initContainers", "ephemeralContainers"].contains(&key) {
+                return None;
+            }
+            let list = value.as_list()?;
+            let items: Vec<Node> = list
+                .items()
+                .iter()
+                .map(|c| {
+                    rebuild_map(c, |k, v| match (k, v.as_str()) {
+                        ("image", Some(text)) if !crate::doc::image::is_reference(text) => {
+                            Some(Node::unknown(text, v.span))
+                        }
+                        _ => None,
+                    })
+                    .unwrap_or_else(|| c.clone())
+                })
+                .collect();
+            Some(Node::new(
+                Value::List(ListNode::new(items, list.span())),
+                value.span,
+            ))
+        })
+    };
+    along(&root, path, &spec_changed).unwrap_or(root)
+}
+
+/// `node` with the value at `path` replaced by `change` (`None` when nothing changed).
+fn along(node: &Node, path: &[&str], change: &dyn Fn(&Node) -> Option<Node>) -> Option<Node> {
+    match path.split_first() {
+        None => change(node),
+        Some((first, rest)) => rebuild_map(node, |k, v| {
+            (k == *first).then(|| along(v, rest, change)).flatten()
+        }),
+    }
+}
+
+/// A copy of a map node whose members `f` replaces (`None` keeps one); `None` when `node` is
+/// not a map or `f` replaced nothing.
+fn rebuild_map(node: &Node, f: impl Fn(&str, &Node) -> Option<Node>) -> Option<Node> {
+    let map = node.as_map()?;
+    let mut changed = false;
+    let mut b = MapBuilder::new();
+    for (k, e) in map.iter() {
+        let value = match f(k, &e.value) {
+            Some(v) => {
+                changed = true;
+                v
+            }
+            None => e.value.clone(),
+        };
+        b.insert(k.to_string(), e.key_span, value);
+    }
+    changed.then(|| Node::new(Value::Map(b.finish(map.span())), node.span))
 }
 
 fn is_list(root: &Node) -> bool {

@@ -13,6 +13,7 @@ pub mod dockerfile;
 pub mod github;
 pub mod helm;
 pub mod kubernetes;
+pub mod kustomize;
 pub mod repository;
 pub mod terraform;
 pub mod yaml11;
@@ -282,6 +283,14 @@ pub trait Input: Sync {
         vec![(name, root)]
     }
 
+    /// Why a document of the file at `path` (on disk) is *partial* — a patch that sets only
+    /// some values of an object defined elsewhere, such as a kustomize strategic-merge patch —
+    /// or `None` for a whole document. A partial document is judged only on the values it sets:
+    /// a finding whose rule points (`at`) at a value the document does not set is not reported.
+    fn partial(&self, _path: &Path, _root: &Node) -> Option<String> {
+        None
+    }
+
     /// The CEL helpers it adds.
     fn helpers(&self) -> &'static [Helper] {
         &[]
@@ -424,6 +433,7 @@ pub fn type_matches(t: &str, wanted: &str) -> bool {
 pub fn all_helpers() -> impl Iterator<Item = &'static Helper> {
     crate::cel::helpers::GENERIC
         .iter()
+        .chain(crate::cel::secrets::HELPERS)
         .chain(SHARED_HELPERS)
         .chain(registry().iter().flat_map(|i| i.helpers().iter()))
 }

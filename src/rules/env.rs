@@ -82,7 +82,7 @@ pub fn is_known_function(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cel::helpers::{secret_name, secret_value};
+    use crate::cel::secrets::{secret_name, secret_value};
     use crate::cel::{unknown_names, VARIABLES};
     use crate::doc::image::{split_image, ImageRef};
 

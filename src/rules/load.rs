@@ -114,6 +114,11 @@ pub struct RawRule {
     /// Severity of its findings.
     #[schemars(with = "Severity")]
     severity: Option<Spanned<String>>,
+    /// Which scans run it: `default` (every scan; the default), `strict` (hardening and
+    /// conventions that are right but loud on most repositories) or `org` (an organisation's own
+    /// conventions, such as owner labels). See docs/rules.md.
+    #[schemars(with = "Option<crate::rules::Profile>")]
+    profile: Option<Spanned<String>>,
     /// Document kinds it judges.
     #[schemars(with = "Vec<Kind>")]
     kinds: Option<Vec<Spanned<String>>>,
@@ -400,6 +405,16 @@ fn compile_one(
             Severity::Info
         }
     };
+    let profile = match &raw.profile {
+        Some(p) => p
+            .value
+            .parse::<crate::rules::Profile>()
+            .unwrap_or_else(|e| {
+                ctx.at(&p.referenced, e, None);
+                crate::rules::Profile::Default
+            }),
+        None => crate::rules::Profile::Default,
+    };
     let mut kinds = Vec::new();
     match &raw.kinds {
         Some(ks) if !ks.is_empty() => {
@@ -490,6 +505,7 @@ fn compile_one(
         title,
         description: raw.description.unwrap_or_default().trim().to_string(),
         severity,
+        profile,
         kinds,
         files,
         controls,

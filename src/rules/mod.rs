@@ -4,6 +4,7 @@ pub mod env;
 pub mod gate;
 mod load;
 pub mod path;
+pub mod profile;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -13,6 +14,7 @@ use std::sync::{Arc, OnceLock};
 use globset::GlobSet;
 
 pub use load::{builtin_sources, load_dir_sources, rule_fields, RawRule, RuleSourceFile};
+pub use profile::Profile;
 
 use crate::catalog;
 use crate::diagnostic::FileDiagnostic;
@@ -210,6 +212,8 @@ pub struct Rule {
     pub description: String,
     /// Severity of its findings.
     pub severity: Severity,
+    /// Which scans run it (`default` unless the rule says otherwise).
+    pub profile: Profile,
     /// Document kinds it judges.
     pub kinds: Vec<Kind>,
     /// File globs a document's path must match (required for generic kinds).
@@ -427,6 +431,9 @@ pub struct RuleSet {
     loaded_ids: Vec<String>,
     /// Built-in checks (`parse-error`…) turned off by `--skip`/`--only`.
     pub skipped_builtins: Vec<String>,
+    /// Rules loaded but left out because their profile was not selected: not run, and shown
+    /// as *not evaluated: not in profile* in the Statement of Applicability.
+    pub not_in_profile: Vec<Rule>,
 }
 
 impl RuleSet {
@@ -443,6 +450,7 @@ impl RuleSet {
             profile: false,
             loaded_ids,
             skipped_builtins: Vec::new(),
+            not_in_profile: Vec::new(),
         };
         set.reindex();
         set
@@ -451,6 +459,18 @@ impl RuleSet {
     /// The ids of the rules that loaded, whether or not they run, sorted.
     pub fn loaded_ids(&self) -> &[String] {
         &self.loaded_ids
+    }
+
+    /// Runs only the rules whose profile is selected, or whose id `only` names; the others move
+    /// to [`RuleSet::not_in_profile`].
+    pub fn select_profiles(&mut self, selected: &profile::Selected, only: &[String]) {
+        let (keep, out): (Vec<Rule>, Vec<Rule>) = std::mem::take(&mut self.rules)
+            .into_iter()
+            .partition(|r| selected.contains(r.profile) || only.contains(&r.id));
+        self.rules = keep;
+        self.not_in_profile.extend(out);
+        self.not_in_profile.sort_by(|a, b| a.id.cmp(&b.id));
+        self.reindex();
     }
 
     /// Keeps only the rules for which `keep` is true.

@@ -123,6 +123,14 @@ impl KeyPath {
         best
     }
 
+    /// Whether some alternative of the path exists in full inside `element` (the value it
+    /// names is set).
+    pub fn resolves(&self, element: &Node) -> bool {
+        self.alternatives
+            .iter()
+            .any(|segments| Self::locate_one(segments, element).1 == segments.len())
+    }
+
     fn locate_one(segments: &[Segment], element: &Node) -> (Span, usize) {
         let mut node = element;
         let mut span = element.span;
