@@ -850,6 +850,10 @@ fn build_finding<'a>(
 fn verdict_on(rule: &Rule, es: &Context<'_, 'static>, forced: &Forced, item: &Node) -> Option<bool> {
     let mut s = es.new_inner_scope();
     s.add_variable_as_val("item", item.as_val().clone_as_boxed());
+    // Without `select` the element is the document, which rules read as `doc` too.
+    if rule.selection().select.is_none() {
+        s.add_variable_as_val("doc", item.as_val().clone_as_boxed());
+    }
     if let Some(w) = &rule.selection().when
         && !matches!(evaluate_expr(w, &s, forced, as_bool).0, Three::Known(true))
     {
