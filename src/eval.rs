@@ -847,7 +847,12 @@ fn build_finding<'a>(
 /// What `item` gives on the branches of a failing check: `Some(true)` when it is in scope and
 /// complies, `Some(false)` when in scope and failing, `None` otherwise (out of scope, unknown,
 /// an error).
-fn verdict_on(rule: &Rule, es: &Context<'_, 'static>, forced: &Forced, item: &Node) -> Option<bool> {
+fn verdict_on(
+    rule: &Rule,
+    es: &Context<'_, 'static>,
+    forced: &Forced,
+    item: &Node,
+) -> Option<bool> {
     let mut s = es.new_inner_scope();
     s.add_variable_as_val("item", item.as_val().clone_as_boxed());
     // Without `select` the element is the document, which rules read as `doc` too.

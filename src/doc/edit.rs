@@ -139,7 +139,10 @@ mod tests {
             .remove(0);
         let route = [Step::Key("a".into()), Step::Key("c".into()), Step::Index(0)];
         let cut = doc.without(&route);
-        assert_eq!(cut.to_json(), serde_json::json!({"a": {"b": 1, "c": ["y"]}, "d": 2}));
+        assert_eq!(
+            cut.to_json(),
+            serde_json::json!({"a": {"b": 1, "c": ["y"]}, "d": 2})
+        );
         let kept = doc.keeping(&[Step::Key("a".into())], &|s| *s == Step::Key("b".into()));
         assert_eq!(kept.to_json(), serde_json::json!({"a": {"b": 1}, "d": 2}));
         let whole = doc.keeping(&[], &|s| *s == Step::Key("d".into()));
@@ -147,6 +150,9 @@ mod tests {
         // Spans stay: the member `d` is still shown on line 4.
         let (step, span) = cut.members().pop().unwrap();
         assert_eq!((step, span.start.line), (Step::Key("d".into()), 4));
-        assert_eq!(doc.at_route(&route[..2]).map(|n| n.members().len()), Some(2));
+        assert_eq!(
+            doc.at_route(&route[..2]).map(|n| n.members().len()),
+            Some(2)
+        );
     }
 }

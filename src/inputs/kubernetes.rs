@@ -109,8 +109,15 @@ pub fn pod_spec_of(doc: &MapNode) -> Option<&Node> {
         ("Service" | "Configuration", "serving.knative.dev") => spec.get("template")?.get("spec"),
         ("Pod", _) => Some(spec),
         (
-            "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "ReplicationController"
-            | "Job" | "Rollout" | "CloneSet" | "BroadcastJob",
+            "Deployment"
+            | "StatefulSet"
+            | "DaemonSet"
+            | "ReplicaSet"
+            | "ReplicationController"
+            | "Job"
+            | "Rollout"
+            | "CloneSet"
+            | "BroadcastJob",
             _,
         ) => spec.get("template")?.get("spec"),
         ("CronJob", _) => spec

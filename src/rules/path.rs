@@ -232,18 +232,23 @@ mod tests {
 
     #[test]
     fn a_star_step_is_the_member_the_caller_names() {
-        let doc = yaml::parse("env:
+        let doc = yaml::parse(
+            "env:
   A: 1
   B: 2
 other: 3
-")
-            .unwrap()
-            .documents
-            .remove(0);
+",
+        )
+        .unwrap()
+        .documents
+        .remove(0);
         let p = KeyPath::parse("env.*").unwrap();
         assert_eq!(p.alternatives[0][1], Segment::Decider);
         assert!(p.has_decider());
-        assert_eq!(KeyPath::parse("'*'").unwrap().alternatives[0][0], Segment::Key("*".into()));
+        assert_eq!(
+            KeyPath::parse("'*'").unwrap().alternatives[0][0],
+            Segment::Key("*".into())
+        );
         let (span, depth) = p.locate_with(&doc, &mut |route, node| {
             assert_eq!(route, [Step::Key("env".into())]);
             node.members().into_iter().nth(1)

@@ -17,9 +17,9 @@ use std::path::Path;
 
 use crate::doc::edit::Step;
 use crate::doc::{Node, Pos, Value};
-use crate::rules::path::Segment;
 use crate::eval::{self, Outcome};
 use crate::inputs::{self, Document, Kind, Source, Unit};
+use crate::rules::path::Segment;
 use crate::rules::RuleSet;
 
 /// A finding that points at a parent node while a closer node decides it.
@@ -263,7 +263,11 @@ fn dockerfile_at_parent(
     let Some(base) = judge_text(&text) else {
         return Vec::new();
     };
-    let Some(doc) = inputs::read_text(file, display, &text).documents.into_iter().next() else {
+    let Some(doc) = inputs::read_text(file, display, &text)
+        .documents
+        .into_iter()
+        .next()
+    else {
         return Vec::new();
     };
     let lines: Vec<&str> = text.split('\n').collect();

@@ -1158,7 +1158,10 @@ fn commands_field(ins: &Instr, heredocs: &[Heredoc], kw: Span) -> Field {
             let line_no = h.body_span.start.line.saturating_add(num(i));
             for r in command_ranges(line, 0) {
                 let col = |b: usize| num(line.get(..b).map_or(0, |p| p.chars().count()) + 1);
-                let span = Span::new(Pos::new(line_no, col(r.start)), Pos::new(line_no, col(r.end)));
+                let span = Span::new(
+                    Pos::new(line_no, col(r.start)),
+                    Pos::new(line_no, col(r.end)),
+                );
                 items.push(str_node(line.get(r).unwrap_or(""), span));
             }
         }
