@@ -7,6 +7,7 @@ use cel::common::types::{CelBool, CelNull, CelString};
 use cel::common::value::Val;
 use cel::{Context, ExecutionError, Value as CelValue};
 
+use crate::doc::edit::Step;
 use crate::doc::reads::{self, Touched};
 use crate::doc::{ChoiceNode, ListNode, MapBuilder, MapNode, Node, NodeId, Span, Value};
 use crate::finding::{fingerprint, Finding};
@@ -124,6 +125,19 @@ pub fn evaluate_with(
     repo: Option<&MapNode>,
     partial: bool,
 ) -> Outcome {
+    evaluate_some(rules, doc, path, repo, partial, |_| true)
+}
+
+/// Evaluates the applicable rules of `rules` whose index `keep` accepts on `doc` (rule tests
+/// judge one rule on edited copies of a fixture this way); `partial` as in [`evaluate_with`].
+pub fn evaluate_some(
+    rules: &RuleSet,
+    doc: &Document,
+    path: &str,
+    repo: Option<&MapNode>,
+    partial: bool,
+    keep: impl Fn(usize) -> bool,
+) -> Outcome {
     let mut out = Outcome::default();
     let root = crate::rules::env::root_context();
     let file = file_value(doc, path);
@@ -139,7 +153,7 @@ pub fn evaluate_with(
     // `file` and `repo`, the same for every rule).
     let mut selections: HashMap<&str, Selected> = HashMap::new();
     for (i, rule) in rules.indexed_for_kind(doc.kind) {
-        if !rule.applies_to(doc.kind, path) {
+        if !keep(i) || !rule.applies_to(doc.kind, path) {
             continue;
         }
         let mut judged = Judged {
@@ -809,10 +823,15 @@ fn build_finding<'a>(
     // A map under a key (a service, a resource, a job) is shown at its key's line.
     let element_span = id.and_then(|id| index.key_span(id)).unwrap_or(node.span);
     let (span, at_text) = match &rule.at {
-        Some(at) => match at.locate(&node) {
-            (_, 0) => (element_span, at.text.as_str()),
-            (found, _) => (found, at.text.as_str()),
-        },
+        Some(at) => {
+            let mut decide = |route: &[Step], container: &Node| {
+                deciding_member(rule, es, branches, &node, route, container)
+            };
+            match at.locate_with(&node, &mut decide) {
+                (_, 0) => (element_span, at.text.as_str()),
+                (found, _) => (found, at.text.as_str()),
+            }
+        }
         None => (element_span, ""),
     };
     ms.add_variable_as_val("path", Box::new(CelString::from(element_path.clone())));
@@ -852,6 +871,70 @@ fn build_finding<'a>(
         element_line: element_span.start.line,
         unknown: false,
         suppression: None,
+    }
+}
+
+/// What `item` gives on the branches of a failing check: `Some(true)` when it is in scope and
+/// complies, `Some(false)` when in scope and failing, `None` otherwise (out of scope, unknown,
+/// an error).
+fn verdict_on(
+    rule: &Rule,
+    es: &Context<'_, 'static>,
+    forced: &Forced,
+    item: &Node,
+) -> Option<bool> {
+    let mut s = es.new_inner_scope();
+    s.add_variable_as_val("item", item.as_val().clone_as_boxed());
+    // Without `select` the element is the document, which rules read as `doc` too.
+    if rule.selection().select.is_none() {
+        s.add_variable_as_val("doc", item.as_val().clone_as_boxed());
+    }
+    if let Some(w) = &rule.selection().when
+        && !matches!(evaluate_expr(w, &s, forced, as_bool).0, Three::Known(true))
+    {
+        return None;
+    }
+    match evaluate_expr(&rule.verdict().assert, &s, forced, as_bool).0 {
+        Three::Known(v) => Some(v),
+        _ => None,
+    }
+}
+
+/// The member of `container` (at `route` inside the failing `element`) that decides the
+/// verdict, for a `*` step of `at`: the one member whose removal makes the element comply; else,
+/// when several members each fail on their own and removing them all makes it comply, the first
+/// of them. `None` when no member decides alone (a missing setting, members that fail together).
+fn deciding_member(
+    rule: &Rule,
+    es: &Context<'_, 'static>,
+    forced: &Forced,
+    element: &Node,
+    route: &[Step],
+    container: &Node,
+) -> Option<(Step, Span)> {
+    let members = container.members();
+    let complies = |n: &Node| verdict_on(rule, es, forced, n) == Some(true);
+    let mut clearing = members.iter().filter(|(step, _)| {
+        let mut r = route.to_vec();
+        r.push(step.clone());
+        complies(&element.without(&r))
+    });
+    if let Some(one) = clearing.next()
+        && clearing.next().is_none()
+    {
+        return Some(one.clone());
+    }
+    let offenders: Vec<&(Step, Span)> = members
+        .iter()
+        .filter(|(step, _)| {
+            let alone = element.keeping(route, &|t| t == step);
+            verdict_on(rule, es, forced, &alone) == Some(false)
+        })
+        .collect();
+    let rest = element.keeping(route, &|t| !offenders.iter().any(|(o, _)| o == t));
+    match offenders.first() {
+        Some(first) if complies(&rest) => Some((*first).clone()),
+        _ => None,
     }
 }
 

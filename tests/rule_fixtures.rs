@@ -95,3 +95,91 @@ fn broken_fixtures_are_reported_as_missing_noisy_or_wrong_line() {
         results[0].problems
     );
 }
+
+/// A rule on literal secrets in a container's `env`, pointing at `AT`.
+const ENV_RULE: &str = r#"
+title: No literal secrets in env
+severity: high
+kinds: [kubernetes]
+controls: [{id: "5.17", relation: partial, rationale: secrets belong in a Secret}]
+select: containers(doc)
+when: "type(item.?env.orValue(null)) == list"
+assert: "!item.env.exists(e, type(e) == map && e.?name.orValue('') == 'DB_PASSWORD' && 'value' in e)"
+at: AT
+message: "container '{{ item.name }}' has a literal password"
+remediation: Use a Secret.
+"#;
+
+const ENV_POD: &str = "apiVersion: v1
+kind: Pod
+metadata: {name: web}
+spec:
+  containers:
+    - name: app
+      env:
+        - name: MODE
+          value: prod
+        - name: DB_PASSWORD
+          value: hunter2
+";
+
+fn env_rule_problems(at: &str, marked_line: usize) -> Vec<Problem> {
+    let fail: String = ENV_POD
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i + 1 == marked_line {
+                format!("{l} # expect: env\n")
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    let dir = tree(&[
+        ("r/fixtures/env/fail/pod.yaml", fail.as_str()),
+        ("r/fixtures/env/pass/pod.yaml", CLEAN_POD),
+    ]);
+    let set = RuleSet::load(vec![isms_lint::rules::RuleSourceFile {
+        path: "env.yaml".into(),
+        text: ENV_RULE.replace("AT", at),
+        builtin: false,
+    }]);
+    assert!(set.errors.is_empty(), "{:?}", set.errors);
+    let results = ruletest::run(&set, &dir.path().join("r/fixtures"), None);
+    results[0].problems.clone()
+}
+
+#[test]
+fn a_finding_at_a_parent_is_reported_and_a_star_step_finds_the_member() {
+    // `at: env` points at the list while one item decides: At-parent, naming the item's line.
+    let problems = env_rule_problems("env", 7);
+    assert!(
+        matches!(&problems[..], [Problem::AtParent { path, line: 7, closer: 10 }]
+            if path.ends_with("r/fixtures/env/fail/pod.yaml")),
+        "{problems:?}"
+    );
+    // `env.*` points at the item that decides the verdict; the test passes.
+    assert_eq!(env_rule_problems("env.*", 10), []);
+    // A missing setting is not blamed on a member: `resources` is absent, the container header
+    // is the right place, whatever the container holds.
+    let missing = ENV_RULE
+        .replace(
+            "!item.env.exists(e, type(e) == map && e.?name.orValue('') == 'DB_PASSWORD' && 'value' in e)",
+            "has(item.resources)",
+        )
+        .replace("AT", "resources.limits");
+    let dir = tree(&[
+        (
+            "r/fixtures/env/fail/pod.yaml",
+            &ENV_POD.replace("- name: app", "- name: app # expect: env"),
+        ),
+        ("r/fixtures/env/pass/pod.yaml", CLEAN_POD),
+    ]);
+    let set = RuleSet::load(vec![isms_lint::rules::RuleSourceFile {
+        path: "env.yaml".into(),
+        text: missing,
+        builtin: false,
+    }]);
+    let results = ruletest::run(&set, &dir.path().join("r/fixtures"), None);
+    assert_eq!(results[0].problems, []);
+}

@@ -1,6 +1,7 @@
 //! The document model: spanned trees every input produces and rules read, what an evaluation
 //! reads from them, and the YAML/JSON reader they share. Knows nothing of rules.
 
+pub mod edit;
 pub mod image;
 pub mod reads;
 pub mod tree;

@@ -18,7 +18,7 @@ pub static INPUT: Kubernetes = Kubernetes;
 const POD_SPEC_WORDS: &str = "Kubernetes workload with a pod spec";
 
 const HELPERS: &[Helper] = &[
-    Helper { name: "podSpecs", signature: "podSpecs(doc) -> list<map>", doc: "The pod spec of a Kubernetes workload (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob) as a list of zero or one map.", arity: 1, function: pod_specs, gate: HelperGate::Document(has_pod_spec, POD_SPEC_WORDS) },
+    Helper { name: "podSpecs", signature: "podSpecs(doc) -> list<map>", doc: "The pod spec of a Kubernetes workload (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob; Argo Rollout; OpenKruise CloneSet, BroadcastJob, Advanced StatefulSet and DaemonSet; Knative Service, Configuration and Revision) as a list of zero or one map.", arity: 1, function: pod_specs, gate: HelperGate::Document(has_pod_spec, POD_SPEC_WORDS) },
     Helper { name: "containers", signature: "containers(doc) -> list<map>", doc: "Every container of a Kubernetes workload: containers, initContainers and ephemeralContainers.", arity: 1, function: containers, gate: HelperGate::Document(has_pod_spec, POD_SPEC_WORDS) },
 ];
 
@@ -202,19 +202,34 @@ fn has_pod_spec(doc: &MapNode) -> bool {
     pod_spec_of(doc).is_some()
 }
 
-/// The pod spec node of a Kubernetes workload, if it has one.
+/// The pod spec node of a Kubernetes workload, if it has one: the core workloads (also
+/// OpenKruise's Advanced StatefulSet and DaemonSet, which keep the kinds' names), OpenKruise
+/// `CloneSet` and `BroadcastJob`, Argo Rollouts `Rollout`, and Knative Serving `Service` and
+/// `Configuration` (a template) and `Revision` (the spec itself).
 pub fn pod_spec_of(doc: &MapNode) -> Option<&Node> {
     let kind = doc.get("kind").and_then(Node::as_str)?;
     let spec = doc.get("spec")?;
-    match kind {
-        "Pod" => Some(spec),
-        "Deployment"
-        | "StatefulSet"
-        | "DaemonSet"
-        | "ReplicaSet"
-        | "ReplicationController"
-        | "Job" => spec.get("template")?.get("spec"),
-        "CronJob" => spec
+    let group = doc
+        .get("apiVersion")
+        .and_then(Node::as_str)
+        .map_or("", |v| v.split('/').next().unwrap_or(""));
+    match (kind, group) {
+        ("Revision", "serving.knative.dev") => Some(spec),
+        ("Service" | "Configuration", "serving.knative.dev") => spec.get("template")?.get("spec"),
+        ("Pod", _) => Some(spec),
+        (
+            "Deployment"
+            | "StatefulSet"
+            | "DaemonSet"
+            | "ReplicaSet"
+            | "ReplicationController"
+            | "Job"
+            | "Rollout"
+            | "CloneSet"
+            | "BroadcastJob",
+            _,
+        ) => spec.get("template")?.get("spec"),
+        ("CronJob", _) => spec
             .get("jobTemplate")?
             .get("spec")?
             .get("template")?

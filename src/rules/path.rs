@@ -1,8 +1,13 @@
 //! `at:` paths inside an element (`securityContext.privileged`, `ports[0]`, `"a.b".c`, or
 //! alternatives such as `actions|Action` for documents that spell a key two ways), and how they
-//! find the most precise span that exists.
+//! find the most precise span that exists. A `*` step (`env.*`, `Statement.*.Principal.*`)
+//! stands for the member that decides the verdict, found by the caller.
 
+use crate::doc::edit::Step;
 use crate::doc::{Node, Span};
+
+/// Finds, for the container at a route inside the element, the member that decides the verdict.
+pub type Decide<'a> = dyn FnMut(&[Step], &Node) -> Option<(Step, Span)> + 'a;
 
 /// One step of a path.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -11,6 +16,9 @@ pub enum Segment {
     Key(String),
     /// A list index.
     Index(usize),
+    /// `*`: the member that decides the verdict (the engine tries each; see
+    /// docs/rule-format.md).
+    Decider,
 }
 
 /// A parsed `at:` path: one or more alternatives separated by `|`.
@@ -53,6 +61,13 @@ impl KeyPath {
         let mut chars = part.chars().peekable();
         let mut current = String::new();
         let mut expect_segment = true;
+        let key = |k: String| {
+            if k == "*" {
+                Segment::Decider
+            } else {
+                Segment::Key(k)
+            }
+        };
         while let Some(c) = chars.next() {
             match c {
                 '"' | '\'' => {
@@ -69,7 +84,7 @@ impl KeyPath {
                 }
                 '.' => {
                     if !current.is_empty() {
-                        segments.push(Segment::Key(std::mem::take(&mut current)));
+                        segments.push(key(std::mem::take(&mut current)));
                     } else if expect_segment {
                         return Err(format!("empty key in path '{text}'"));
                     }
@@ -77,7 +92,7 @@ impl KeyPath {
                 }
                 '[' => {
                     if !current.is_empty() {
-                        segments.push(Segment::Key(std::mem::take(&mut current)));
+                        segments.push(key(std::mem::take(&mut current)));
                     }
                     let mut num = String::new();
                     loop {
@@ -101,7 +116,7 @@ impl KeyPath {
             }
         }
         if !current.is_empty() {
-            segments.push(Segment::Key(current));
+            segments.push(key(current));
         }
         if segments.is_empty() || expect_segment {
             return Err(format!("path '{text}' is empty or ends with '.'"));
@@ -113,9 +128,15 @@ impl KeyPath {
     /// member found (or the item of the last index), and how many segments matched. Of several
     /// alternatives, the one that matches deepest wins (the first on a tie).
     pub fn locate(&self, element: &Node) -> (Span, usize) {
+        self.locate_with(element, &mut |_, _| None)
+    }
+
+    /// [`KeyPath::locate`], with `decide` naming the member a `*` step stands for (a `*` that
+    /// finds none ends the path there).
+    pub fn locate_with(&self, element: &Node, decide: &mut Decide<'_>) -> (Span, usize) {
         let mut best = (element.span, 0);
         for segments in &self.alternatives {
-            let found = Self::locate_one(segments, element);
+            let found = Self::locate_one(segments, element, decide);
             if found.1 > best.1 {
                 best = found;
             }
@@ -124,34 +145,56 @@ impl KeyPath {
     }
 
     /// Whether some alternative of the path exists in full inside `element` (the value it
-    /// names is set).
+    /// names is set); a `*` step asks only that the path up to it exists.
     pub fn resolves(&self, element: &Node) -> bool {
-        self.alternatives
-            .iter()
-            .any(|segments| Self::locate_one(segments, element).1 == segments.len())
+        self.alternatives.iter().any(|segments| {
+            let known = segments
+                .iter()
+                .position(|s| *s == Segment::Decider)
+                .unwrap_or(segments.len());
+            let prefix = &segments[..known];
+            Self::locate_one(prefix, element, &mut |_, _| None).1 == prefix.len()
+        })
     }
 
-    fn locate_one(segments: &[Segment], element: &Node) -> (Span, usize) {
+    /// Whether the path has a `*` step.
+    pub fn has_decider(&self) -> bool {
+        self.alternatives
+            .iter()
+            .flatten()
+            .any(|s| *s == Segment::Decider)
+    }
+
+    fn locate_one(segments: &[Segment], element: &Node, decide: &mut Decide<'_>) -> (Span, usize) {
         let mut node = element;
         let mut span = element.span;
         let mut depth = 0;
+        let mut route: Vec<Step> = Vec::new();
         for seg in segments {
-            match seg {
-                Segment::Key(k) => match node.as_map().and_then(|m| m.entry(k)) {
-                    Some(entry) => {
-                        span = entry.key_span;
-                        node = &entry.value;
-                    }
+            let step = match seg {
+                Segment::Key(k) => Step::Key(k.clone()),
+                Segment::Index(i) => Step::Index(*i),
+                Segment::Decider => match decide(&route, node) {
+                    Some((step, _)) => step,
                     None => break,
                 },
-                Segment::Index(i) => match node.as_list().and_then(|l| l.items().get(*i)) {
-                    Some(item) => {
-                        span = item.span;
-                        node = item;
-                    }
-                    None => break,
-                },
-            }
+            };
+            let next = match &step {
+                Step::Key(k) => node
+                    .as_map()
+                    .and_then(|m| m.entry(k))
+                    .map(|e| (e.key_span, &e.value)),
+                Step::Index(i) => node
+                    .as_list()
+                    .and_then(|l| l.items().get(*i))
+                    .map(|n| (n.span, n)),
+            };
+            let Some((s, n)) = next else {
+                break;
+            };
+            span = s;
+            node = n;
+            route.push(step);
             depth += 1;
         }
         (span, depth)
@@ -198,5 +241,34 @@ mod tests {
         assert_eq!(either.locate(&doc).0.start.line, 3);
         assert!(KeyPath::parse("a|").is_err());
         assert_eq!(KeyPath::parse("\"a|b\"").unwrap().alternatives.len(), 1);
+    }
+
+    #[test]
+    fn a_star_step_is_the_member_the_caller_names() {
+        let doc = yaml::parse(
+            "env:
+  A: 1
+  B: 2
+other: 3
+",
+        )
+        .unwrap()
+        .documents
+        .remove(0);
+        let p = KeyPath::parse("env.*").unwrap();
+        assert_eq!(p.alternatives[0][1], Segment::Decider);
+        assert!(p.has_decider());
+        assert_eq!(
+            KeyPath::parse("'*'").unwrap().alternatives[0][0],
+            Segment::Key("*".into())
+        );
+        let (span, depth) = p.locate_with(&doc, &mut |route, node| {
+            assert_eq!(route, [Step::Key("env".into())]);
+            node.members().into_iter().nth(1)
+        });
+        assert_eq!((span.start.line, depth), (3, 2));
+        // No deciding member: the path ends at the container.
+        let (span, depth) = p.locate_with(&doc, &mut |_, _| None);
+        assert_eq!((span.start.line, depth), (1, 1));
     }
 }

@@ -20,7 +20,8 @@
 //! ```
 //!
 //! An instruction is `{instruction, original, arguments, form, exec?, flags, heredocs, stage,
-//! line, end_line}` plus, by instruction: `FROM` `image` (`{raw, registry, repository, tag, digest,
+//! line, end_line}` plus, by instruction: `RUN` `commands` (each command of the shell lists and
+//! heredoc bodies, at the line it is written on); `FROM` `image` (`{raw, registry, repository, tag, digest,
 //! resolved, stage_ref, scratch}`) and `alias`; `ENV`/`LABEL`/`ARG` `pairs`; `EXPOSE` `ports`;
 //! `COPY`/`ADD` `sources` and `destination`; `USER` `user` and `group`; `HEALTHCHECK` `none` and
 //! `command`; `ONBUILD` `trigger` (the instruction it holds). Image parts still holding an
@@ -1136,6 +1137,76 @@ fn heredocs_field(heredocs: &[Heredoc], kw: Span) -> Field {
     field("heredocs", span, list_node(items, span))
 }
 
+/// `commands` of `RUN`: the shell command lists of the arguments and of each heredoc body, split
+/// at `&&`, `||` and `;` outside quotes, each at the line it is written on (a command on a
+/// continuation line or in a heredoc is found there); the exec form is one command.
+fn commands_field(ins: &Instr, heredocs: &[Heredoc], kw: Span) -> Field {
+    let mut items = Vec::new();
+    match ins.exec() {
+        Some(exec) => {
+            let text: Vec<String> = exec.into_iter().map(|(s, _)| s).collect();
+            items.push(str_node(text.join(" "), ins.args_span()));
+        }
+        None => {
+            for r in command_ranges(ins.text(ins.args.clone()), ins.args.start) {
+                items.push(str_node(ins.text(r.clone()), ins.span(r)));
+            }
+        }
+    }
+    for h in heredocs {
+        for (i, line) in h.body.split('\n').enumerate() {
+            let line_no = h.body_span.start.line.saturating_add(num(i));
+            for r in command_ranges(line, 0) {
+                let col = |b: usize| num(line.get(..b).map_or(0, |p| p.chars().count()) + 1);
+                let span = Span::new(
+                    Pos::new(line_no, col(r.start)),
+                    Pos::new(line_no, col(r.end)),
+                );
+                items.push(str_node(line.get(r).unwrap_or(""), span));
+            }
+        }
+    }
+    let span = union_all(items.iter().map(|n: &Node| n.span), kw);
+    field("commands", span, list_node(items, span))
+}
+
+/// Byte ranges (offset by `base`) of the commands of a shell command list: split at `&&`, `||`
+/// and `;` outside quotes and escapes, trimmed, empty ones and comments left out.
+fn command_ranges(text: &str, base: usize) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut push = |from: usize, to: usize| {
+        let piece = text.get(from..to).unwrap_or("");
+        let start = from + (piece.len() - piece.trim_start().len());
+        let end = from + piece.trim_end().len();
+        if end > start && !text[start..end].starts_with('#') {
+            out.push(base + start..base + end);
+        }
+    };
+    let bytes = text.as_bytes();
+    let (mut quote, mut from, mut i) = (None::<u8>, 0, 0);
+    while i < bytes.len() {
+        let c = bytes[i];
+        match (quote, c) {
+            (_, b'\\') if quote != Some(b'\'') => i += 1,
+            (None, b'\'' | b'"') => quote = Some(c),
+            (Some(q), _) if c == q => quote = None,
+            (None, b';') => {
+                push(from, i);
+                from = i + 1;
+            }
+            (None, b'&' | b'|') if bytes.get(i + 1) == Some(&c) => {
+                push(from, i);
+                i += 1;
+                from = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    push(from, text.len());
+    out
+}
+
 /// `pairs` of `ENV` / `LABEL` (`K=V …` or legacy `K V`).
 fn env_pairs(ins: &Instr, escape: char) -> Vec<Field> {
     let words = quoted_words(ins.text(ins.args.clone()), ins.args.start, escape);
@@ -1343,6 +1414,9 @@ impl<'a> DocBuilder<'a> {
         fields.push(flags_field(&ins));
         let heredocs: &[Heredoc] = if nested { &[] } else { &raw.heredocs };
         fields.push(heredocs_field(heredocs, kw_span));
+        if ins.keyword == "RUN" {
+            fields.push(commands_field(&ins, heredocs, kw_span));
+        }
         let extras = self.extras(&ins, nested)?;
         let stage = match self.stages.len().checked_sub(1) {
             Some(i) => int_node(i as u64, kw_span),

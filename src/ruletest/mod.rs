@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use crate::rules::RuleSet;
 use crate::scan::{self, ScanOptions};
 
+pub mod closer;
+
 /// One way a rule's fixtures disagree with the rule.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Problem {
@@ -36,6 +38,16 @@ pub enum Problem {
         expected: u32,
         /// Reported line.
         found: u32,
+    },
+    /// The finding points at a parent node (a key whose value holds the offending child, the
+    /// first line of a multi-line instruction) while a closer node alone decides it.
+    AtParent {
+        /// Fixture file.
+        path: String,
+        /// Reported line.
+        line: u32,
+        /// Line of the closest node that decides the verdict.
+        closer: u32,
     },
     /// The rule could not be evaluated on a fixture, or a fixture did not parse.
     Error {
@@ -72,6 +84,10 @@ impl fmt::Display for Problem {
             } => write!(
                 f,
                 "Wrong-line: {path}: expected line {expected}, reported line {found}"
+            ),
+            Problem::AtParent { path, line, closer } => write!(
+                f,
+                "At-parent: {path}:{line} points at a parent; line {closer} alone decides the verdict (see 'Where findings point')"
             ),
             Problem::Error { path, message } => write!(f, "Error: {path}: {message}"),
             Problem::NoFixtures { message } => write!(f, "No fixtures: {message}"),
@@ -215,6 +231,7 @@ fn test_rule(rules: &RuleSet, id: &str, dir: &Path) -> RuleTest {
             message: f.message.clone(),
         });
     }
+    let rule_index = rules.rules.iter().position(|r| r.id == id);
     let mut any_fail_marker = false;
     let mut any_pass_file = false;
     for (is_fail, base) in [(true, &fail), (false, &pass)] {
@@ -246,6 +263,23 @@ fn test_rule(rules: &RuleSet, id: &str, dir: &Path) -> RuleTest {
                     .map(|f| (f.start.line, f.message.clone()))
                     .collect();
                 compare(&mut t, &display, &expected, &found);
+            }
+            if is_fail && let Some(index) = rule_index {
+                let at: Vec<crate::doc::Pos> = result
+                    .findings
+                    .iter()
+                    .filter(|f| f.rule_id == id && f.path == display && !f.unknown)
+                    .map(|f| f.start)
+                    .collect();
+                if !at.is_empty() {
+                    for p in closer::at_parent(rules, index, &file, &display, &at) {
+                        t.problems.push(Problem::AtParent {
+                            path: p.path,
+                            line: p.line,
+                            closer: p.closer,
+                        });
+                    }
+                }
             }
         }
     }
