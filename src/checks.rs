@@ -51,6 +51,21 @@ pub const DUPLICATE_KEY: BuiltinCheck = BuiltinCheck {
     remediation: "Remove one of the two entries so the file says one thing.",
 };
 
+/// Reported for a part of a unit that could not be evaluated (a Terraform module call whose
+/// module is not downloaded): what is inside it was not judged.
+pub const NOT_EVALUATED: BuiltinCheck = BuiltinCheck {
+    id: "not-evaluated",
+    title: "Part of the configuration could not be evaluated",
+    description: "A Terraform module call names a module that is not available to read: a registry or git module before `terraform init` downloaded it (no `.terraform/modules/modules.json` entry), a local directory that does not exist, or a source that is not a literal. The resources it declares were not judged, so the scan says so instead of passing them silently. Reported as `info`, as a value not known before deployment is; it never fails a run.",
+    severity: Severity::Info,
+    controls: &[(
+        "8.9",
+        Relation::Supports,
+        "A configuration baseline is only evidenced for the parts that were actually reviewed; this marks the parts that were not.",
+    )],
+    remediation: "Run `terraform init` (or `terraform get`) before the scan so that `.terraform/modules` holds the module, or fix the module's `source`.",
+};
+
 const CONTROL_536: (&str, Relation, &str) = (
     "5.36",
     Relation::Supports,
@@ -88,9 +103,10 @@ pub const UNUSED_SUPPRESSION: BuiltinCheck = BuiltinCheck {
 };
 
 /// The checks isms-lint reports by itself.
-pub const BUILTIN_CHECKS: [&BuiltinCheck; 5] = [
+pub const BUILTIN_CHECKS: [&BuiltinCheck; 6] = [
     &PARSE_ERROR,
     &DUPLICATE_KEY,
+    &NOT_EVALUATED,
     &INVALID_SUPPRESSION,
     &EXPIRED_SUPPRESSION,
     &UNUSED_SUPPRESSION,
@@ -118,5 +134,6 @@ pub fn builtin_finding(
         element_line: start.line,
         unknown: false,
         suppression: None,
+        related: Vec::new(),
     }
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use crate::checks::{builtin_finding, DUPLICATE_KEY, PARSE_ERROR};
+use crate::checks::{builtin_finding, DUPLICATE_KEY, NOT_EVALUATED, PARSE_ERROR};
 use crate::discover::{self, Candidate, DiscoverOptions, Notice, NoticeLevel};
 use crate::doc::Pos;
 use crate::eval::{self, RuleRunError};
@@ -166,6 +166,7 @@ pub fn scan(rules: &RuleSet, opts: &ScanOptions) -> Result<ScanResult, String> {
         .filter(|(_, n)| n.documents > 0)
         .map(|(r, n)| (r.id.clone(), n))
         .collect();
+    finding::drop_module_repeats(&mut out.findings);
     finding::finalize(&mut out.findings);
     out.rule_errors.sort_by(|a, b| {
         (&a.path, a.line, &a.rule_id, &a.message).cmp(&(&b.path, b.line, &b.rule_id, &b.message))
@@ -448,6 +449,20 @@ fn scan_unit(
             &logical,
         ));
     }
+    for n in read.not_evaluated {
+        // Not a violation: what the part holds could not be judged.
+        let logical = format!("not-evaluated/{}", n.message);
+        let mut f = builtin_finding(
+            &NOT_EVALUATED,
+            &n.path,
+            n.span.start,
+            n.span.end,
+            n.message,
+            &logical,
+        );
+        f.unknown = true;
+        r.findings.push(f);
+    }
     let t = Instant::now();
     for d in &read.documents {
         r.kinds.push(d.kind);
@@ -457,7 +472,13 @@ fn scan_unit(
             .cloned()
             .unwrap_or_else(|| unit_path.clone());
         let facts = w.input.repo_facts().then(|| d.root.as_map()).flatten();
-        r.absorb(eval::evaluate(rules, d, &path, facts));
+        let mut outcome = eval::evaluate(rules, d, &path, facts);
+        if !d.via.is_empty() {
+            for f in &mut outcome.findings {
+                f.related.clone_from(&d.via);
+            }
+        }
+        r.absorb(outcome);
     }
     r.evaluate = t.elapsed();
     let mut directives: Vec<suppress::Directive> = read

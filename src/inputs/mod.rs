@@ -37,6 +37,9 @@ pub struct Document {
     pub name: String,
     /// Files the spans refer to (`Span::file` indexes this list); display paths.
     pub files: Vec<String>,
+    /// How the document was reached, innermost first: the module calls a Terraform module was
+    /// evaluated through. Every finding in it carries these as related locations.
+    pub via: Vec<crate::finding::Related>,
 }
 
 /// Declares the inputs and their kinds once: the [`Kind`] enum, its names, and the registry in
@@ -170,6 +173,9 @@ pub struct Read {
     pub warnings: Vec<ParseWarning>,
     /// Files that could not be read as their syntax, each at the position the parser gave.
     pub errors: Vec<ParseError>,
+    /// Parts the input could not evaluate, each at the place that asks for it (a Terraform
+    /// module call whose module is not downloaded): reported as `info` findings, never silence.
+    pub not_evaluated: Vec<ParseWarning>,
     /// The texts read.
     pub sources: Vec<SourceFile>,
 }

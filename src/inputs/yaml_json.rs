@@ -103,6 +103,7 @@ impl Input for YamlJson {
                     root,
                     name,
                     files: vec![display.to_string()],
+                    via: Vec::new(),
                 });
             }
         }

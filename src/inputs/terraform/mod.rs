@@ -24,6 +24,7 @@
 //! may use to relate resources. Spans carry the index of the `.tf` file in `Span::file`.
 
 mod body;
+mod calls;
 mod expr;
 mod module;
 mod plan;
@@ -70,6 +71,21 @@ pub struct ModuleError {
 /// left out and reported; the module is built from the others, so one broken file never hides
 /// the rest of its module.
 pub fn parse_module(tf: &[SourceText], tfvars: &[SourceText]) -> (Node, Vec<ModuleError>) {
+    parse_with(tf, tfvars, &[])
+}
+
+/// Parses a child module from its `.tf` files with the arguments of the call that evaluates it
+/// bound to its variables (`(name, value)`; a value not known leaves the variable unknown,
+/// whatever its default). Terraform reads tfvars files for the root module only.
+pub fn parse_child_module(tf: &[SourceText], bindings: &[(String, Node)]) -> (Node, Vec<ModuleError>) {
+    parse_with(tf, &[], bindings)
+}
+
+fn parse_with(
+    tf: &[SourceText],
+    tfvars: &[SourceText],
+    bindings: &[(String, Node)],
+) -> (Node, Vec<ModuleError>) {
     let mut errors = Vec::new();
     let mut parse = |i: usize, s: &SourceText| match parse_file(i, s) {
         Ok(p) => Some(p),
@@ -89,7 +105,7 @@ pub fn parse_module(tf: &[SourceText], tfvars: &[SourceText]) -> (Node, Vec<Modu
         .into_iter()
         .filter_map(|i| parse(tf.len() + i, &tfvars[i]))
         .collect();
-    (module::document(&files, &vars), errors)
+    (module::document(&files, &vars, bindings), errors)
 }
 
 /// Normalises `terraform show -json` output into the module document shape; `None` when the
@@ -226,18 +242,65 @@ impl Input for Terraform {
 }
 
 /// Reads the module in `dir`: every `*.tf` file plus `terraform.tfvars` and `*.auto.tfvars`,
-/// shown through `display`.
+/// shown through `display`; then the modules it calls, each as a document of its own (see
+/// [`calls`](self::calls)).
 pub fn read_module(dir: &Path, display: &dyn Fn(&Path) -> String) -> Read {
-    let mut tf = Vec::new();
-    let mut tfvars = Vec::new();
+    let files = module_files(dir, display, true);
+    let mut read = Read {
+        errors: files.errors,
+        ..Read::default()
+    };
+    read.sources = files
+        .tf
+        .iter()
+        .chain(&files.tfvars)
+        .map(|s| SourceFile {
+            path: s.path.clone(),
+            text: s.text.clone(),
+            comments: true,
+        })
+        .collect();
+    if files.tf.is_empty() {
+        return read;
+    }
+    let (root, errors) = parse_module(&files.tf, &files.tfvars);
+    read.errors
+        .extend(module_errors(errors, &files.tf, &files.tfvars, dir, display));
+    read.documents.push(Document {
+        kind: Kind::Terraform,
+        root,
+        name: String::new(),
+        files: files.tf.iter().map(|s| s.path.clone()).collect(),
+        via: Vec::new(),
+    });
+    calls::follow(&mut read, dir, display);
+    read
+}
+
+/// The files of one module directory.
+struct ModuleFiles {
+    /// `*.tf`, in path order.
+    tf: Vec<SourceText>,
+    /// `terraform.tfvars` and `*.auto.tfvars`, in path order.
+    tfvars: Vec<SourceText>,
+    /// Files that could not be read.
+    errors: Vec<ParseError>,
+}
+
+/// Reads the `.tf` files of `dir` (and its tfvars files when `with_vars`).
+fn module_files(dir: &Path, display: &dyn Fn(&Path) -> String, with_vars: bool) -> ModuleFiles {
+    let mut out = ModuleFiles {
+        tf: Vec::new(),
+        tfvars: Vec::new(),
+        errors: Vec::new(),
+    };
     let mut entries: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
         .map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).collect())
         .unwrap_or_default();
     entries.sort();
-    let mut read = Read::default();
     for p in entries {
         let name = super::file_name(&p);
-        if !(is_tf(&name) || is_vars(&name)) || !p.is_file() {
+        if !(is_tf(&name) || (with_vars && is_vars(&name))) || !p.is_file() {
             continue;
         }
         let shown = display(&p);
@@ -245,7 +308,7 @@ pub fn read_module(dir: &Path, display: &dyn Fn(&Path) -> String) -> Read {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(t) => t,
                 Err(_) => {
-                    read.errors.push(ParseError {
+                    out.errors.push(ParseError {
                         path: shown,
                         pos: Pos::new(1, 1),
                         message: "file is not valid UTF-8".into(),
@@ -254,7 +317,7 @@ pub fn read_module(dir: &Path, display: &dyn Fn(&Path) -> String) -> Read {
                 }
             },
             Err(e) => {
-                read.errors.push(ParseError {
+                out.errors.push(ParseError {
                     path: shown,
                     pos: Pos::new(1, 1),
                     message: format!("cannot read: {e}"),
@@ -264,43 +327,34 @@ pub fn read_module(dir: &Path, display: &dyn Fn(&Path) -> String) -> Read {
         };
         let src = SourceText { path: shown, text };
         if is_tf(&name) {
-            tf.push(src);
+            out.tf.push(src);
         } else {
-            tfvars.push(src);
+            out.tfvars.push(src);
         }
     }
-    read.sources = tf
-        .iter()
-        .chain(&tfvars)
-        .map(|s| SourceFile {
-            path: s.path.clone(),
-            text: s.text.clone(),
-            comments: true,
-        })
-        .collect();
-    if tf.is_empty() {
-        return read;
-    }
-    let (root, errors) = parse_module(&tf, &tfvars);
-    for e in errors {
-        let path = tf
-            .get(e.file)
-            .or_else(|| tfvars.get(e.file.saturating_sub(tf.len())))
-            .map(|s| s.path.clone())
-            .unwrap_or_else(|| display(dir));
-        read.errors.push(ParseError {
-            path,
+    out
+}
+
+/// The errors of a module's files, each at its file's display path.
+fn module_errors(
+    errors: Vec<ModuleError>,
+    tf: &[SourceText],
+    tfvars: &[SourceText],
+    dir: &Path,
+    display: &dyn Fn(&Path) -> String,
+) -> Vec<ParseError> {
+    errors
+        .into_iter()
+        .map(|e| ParseError {
+            path: tf
+                .get(e.file)
+                .or_else(|| tfvars.get(e.file.saturating_sub(tf.len())))
+                .map(|s| s.path.clone())
+                .unwrap_or_else(|| display(dir)),
             pos: e.pos,
             message: e.message,
-        });
-    }
-    read.documents.push(Document {
-        kind: Kind::Terraform,
-        root,
-        name: String::new(),
-        files: tf.iter().map(|s| s.path.clone()).collect(),
-    });
-    read
+        })
+        .collect()
 }
 
 fn referrers<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
@@ -312,7 +366,6 @@ fn referrers<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
         return list_of(Vec::new());
     };
     let address = item.get("_address").and_then(text_of).unwrap_or("");
-    let prefix = format!("{address}.");
     let names: Vec<&str> = ["bucket", "name", "id"]
         .iter()
         .filter_map(|k| item.get(k).and_then(Node::as_str))
@@ -324,9 +377,33 @@ fn referrers<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
         .map(|(_, r)| r.clone())
         .filter(|r| {
             r.get(attr).and_then(text_of).is_some_and(|v| {
-                (!address.is_empty() && (v.contains(&prefix) || v == address)) || names.contains(&v)
+                names.contains(&v) || (!address.is_empty() && refers_to(r, v, address))
             })
         })
         .collect();
     list_of(hits)
+}
+
+/// Whether the value `v` of an attribute of the resource `r` names the resource at `address`:
+/// `aws_s3_bucket.b.id`, an instance of it (`aws_s3_bucket.b[0].id`,
+/// `aws_s3_bucket.b[each.key].id`), or, in a resource whose `for_each` is that resource,
+/// `each.value.id` / `each.key`.
+fn refers_to(r: &Node, v: &str, address: &str) -> bool {
+    let names_it = |text: &str| {
+        text.match_indices(address).any(|(i, _)| {
+            let before = text[..i].chars().next_back();
+            let after = text[i + address.len()..].chars().next();
+            !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
+                && matches!(after, None | Some('.' | '['))
+        })
+    };
+    if names_it(v) {
+        return true;
+    }
+    let iterated = v == "each.key" || v.starts_with("each.value");
+    iterated
+        && r
+            .get("for_each")
+            .and_then(text_of)
+            .is_some_and(|fe| names_it(fe))
 }
