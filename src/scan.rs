@@ -451,7 +451,7 @@ fn scan_unit(
     }
     for n in read.not_evaluated {
         // Not a violation: what the part holds could not be judged.
-        let logical = format!("not-evaluated/{}", n.message);
+        let logical = n.what;
         let mut f = builtin_finding(
             &NOT_EVALUATED,
             &n.path,

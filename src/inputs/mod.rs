@@ -175,9 +175,22 @@ pub struct Read {
     pub errors: Vec<ParseError>,
     /// Parts the input could not evaluate, each at the place that asks for it (a Terraform
     /// module call whose module is not downloaded): reported as `info` findings, never silence.
-    pub not_evaluated: Vec<ParseWarning>,
+    pub not_evaluated: Vec<NotEvaluated>,
     /// The texts read.
     pub sources: Vec<SourceFile>,
+}
+
+/// A part of a unit that could not be evaluated, at the place that asks for it.
+#[derive(Debug, Clone)]
+pub struct NotEvaluated {
+    /// Display path of the file.
+    pub path: String,
+    /// Where (the header of a module call).
+    pub span: crate::doc::Span,
+    /// What it is, stable across line moves (`module.app.module.vpc`): the finding's logical path.
+    pub what: String,
+    /// Why it was not evaluated.
+    pub message: String,
 }
 
 /// The source of a unit: one file's text, or a directory (the input reads its own files).
@@ -218,6 +231,13 @@ pub struct TreeInfo {
     pub yaml11_plain: std::collections::HashSet<crate::doc::Pos>,
 }
 
+/// Whether a directory of this name is managed by a tool and skipped by discovery.
+pub fn is_managed_dir(name: &std::ffi::OsStr) -> bool {
+    registry()
+        .iter()
+        .any(|i| i.managed_dirs().iter().any(|d| name == *d))
+}
+
 /// Resources of a document with their types, as `resources(doc, type)` lists them.
 pub type Resources<'a> = Box<dyn Iterator<Item = (Option<&'a str>, &'a Node)> + 'a>;
 
@@ -239,6 +259,12 @@ pub trait Input: Sync {
     /// documents claim nothing: the YAML/JSON reader does).
     fn claim(&self, _path: &Path) -> Option<Unit> {
         None
+    }
+
+    /// Names of directories its tool manages that are not scanned on their own (Terraform's
+    /// `.terraform`: downloaded modules are read through the calls that use them).
+    fn managed_dirs(&self) -> &'static [&'static str] {
+        &[]
     }
 
     /// Whether it reads the directory `dir` (a scan root) as a whole, beside its files.

@@ -20,9 +20,8 @@ use std::path::{Path, PathBuf};
 
 use super::{module_errors, module_files, parse_child_module};
 use crate::doc::tree::{Node, Span};
-use crate::doc::ParseWarning;
 use crate::finding::Related;
-use crate::inputs::{Document, Kind, Read};
+use crate::inputs::{Document, Kind, NotEvaluated, Read};
 
 /// Deepest chain of module calls followed.
 const MAX_DEPTH: usize = 16;
@@ -128,9 +127,10 @@ fn calls(walk: &Walk<'_>, caller: &Caller<'_>, read: &mut Read) {
             format!("{}.{name}", caller.key)
         };
         let mut notice = |why: String| {
-            read.not_evaluated.push(ParseWarning {
+            read.not_evaluated.push(NotEvaluated {
                 path: path.clone(),
                 span: at,
+                what: module_name(&key),
                 message: format!("module \"{name}\" not evaluated: {why}"),
             });
         };
@@ -201,7 +201,7 @@ fn calls(walk: &Walk<'_>, caller: &Caller<'_>, read: &mut Read) {
         read.documents.push(Document {
             kind: Kind::Terraform,
             root: root.clone(),
-            name: format!("module.{}", key.replace('.', ".module.")),
+            name: module_name(&key),
             files: shown.clone(),
             via: via.clone(),
         });
@@ -215,6 +215,11 @@ fn calls(walk: &Walk<'_>, caller: &Caller<'_>, read: &mut Read) {
         };
         calls(walk, &child, read);
     }
+}
+
+/// `module.app.module.db` for the call key `app.db`.
+fn module_name(key: &str) -> String {
+    format!("module.{}", key.replace('.', ".module."))
 }
 
 /// The first line of a block: where a call is shown.

@@ -182,6 +182,10 @@ impl Input for Terraform {
         &["*.tf", "*.tfvars"]
     }
 
+    fn managed_dirs(&self) -> &'static [&'static str] {
+        &[".terraform"]
+    }
+
     fn claim(&self, path: &Path) -> Option<Unit> {
         let name = super::file_name(path);
         let lower = name.to_ascii_lowercase();
