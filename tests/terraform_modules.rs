@@ -339,3 +339,190 @@ fn companions_link_to_buckets_made_with_count_and_for_each() {
         "{v}"
     );
 }
+
+/// A plan whose companions' `bucket` is unknown at plan time: only `configuration` links them.
+const LINKED_PLAN: &str = r#"{
+  "format_version": "FORMAT",
+  "terraform_version": "1.9.5",
+  "planned_values": {
+    "root_module": {
+      "resources": [
+        {
+          "address": "aws_s3_bucket.logs",
+          "mode": "managed",
+          "type": "aws_s3_bucket",
+          "name": "logs",
+          "values": { "bucket": "acme-logs", "force_destroy": false }
+        },
+        {
+          "address": "aws_s3_bucket.open",
+          "mode": "managed",
+          "type": "aws_s3_bucket",
+          "name": "open",
+          "values": { "bucket": "acme-open", "force_destroy": false }
+        },
+        {
+          "address": "aws_s3_bucket.counted[0]",
+          "mode": "managed",
+          "type": "aws_s3_bucket",
+          "name": "counted",
+          "index": 0,
+          "values": { "bucket": "acme-counted-0" }
+        },
+        {
+          "address": "aws_s3_bucket_public_access_block.logs",
+          "mode": "managed",
+          "type": "aws_s3_bucket_public_access_block",
+          "name": "logs",
+          "values": {
+            "block_public_acls": true,
+            "block_public_policy": true,
+            "ignore_public_acls": true,
+            "restrict_public_buckets": true
+          }
+        },
+        {
+          "address": "aws_s3_bucket_public_access_block.counted[0]",
+          "mode": "managed",
+          "type": "aws_s3_bucket_public_access_block",
+          "name": "counted",
+          "index": 0,
+          "values": {
+            "block_public_acls": true,
+            "block_public_policy": true,
+            "ignore_public_acls": true,
+            "restrict_public_buckets": true
+          }
+        }
+      ]
+    }
+  },
+  "configuration": {
+    "root_module": {
+      "resources": [
+        {
+          "address": "aws_s3_bucket_public_access_block.logs",
+          "mode": "managed",
+          "type": "aws_s3_bucket_public_access_block",
+          "name": "logs",
+          "expressions": {
+            "bucket": { "references": ["aws_s3_bucket.logs.id", "aws_s3_bucket.logs"] },
+            "block_public_acls": { "constant_value": true }
+          }
+        },
+        {
+          "address": "aws_s3_bucket_public_access_block.counted",
+          "mode": "managed",
+          "type": "aws_s3_bucket_public_access_block",
+          "name": "counted",
+          "expressions": {
+            "bucket": { "references": ["aws_s3_bucket.counted", "count.index"] }
+          },
+          "count_expression": { "constant_value": 1 }
+        }
+      ]
+    }
+  },
+  "resource_changes": []
+}
+"#;
+
+/// The sources of the plan above.
+const LINKED_TF: &str = r#"resource "aws_s3_bucket" "logs" {
+  bucket = "acme-logs"
+}
+
+resource "aws_s3_bucket" "open" {
+  bucket = "acme-open"
+}
+
+resource "aws_s3_bucket" "counted" {
+  count  = 1
+  bucket = "acme-counted-${count.index}"
+}
+"#;
+
+fn scan_plan(dir: &std::path::Path) -> serde_json::Value {
+    json(&run_in(
+        dir,
+        &[
+            "scan",
+            "plan",
+            "--only",
+            "tf-aws-s3-public-access-block",
+            "--format",
+            "json",
+            "--no-config",
+        ],
+    ))
+}
+
+#[test]
+fn plan_companions_link_through_configuration_references() {
+    let dir = tree(&[("plan/tfplan.json", &LINKED_PLAN.replace("FORMAT", "1.2"))]);
+    let v = scan_plan(dir.path());
+    // Only `open` has no block; `logs` and `counted[0]` are linked through `configuration`.
+    assert_eq!(
+        found(&v),
+        [row(
+            "tf-aws-s3-public-access-block",
+            "plan/tfplan.json",
+            15,
+            false,
+            &[]
+        )],
+        "{v}"
+    );
+}
+
+#[test]
+fn plan_findings_point_at_the_tf_block_when_the_sources_are_beside_the_plan() {
+    let dir = tree(&[
+        ("plan/tfplan.json", &LINKED_PLAN.replace("FORMAT", "1.2")),
+        ("plan/main.tf", LINKED_TF),
+    ]);
+    let v = scan_plan(dir.path());
+    let got: Vec<_> = found(&v)
+        .into_iter()
+        .filter(|f| f.1 == "plan/tfplan.json" || f.1 == "plan/main.tf")
+        .collect();
+    // The module scanned on its own has no companions (they exist in the plan only): its three
+    // buckets fail at lines 1, 5 and 9. The plan's one finding (`open`) is at its `.tf` block,
+    // line 5, not in the JSON.
+    let lines: Vec<u64> = got.iter().map(|f| f.2).collect();
+    assert_eq!(lines, [1, 5, 5, 9], "{got:?}");
+    assert!(got.iter().all(|f| f.1 == "plan/main.tf"), "{got:?}");
+    let plan_finding = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["start"]["line"] == 5)
+        .count();
+    assert_eq!(plan_finding, 2, "{v}");
+}
+
+#[test]
+fn an_unknown_plan_format_is_a_notice_at_its_version() {
+    let dir = tree(&[("plan/tfplan.json", &LINKED_PLAN.replace("FORMAT", "2.0"))]);
+    let v = scan_plan(dir.path());
+    let notice = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule_id"] == "not-evaluated")
+        .unwrap_or_else(|| panic!("a notice: {v}"));
+    assert_eq!(notice["path"], "plan/tfplan.json");
+    assert_eq!(notice["start"]["line"], 2);
+    assert_eq!(notice["severity"], "info");
+    assert!(
+        notice["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("plan format_version 2.0 is not one isms-lint knows"),
+        "{notice}"
+    );
+    // The resources are still judged as 1.x.
+    assert!(found(&v)
+        .iter()
+        .any(|f| f.0 == "tf-aws-s3-public-access-block" && f.2 == 15));
+}

@@ -229,6 +229,23 @@ pub enum TreeFormat {
 pub struct TreeInfo {
     /// Where unquoted YAML 1.1 boolean words (`yes`, `off`…) were written.
     pub yaml11_plain: std::collections::HashSet<crate::doc::Pos>,
+    /// The file, on disk.
+    pub path: std::path::PathBuf,
+    /// Its display path.
+    pub display: String,
+    /// What an input adds while making the documents of the file.
+    pub added: std::cell::RefCell<Added>,
+}
+
+/// What an input adds to the documents of a YAML/JSON file: other files their spans point into
+/// (`Span::file` `i ≥ 1` is `files[i - 1]`; a plan's resources shown at their `.tf` blocks) and
+/// parts it could not evaluate.
+#[derive(Debug, Default)]
+pub struct Added {
+    /// Display paths of the other files.
+    pub files: Vec<String>,
+    /// Parts not evaluated (an unknown plan format).
+    pub not_evaluated: Vec<NotEvaluated>,
 }
 
 /// Whether a directory of this name is managed by a tool and skipped by discovery.

@@ -78,6 +78,9 @@ impl Input for YamlJson {
         let multi = stream.documents.len() > 1;
         let info = TreeInfo {
             yaml11_plain: std::mem::take(&mut stream.yaml11_plain),
+            path: path.to_path_buf(),
+            display: display.to_string(),
+            added: std::cell::RefCell::default(),
         };
         for (i, root) in std::mem::take(&mut stream.documents)
             .into_iter()
@@ -98,15 +101,19 @@ impl Input for YamlJson {
                 String::new()
             };
             for (name, root) in kind.input().documents(kind, root, fallback, &info) {
+                let added = info.added.borrow();
                 read.documents.push(Document {
                     kind,
                     root,
                     name,
-                    files: vec![display.to_string()],
+                    files: std::iter::once(display.to_string())
+                        .chain(added.files.iter().cloned())
+                        .collect(),
                     via: Vec::new(),
                 });
             }
         }
+        read.not_evaluated = std::mem::take(&mut info.added.borrow_mut().not_evaluated);
         read.warnings = stream
             .warnings
             .into_iter()

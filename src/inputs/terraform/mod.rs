@@ -28,6 +28,7 @@ mod calls;
 mod expr;
 mod module;
 mod plan;
+mod plan_source;
 mod source;
 #[cfg(test)]
 mod tests;
@@ -119,6 +120,28 @@ fn parse_with(
 /// `resource_changes` and `terraform_version` are copied as they are.
 pub fn plan_document(plan: &Node) -> Option<Node> {
     plan::document(plan)
+}
+
+/// Plan `format_version`s whose shape this reader knows: 0.x and 1.x (Terraform keeps 1.x
+/// backward compatible and changes the major version on a breaking change).
+const KNOWN_PLAN_MAJORS: &[&str] = &["0", "1"];
+
+/// A notice for a plan whose `format_version` is not one the reader knows.
+fn unknown_format(plan: &Node, tree: &super::TreeInfo) -> Option<super::NotEvaluated> {
+    let version = plan.get("format_version")?;
+    let text = match &version.value {
+        crate::doc::Value::Str(s) => s.inner().to_string(),
+        _ => version.to_json().to_string(),
+    };
+    let major = text.split('.').next().unwrap_or("");
+    (!KNOWN_PLAN_MAJORS.contains(&major)).then(|| super::NotEvaluated {
+        path: tree.display.clone(),
+        span: version.span,
+        what: "format_version".into(),
+        message: format!(
+            "plan format_version {text} is not one isms-lint knows (0.x, 1.x): its resources were read as 1.x, and what the newer format changed was not evaluated"
+        ),
+    })
 }
 
 fn is_terraform_tfvars(path: &str) -> bool {
@@ -217,10 +240,15 @@ impl Input for Terraform {
         _kind: Kind,
         root: Node,
         name: String,
-        _tree: &super::TreeInfo,
+        tree: &super::TreeInfo,
     ) -> Vec<(String, Node)> {
-        let root = plan_document(&root).unwrap_or(root);
-        vec![(name, root)]
+        let Some(plan) = plan_document(&root) else {
+            return vec![(name, root)];
+        };
+        if let Some(notice) = unknown_format(&root, tree) {
+            tree.added.borrow_mut().not_evaluated.push(notice);
+        }
+        vec![(name, plan_source::locate(plan, tree))]
     }
 
     fn helpers(&self) -> &'static [Helper] {
@@ -370,6 +398,9 @@ fn referrers<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
         return list_of(Vec::new());
     };
     let address = item.get("_address").and_then(text_of).unwrap_or("");
+    // A plan's instance (`aws_s3_bucket.b[0]`) is also named by its resource (`aws_s3_bucket.b`),
+    // which is what `configuration` references say for `count` and `for_each`.
+    let base = plan::without_keys(address);
     let names: Vec<&str> = ["bucket", "name", "id"]
         .iter()
         .filter_map(|k| item.get(k).and_then(Node::as_str))
@@ -381,7 +412,9 @@ fn referrers<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
         .map(|(_, r)| r.clone())
         .filter(|r| {
             r.get(attr).and_then(text_of).is_some_and(|v| {
-                names.contains(&v) || (!address.is_empty() && refers_to(r, v, address))
+                names.contains(&v)
+                    || (!address.is_empty() && refers_to(r, v, address))
+                    || (base != address && !base.is_empty() && refers_to(r, v, &base))
             })
         })
         .collect();
