@@ -5,6 +5,7 @@ use std::sync::Arc;
 use rayon::slice::ParallelSliceMut;
 use sha2::{Digest, Sha256};
 
+pub use crate::doc::Related;
 use crate::doc::Pos;
 use crate::rules::Severity;
 
@@ -70,18 +71,6 @@ pub struct Finding {
     pub related: Vec<Related>,
 }
 
-/// A place related to a finding, with what it is.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Related {
-    /// Display path of the file.
-    pub path: String,
-    /// First character.
-    pub start: Pos,
-    /// Just past the last character.
-    pub end: Pos,
-    /// What the place is (`module call "net"`).
-    pub message: String,
-}
 
 impl Finding {
     /// Whether the finding counts (not suppressed or waived).

@@ -256,7 +256,6 @@ fn source_lines_are_read_when_the_page_is_made_and_a_missing_file_is_named() {
         end: isms_lint::report::html::Position { line: 3, col: 5 },
         unknown: false,
         suppression: None,
-        related: Vec::new(),
     }];
     let soa: isms_lint::soa::Soa =
         serde_json::from_str(&parts(&isms(dir.path(), &with(&["soa"], &["--format", "json"]))).1)

@@ -39,7 +39,7 @@ pub struct Document {
     pub files: Vec<String>,
     /// How the document was reached, innermost first: the module calls a Terraform module was
     /// evaluated through. Every finding in it carries these as related locations.
-    pub via: Vec<crate::finding::Related>,
+    pub via: Vec<crate::doc::Related>,
 }
 
 /// Declares the inputs and their kinds once: the [`Kind`] enum, its names, and the registry in

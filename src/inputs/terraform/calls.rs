@@ -20,11 +20,13 @@ use std::path::{Path, PathBuf};
 
 use super::{module_errors, module_files, parse_child_module};
 use crate::doc::tree::{Node, Span};
-use crate::finding::Related;
+use crate::doc::Related;
 use crate::inputs::{Document, Kind, NotEvaluated, Read};
 
 /// Deepest chain of module calls followed.
 const MAX_DEPTH: usize = 16;
+/// Most module instances evaluated for one root module (calls inside calls multiply).
+const MAX_INSTANCES: usize = 256;
 
 /// Arguments of a `module` block that configure the call, not the module's variables.
 const META_ARGUMENTS: &[&str] = &[
@@ -43,6 +45,8 @@ struct Walk<'a> {
     /// `Key` → `Dir` of `.terraform/modules/modules.json`, when it exists.
     manifest: Option<HashMap<String, String>>,
     display: &'a dyn Fn(&Path) -> String,
+    /// Module instances evaluated so far.
+    evaluated: std::cell::Cell<usize>,
 }
 
 /// The module that makes calls: its document, files and place in the call tree.
@@ -67,6 +71,7 @@ pub(super) fn follow(read: &mut Read, dir: &Path, display: &dyn Fn(&Path) -> Str
         root: dir,
         manifest: manifest(dir),
         display,
+        evaluated: std::cell::Cell::new(0),
     };
     let caller = Caller {
         root: &root,
@@ -170,6 +175,13 @@ fn calls(walk: &Walk<'_>, caller: &Caller<'_>, read: &mut Read) {
             notice(format!("calls nest deeper than {MAX_DEPTH} modules"));
             continue;
         }
+        if walk.evaluated.get() >= MAX_INSTANCES {
+            notice(format!(
+                "more than {MAX_INSTANCES} module instances under one root module"
+            ));
+            continue;
+        }
+        walk.evaluated.set(walk.evaluated.get() + 1);
         let files = module_files(&dir, walk.display, false);
         if files.tf.is_empty() {
             notice(format!("no .tf file in {}", (walk.display)(&dir)));

@@ -48,12 +48,13 @@ impl<'a> Scope<'a> {
         }
     }
 
-    /// Binds `var.<name>` to the argument of a module call: a fully known value, or a reference
-    /// to another resource (unknown, but set); anything else leaves the variable unknown,
-    /// whatever its default.
+    /// Binds `var.<name>` to the argument of a module call: a fully known value, a reference
+    /// to another resource (unknown, but set), or an unknown written as the caller's expression
+    /// (so that a finding says which value of the caller it depends on); anything else leaves
+    /// the variable unknown, whatever its default.
     pub fn bind_var(&mut self, name: &str, value: Node) {
-        let reference = matches!(&value.value, Value::Unknown(u) if u.is_set());
-        if reference || (is_known(&value) && !has_choice(&value)) {
+        let unknown = matches!(&value.value, Value::Unknown(_));
+        if unknown || (is_known(&value) && !has_choice(&value)) {
             self.vars.insert(name.to_string(), value);
         } else {
             self.vars.remove(name);

@@ -401,7 +401,6 @@ mod tests {
             end: super::super::Position { line: 1, col: 1 },
             unknown: false,
             suppression: None,
-            related: Vec::new(),
         };
         use crate::rules::Severity::*;
         let findings = [

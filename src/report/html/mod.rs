@@ -1066,7 +1066,6 @@ mod tests {
             end: Position { line: 1, col: 2 },
             unknown: false,
             suppression: None,
-            related: Vec::new(),
         }];
         let rules = BTreeMap::new();
         let html = render(&Page {
