@@ -37,7 +37,7 @@ pub fn rules(args: &RulesArgs) -> u8 {
         match &args.action {
             Some(RulesAction::Show { id }) => match set.get(id) {
                 Some(rule) if args.format == ListFormat::Markdown => {
-                    out.push_str(&isms_lint::docs::rule_section(rule))
+                    out.push_str(&isms_lint::docs::rule_section(rule));
                 }
                 Some(rule) => out.push_str(&show_rule(rule)),
                 None => {

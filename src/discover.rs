@@ -78,29 +78,62 @@ impl DiscoverOptions {
     }
 }
 
+/// Why discovery could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum DiscoverError {
+    /// An exclude pattern is not a valid glob.
+    #[error("invalid exclude pattern '{pattern}': {source}")]
+    Exclude {
+        /// The pattern as written.
+        pattern: String,
+        /// globset's reason.
+        #[source]
+        source: globset::Error,
+    },
+    /// A scan root named on the command line cannot be read.
+    #[error("cannot read '{}': {source}", .path.display())]
+    Root {
+        /// The root.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
 /// Builds the exclude matcher; a pattern `dir` also excludes everything below it.
-pub fn exclude_set(patterns: &[String]) -> Result<GlobSet, String> {
+pub fn exclude_set(patterns: &[String]) -> Result<GlobSet, DiscoverError> {
     let mut b = GlobSetBuilder::new();
     for p in patterns {
         let p = p.trim_end_matches('/');
         for variant in [p.to_string(), format!("{p}/**")] {
-            b.add(Glob::new(&variant).map_err(|e| format!("invalid exclude pattern '{p}': {e}"))?);
+            b.add(
+                Glob::new(&variant).map_err(|source| DiscoverError::Exclude {
+                    pattern: p.to_string(),
+                    source,
+                })?,
+            );
         }
     }
-    b.build().map_err(|e| e.to_string())
+    b.build().map_err(|source| DiscoverError::Exclude {
+        pattern: patterns.join(", "),
+        source,
+    })
 }
 
 /// The files to scan under `roots`, sorted by display path, and notices for those skipped.
 pub fn discover(
     roots: &[PathBuf],
     opts: &DiscoverOptions,
-) -> Result<(Vec<Candidate>, Vec<Notice>), String> {
+) -> Result<(Vec<Candidate>, Vec<Notice>), DiscoverError> {
     let excludes = exclude_set(&opts.excludes)?;
     let mut files = Vec::new();
     let mut notices = Vec::new();
     for root in roots {
-        let meta = std::fs::symlink_metadata(root)
-            .map_err(|e| format!("cannot read '{}': {e}", root.display()))?;
+        let meta = std::fs::symlink_metadata(root).map_err(|source| DiscoverError::Root {
+            path: root.clone(),
+            source,
+        })?;
         if !meta.is_dir() {
             // Named explicitly: read it whatever the excludes say, if it is a format we read.
             let display = opts.display(root);
@@ -147,7 +180,7 @@ fn walk(
     let root_owned = root.to_path_buf();
     let ex = excludes.clone();
     let shown = opts.clone();
-    let walker = crate::paths::walker(root)
+    let walker = paths::walker(root)
         .filter_entry(move |e| {
             if e.depth() == 0 {
                 return true;

@@ -97,7 +97,7 @@ pub fn twin_problems(set: &RuleSet) -> Vec<String> {
             match by_id.get(id.as_str()) {
                 None => problems.push(format!("{at}: no rule '{id}'")),
                 Some(r) if !r.kinds.contains(&kind) => {
-                    problems.push(format!("{at}: '{id}' does not judge {kind} documents"))
+                    problems.push(format!("{at}: '{id}' does not judge {kind} documents"));
                 }
                 Some(_) => {}
             }
@@ -137,7 +137,7 @@ pub fn twin_problems(set: &RuleSet) -> Vec<String> {
                 r.id
             )),
             Some(n) if *n > 1 => {
-                problems.push(format!("{} is listed {n} times in data/twins.tsv", r.id))
+                problems.push(format!("{} is listed {n} times in data/twins.tsv", r.id));
             }
             _ => {}
         }
@@ -435,6 +435,26 @@ pub fn controls_markdown(set: &RuleSet) -> String {
             }
             out.push('\n');
         }
+    }
+    out
+}
+
+/// The table of CEL helpers in `docs/rule-format.md` (between its `helpers` markers): every
+/// helper the rule environment defines, generic ones first, then each input's, as
+/// `isms-lint rules --helpers` lists them.
+pub fn helpers_markdown() -> String {
+    let mut out = String::from("| helper | returns |\n|---|---|\n");
+    for h in crate::inputs::all_helpers() {
+        let _ = writeln!(
+            out,
+            "| `{}` | {} |",
+            h.signature.replace('|', "\\|"),
+            h.doc
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .replace('|', "\\|")
+        );
     }
     out
 }

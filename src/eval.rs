@@ -797,7 +797,7 @@ fn build_finding<'a>(
             path: path.to_string(),
             line: span.start.line,
             message: format!("message: {e}"),
-        })
+        });
     });
     reads::finish();
     let logical = [doc.name.as_str(), element_path.as_str(), at_text]

@@ -33,21 +33,26 @@ pub fn dockerfile(text: &str) -> bool {
     inputs::dockerfile::parse::parse(text).is_ok()
 }
 
-/// The text read as a file of each input that reads files of its own (`fuzz/fuzz_targets/`
-/// has one target per input, checked by a test): the number of documents it gave.
+/// The text read as a file of the input called `name`, once per file-name pattern it claims
+/// (`fuzz/fuzz_targets/` has one target per such input, checked by a test): the number of
+/// documents it gave.
 pub fn input(name: &str, text: &str) -> usize {
     inputs::registry()
         .iter()
         .filter(|i| i.name() == name)
         .flat_map(|i| i.patterns().iter())
-        .take(1)
         .map(|p| {
-            let file = p.replace('*', "x");
+            let file = p.replace(['*', '?'], "x");
             inputs::read_text(Path::new(&file), &file, text)
                 .documents
                 .len()
         })
         .sum()
+}
+
+/// The fuzz target's name for the input called `name` (`input_yaml_json` for `yaml-json`).
+pub fn input_target(name: &str) -> String {
+    format!("input_{}", name.replace('-', "_"))
 }
 
 /// A rule file.

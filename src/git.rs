@@ -100,33 +100,63 @@ fn git_command(dir: &Path) -> Command {
     c
 }
 
+/// What went wrong asking git about the scanned tree.
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    /// git could not be started (not installed, not on `PATH`).
+    #[error("cannot run git: {0}")]
+    Spawn(#[source] std::io::Error),
+    /// git ran and refused; its own message.
+    #[error("{0}")]
+    Failed(String),
+    /// A scan root could not be read.
+    #[error("cannot read '{path}': {source}")]
+    Unreadable {
+        /// The root, as shown.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The scan roots lie in different repositories (or some outside any): one Statement of
+    /// Applicability is about one repository.
+    #[error(
+        "the scan roots lie in different repositories: '{first}' is {first_place}, '{other}' is \
+         {other_place}; run once per repository and combine the bundles with `isms-lint evidence merge`"
+    )]
+    MixedRoots {
+        /// The first root.
+        first: String,
+        /// Where it lies.
+        first_place: String,
+        /// A root elsewhere.
+        other: String,
+        /// Where that one lies.
+        other_place: String,
+    },
+}
+
 /// Runs git in `dir`; stdout (trimmed of the final newline) or git's error message.
-pub fn run(dir: &Path, args: &[&str]) -> Result<String, String> {
-    let out = git_command(dir)
-        .args(args)
-        .output()
-        .map_err(|e| format!("cannot run git: {e}"))?;
-    if out.status.success() {
-        let mut s = String::from_utf8_lossy(&out.stdout).into_owned();
-        while s.ends_with('\n') || s.ends_with('\r') {
-            s.pop();
-        }
-        Ok(s)
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
+pub fn run(dir: &Path, args: &[&str]) -> Result<String, GitError> {
+    let mut s = String::from_utf8_lossy(&run_bytes(dir, args)?).into_owned();
+    while s.ends_with('\n') || s.ends_with('\r') {
+        s.pop();
     }
+    Ok(s)
 }
 
 /// Runs git in `dir` and returns its raw stdout bytes.
-pub fn run_bytes(dir: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
+pub fn run_bytes(dir: &Path, args: &[&str]) -> Result<Vec<u8>, GitError> {
     let out = git_command(dir)
         .args(args)
         .output()
-        .map_err(|e| format!("cannot run git: {e}"))?;
+        .map_err(GitError::Spawn)?;
     if out.status.success() {
         Ok(out.stdout)
     } else {
-        Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
+        Err(GitError::Failed(
+            String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        ))
     }
 }
 
@@ -141,9 +171,11 @@ pub fn absolute(path: &Path) -> PathBuf {
 }
 
 /// Finds the repository holding `path` (a file or a directory).
-pub fn locate(path: &Path) -> Result<Root, String> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| format!("cannot read '{}': {e}", paths::display(path)))?;
+pub fn locate(path: &Path) -> Result<Root, GitError> {
+    let meta = std::fs::metadata(path).map_err(|source| GitError::Unreadable {
+        path: paths::display(path),
+        source,
+    })?;
     let abs = absolute(path);
     let (dir, file) = if meta.is_dir() {
         (abs.clone(), None)
@@ -178,7 +210,7 @@ pub fn locate(path: &Path) -> Result<Root, String> {
             })
         }
         Err(e) => {
-            let reason = if e.contains("not a git repository") {
+            let reason = if e.to_string().contains("not a git repository") {
                 format!("'{}' is not inside a git repository", paths::display(&abs))
             } else {
                 format!("git cannot read '{}': {e}", paths::display(&abs))
@@ -231,11 +263,11 @@ fn dir_of(root: &Root) -> PathBuf {
 
 /// Locates every scan root; an error when they lie in different repositories, or some in a
 /// repository and some outside any (one Statement of Applicability is about one repository).
-pub fn scope(paths: &[PathBuf]) -> Result<Scope, String> {
+pub fn scope(paths: &[PathBuf]) -> Result<Scope, GitError> {
     let roots = roots_of(paths)
         .iter()
         .map(|p| locate(p))
-        .collect::<Result<Vec<Root>, String>>()?;
+        .collect::<Result<Vec<Root>, GitError>>()?;
     let first = &roots[0];
     for other in &roots[1..] {
         let same = match (&first.repo, &other.repo) {
@@ -248,14 +280,12 @@ pub fn scope(paths: &[PathBuf]) -> Result<Scope, String> {
                 Some(repo) => format!("in the repository at '{}'", paths::display(&repo.top)),
                 None => "outside any git repository".to_string(),
             };
-            return Err(format!(
-                "the scan roots lie in different repositories: '{}' is {}, '{}' is {}; \
-                 run once per repository and combine the bundles with `isms-lint evidence merge`",
-                paths::display(&first.path),
-                place(first),
-                paths::display(&other.path),
-                place(other),
-            ));
+            return Err(GitError::MixedRoots {
+                first: paths::display(&first.path),
+                first_place: place(first),
+                other: paths::display(&other.path),
+                other_place: place(other),
+            });
         }
     }
     let tree = match &first.repo {
@@ -365,7 +395,7 @@ pub fn repository_name(tree: &Tree) -> String {
 /// Whether the work tree differs from `HEAD`: changed, staged, deleted or untracked files
 /// (untracked files are scanned too); ignored files and anything under `skip` (the bundle
 /// being written) do not count.
-pub fn is_dirty(repo: &Repo, skip: Option<&Path>) -> Result<bool, String> {
+pub fn is_dirty(repo: &Repo, skip: Option<&Path>) -> Result<bool, GitError> {
     let skip = skip.and_then(|s| {
         absolute(s)
             .strip_prefix(&repo.top)
@@ -413,7 +443,7 @@ pub struct Source {
 /// roots, its `HEAD` commit and commit date, branch, and dirty flag (ignoring `skip`, the
 /// output being written). Outside git: no commit, today's date and a note saying so. Roots in
 /// different repositories are an error.
-pub fn evidence_source(paths: &[PathBuf], skip: Option<&Path>) -> Result<Source, String> {
+pub fn evidence_source(paths: &[PathBuf], skip: Option<&Path>) -> Result<Source, GitError> {
     let scope = scope(paths)?;
     let repository = repository_name(&scope.tree);
     let today = crate::config::today().to_string();

@@ -135,7 +135,7 @@ fn report_run_error(e: &pipeline::RunError) -> u8 {
                 if errors.len() == 1 { "" } else { "s" }
             );
         }
-        pipeline::RunError::Failed(e) => eprintln!("error: {e}"),
+        e => eprintln!("error: {e}"),
     }
     2
 }
@@ -418,7 +418,7 @@ fn verify_bundle(dir: &std::path::Path, key: Option<&str>) -> u8 {
             println!(
                 "signature: {} is signed by the key ({comment})",
                 evidence::MANIFEST
-            )
+            );
         }
         evidence::SignatureState::NotChecked => println!(
             "signature: {} is present but not checked (pass --key PUBLIC_KEY)",

@@ -63,33 +63,26 @@ fn usage_error(what: &str, message: String) -> FileDiagnostic {
 }
 
 /// Why a run stopped before it scanned anything.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum RunError {
     /// The config file has errors (unknown keys, bad values, unknown rule or control ids):
     /// nothing was scanned, since a config half-applied would give wrong evidence.
+    #[error("{}", config_summary(.0))]
     Config(Vec<FileDiagnostic>),
-    /// Anything else: an unreadable path, git, threads.
-    Failed(String),
+    /// The scan could not start: unreadable roots, bad excludes, threads.
+    #[error(transparent)]
+    Scan(#[from] scan::ScanError),
+    /// `--new-since` could not find or scan the base commit.
+    #[error("{0}")]
+    NewSince(String),
 }
 
-impl From<String> for RunError {
-    fn from(e: String) -> Self {
-        RunError::Failed(e)
-    }
-}
-
-impl std::fmt::Display for RunError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            RunError::Config(errors) => {
-                for e in errors {
-                    writeln!(f, "{}", e.short())?;
-                }
-                Ok(())
-            }
-            RunError::Failed(e) => f.write_str(e),
-        }
-    }
+fn config_summary(errors: &[FileDiagnostic]) -> String {
+    errors
+        .iter()
+        .map(|e| e.short())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Loads the config (explicit, found, or none); its errors stop the run.
@@ -204,7 +197,9 @@ pub fn run(opts: &RunOptions) -> Result<Run, RunError> {
     };
     // The merge-base first: a wrong ref or repository fails before the long scan.
     let base = match &opts.new_since {
-        Some(reference) => Some(merge_base_findings(&rules, &scan_opts, reference)?),
+        Some(reference) => {
+            Some(merge_base_findings(&rules, &scan_opts, reference).map_err(RunError::NewSince)?)
+        }
         None => None,
     };
     let mut result = scan::scan(&rules, &scan_opts)?;
@@ -275,7 +270,7 @@ fn merge_base_findings(
             .any(|p| !crate::inputs::root_claims(p).is_empty());
         base_opts.paths = roots;
         base_opts.discover.display_as = Some((base.dir.path().to_path_buf(), repo.top.clone()));
-        let base_result = scan::scan(rules, &base_opts)?;
+        let base_result = scan::scan(rules, &base_opts).map_err(|e| e.to_string())?;
         known.extend(base_result.findings.into_iter().map(|f| f.fingerprint));
     }
     Ok((known, base.commit.clone()))

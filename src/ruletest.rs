@@ -194,7 +194,7 @@ fn test_rule(rules: &RuleSet, id: &str, dir: &Path) -> RuleTest {
         Err(e) => {
             t.problems.push(Problem::Error {
                 path: crate::paths::display(dir),
-                message: e,
+                message: e.to_string(),
             });
             return t;
         }

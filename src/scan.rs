@@ -106,8 +106,26 @@ struct FileResult {
     files: usize,
 }
 
+/// Why a scan could not run (a file that cannot be read or parsed is not an error: it is a
+/// finding, and the scan goes on).
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    /// The scan roots or excludes are unusable.
+    #[error(transparent)]
+    Discover(#[from] discover::DiscoverError),
+    /// The worker pool could not start.
+    #[error("cannot start {jobs} worker threads: {source}")]
+    Threads {
+        /// Threads asked for.
+        jobs: usize,
+        /// rayon's reason.
+        #[source]
+        source: rayon::ThreadPoolBuildError,
+    },
+}
+
 /// Runs a scan with `rules`.
-pub fn scan(rules: &RuleSet, opts: &ScanOptions) -> Result<ScanResult, String> {
+pub fn scan(rules: &RuleSet, opts: &ScanOptions) -> Result<ScanResult, ScanError> {
     let started = Instant::now();
     let roots = if opts.paths.is_empty() {
         vec![PathBuf::from(".")]
@@ -128,7 +146,7 @@ pub fn scan(rules: &RuleSet, opts: &ScanOptions) -> Result<ScanResult, String> {
         Some(n) => rayon::ThreadPoolBuilder::new()
             .num_threads(n.max(1))
             .build()
-            .map_err(|e| format!("cannot start {n} worker threads: {e}"))?
+            .map_err(|source| ScanError::Threads { jobs: n, source })?
             .install(run),
         None => run(),
     };

@@ -2,7 +2,7 @@
 //! bundle with the standalone `minisign -V` as well as with `isms-lint evidence verify --key`.
 
 use std::io::{Cursor, IsTerminal};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use minisign::{KeyPair, PublicKey, PublicKeyBox, SecretKey, SecretKeyBox, SignatureBox};
 
@@ -16,12 +16,49 @@ pub fn password_from_env() -> Option<String> {
     std::env::var(PASSWORD_ENV).ok().filter(|p| !p.is_empty())
 }
 
-fn check_absent(path: &Path, force: bool) -> Result<(), String> {
+/// What went wrong creating, reading or using a signing key.
+#[derive(Debug, thiserror::Error)]
+pub enum SigningError {
+    /// A key file would be overwritten.
+    #[error("'{}' exists; use --force to overwrite it", .0.display())]
+    Exists(PathBuf),
+    /// A key file cannot be read or written.
+    #[error("cannot {action} '{}': {source}", .path.display())]
+    Io {
+        /// What was being done (`write`, `read the secret key`…).
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An encrypted key, or a new one, needs a password and there is no terminal to ask on.
+    #[error("{0}")]
+    NoPassword(String),
+    /// The key, signature or password was refused by minisign.
+    #[error("{context}: {source}")]
+    Minisign {
+        /// What was being done, naming the file.
+        context: String,
+        /// minisign's own reason.
+        #[source]
+        source: minisign::PError,
+    },
+    /// Neither a public key file nor a key (`RW…`).
+    #[error("'{0}' is neither a public key file nor a minisign public key (RW…)")]
+    NotAPublicKey(String),
+}
+
+/// Wraps a minisign error with what was being done.
+fn minisign_error(context: impl Into<String>) -> impl FnOnce(minisign::PError) -> SigningError {
+    let context = context.into();
+    move |source| SigningError::Minisign { context, source }
+}
+
+fn check_absent(path: &Path, force: bool) -> Result<(), SigningError> {
     if path.exists() && !force {
-        return Err(format!(
-            "'{}' exists; use --force to overwrite it",
-            path.display()
-        ));
+        return Err(SigningError::Exists(path.to_path_buf()));
     }
     Ok(())
 }
@@ -44,7 +81,7 @@ pub fn keygen(
     public: &Path,
     protection: Protection,
     force: bool,
-) -> Result<String, String> {
+) -> Result<String, SigningError> {
     check_absent(secret, force)?;
     check_absent(public, force)?;
     let pair = match protection {
@@ -54,23 +91,26 @@ pub fn keygen(
             KeyPair::generate_encrypted_keypair(None)
         }
         Protection::Ask => {
-            return Err(format!(
+            return Err(SigningError::NoPassword(format!(
                 "no terminal to ask for a password: set {PASSWORD_ENV}, or pass --no-password for an unencrypted key"
-            ))
+            )));
         }
     }
-    .map_err(|e| format!("cannot create a key pair: {e}"))?;
+    .map_err(minisign_error("cannot create a key pair"))?;
     let sk = pair
         .sk
         .to_box(Some("isms-lint evidence signing key (minisign)"))
-        .map_err(|e| format!("cannot encode the secret key: {e}"))?;
+        .map_err(minisign_error("cannot encode the secret key"))?;
     let pk = pair
         .pk
         .to_box()
-        .map_err(|e| format!("cannot encode the public key: {e}"))?;
+        .map_err(minisign_error("cannot encode the public key"))?;
     write_private(secret, with_newline(sk.into_string()).as_bytes())?;
-    std::fs::write(public, with_newline(pk.into_string()))
-        .map_err(|e| format!("cannot write '{}': {e}", public.display()))?;
+    std::fs::write(public, with_newline(pk.into_string())).map_err(|source| SigningError::Io {
+        action: "write",
+        path: public.to_path_buf(),
+        source,
+    })?;
     Ok(pair.pk.to_base64())
 }
 
@@ -82,7 +122,7 @@ fn with_newline(mut s: String) -> String {
 }
 
 /// Writes a file only its owner can read (on Unix).
-fn write_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), SigningError> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
@@ -94,60 +134,72 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
     options
         .open(path)
         .and_then(|mut f| f.write_all(bytes))
-        .map_err(|e| format!("cannot write '{}': {e}", path.display()))
+        .map_err(|source| SigningError::Io {
+            action: "write",
+            path: path.to_path_buf(),
+            source,
+        })
 }
 
 /// Reads a minisign secret key file. An encrypted key needs `password`, or a terminal to ask
 /// for it on.
-pub fn load_secret_key(path: &Path, password: Option<String>) -> Result<SecretKey, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read the secret key '{}': {e}", path.display()))?;
-    let boxed = SecretKeyBox::from_string(&text)
-        .map_err(|e| format!("'{}' is not a minisign secret key: {e}", path.display()))?;
+pub fn load_secret_key(path: &Path, password: Option<String>) -> Result<SecretKey, SigningError> {
+    let text = std::fs::read_to_string(path).map_err(|source| SigningError::Io {
+        action: "read the secret key",
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let boxed = SecretKeyBox::from_string(&text).map_err(minisign_error(format!(
+        "'{}' is not a minisign secret key",
+        path.display()
+    )))?;
     match boxed.clone().into_unencrypted_secret_key() {
         Ok(sk) => return Ok(sk),
         Err(e) if !e.to_string().contains("encrypted") => {
-            return Err(format!(
-                "'{}' is not a usable minisign secret key: {e}",
+            return Err(minisign_error(format!(
+                "'{}' is not a usable minisign secret key",
                 path.display()
-            ))
+            ))(e));
         }
         Err(_) => {} // encrypted: needs the password
     }
     if password.is_none() && !std::io::stdin().is_terminal() {
-        return Err(format!(
+        return Err(SigningError::NoPassword(format!(
             "the secret key '{}' is encrypted: set {PASSWORD_ENV} to its password",
             path.display()
-        ));
+        )));
     }
-    boxed.into_secret_key(password).map_err(|e| {
-        format!(
-            "cannot decrypt the secret key '{}' (wrong password?): {e}",
+    boxed
+        .into_secret_key(password)
+        .map_err(minisign_error(format!(
+            "cannot decrypt the secret key '{}' (wrong password?)",
             path.display()
-        )
-    })
+        )))
 }
 
 /// Reads a public key: a minisign public key file, or the key itself (`RW…`, as `minisign -P`
 /// takes it).
-pub fn load_public_key(key: &str) -> Result<PublicKey, String> {
+pub fn load_public_key(key: &str) -> Result<PublicKey, SigningError> {
     let path = Path::new(key);
     if path.is_file() {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read the public key '{key}': {e}"))?;
+        let text = std::fs::read_to_string(path).map_err(|source| SigningError::Io {
+            action: "read the public key",
+            path: path.to_path_buf(),
+            source,
+        })?;
         PublicKeyBox::from_string(&text)
             .and_then(PublicKeyBox::into_public_key)
-            .map_err(|e| format!("'{key}' is not a minisign public key: {e}"))
+            .map_err(minisign_error(format!(
+                "'{key}' is not a minisign public key"
+            )))
     } else {
-        PublicKey::from_base64(key.trim()).map_err(|_| {
-            format!("'{key}' is neither a public key file nor a minisign public key (RW…)")
-        })
+        PublicKey::from_base64(key.trim()).map_err(|_| SigningError::NotAPublicKey(key.into()))
     }
 }
 
 /// Signs `data`; returns the signature file's text (`.minisig`). The trusted comment is
 /// signed too and shown by `minisign -V`.
-pub fn sign(sk: &SecretKey, data: &[u8], trusted_comment: &str) -> Result<String, String> {
+pub fn sign(sk: &SecretKey, data: &[u8], trusted_comment: &str) -> Result<String, SigningError> {
     let sig = minisign::sign(
         None,
         sk,
@@ -155,18 +207,20 @@ pub fn sign(sk: &SecretKey, data: &[u8], trusted_comment: &str) -> Result<String
         Some(trusted_comment),
         Some("signature of an isms-lint evidence manifest (check: minisign -Vm manifest.json -p KEY.pub)"),
     )
-    .map_err(|e| format!("cannot sign: {e}"))?;
+    .map_err(minisign_error("cannot sign"))?;
     Ok(sig.into_string())
 }
 
 /// Checks a signature of `data`; returns its trusted comment.
-pub fn verify(pk: &PublicKey, data: &[u8], signature: &str) -> Result<String, String> {
-    let sig = SignatureBox::from_string(signature)
-        .map_err(|e| format!("not a minisign signature: {e}"))?;
-    minisign::verify(pk, &sig, Cursor::new(data), true, false, false)
-        .map_err(|e| format!("the signature does not verify with this key: {e}"))?;
-    sig.trusted_comment()
-        .map_err(|e| format!("the signature has no readable trusted comment: {e}"))
+pub fn verify(pk: &PublicKey, data: &[u8], signature: &str) -> Result<String, SigningError> {
+    let sig =
+        SignatureBox::from_string(signature).map_err(minisign_error("not a minisign signature"))?;
+    minisign::verify(pk, &sig, Cursor::new(data), true, false, false).map_err(minisign_error(
+        "the signature does not verify with this key",
+    ))?;
+    sig.trusted_comment().map_err(minisign_error(
+        "the signature has no readable trusted comment",
+    ))
 }
 
 #[cfg(test)]
@@ -181,6 +235,7 @@ mod tests {
         assert!(line.starts_with("RW"), "{line}");
         assert!(keygen(&sk, &pk, Protection::None, false)
             .unwrap_err()
+            .to_string()
             .contains("exists"));
         let secret = load_secret_key(&sk, None).unwrap();
         let sig = sign(&secret, b"manifest", "comment 1").unwrap();

@@ -109,7 +109,7 @@ fn parse_directive(path: &str, line: u32, col: u32, rest: &str) -> Directive {
             other => {
                 d.problem = Some(format!(
                     "unknown attribute `{other}=` (use reason= and until=)"
-                ))
+                ));
             }
         }
         attrs = next.trim();

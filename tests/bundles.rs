@@ -183,7 +183,7 @@ fn verify_names_each_added_missing_or_changed_file_and_an_edited_manifest() {
         (
             "the commit edited",
             Box::new(|d: &Path| {
-                edit_manifest(d, |m| m["source"]["commit"] = "0".repeat(40).into())
+                edit_manifest(d, |m| m["source"]["commit"] = "0".repeat(40).into());
             }),
             "TAMPERED manifest.json: its content gives manifest_digest",
         ),
@@ -198,7 +198,7 @@ fn verify_names_each_added_missing_or_changed_file_and_an_edited_manifest() {
                 std::fs::write(d.join("soa.md"), "# all passing\n").unwrap();
                 edit_manifest(d, |m| {
                     m["outputs"][2]["sha256"] =
-                        isms_lint::evidence::sha256_hex(b"# all passing\n").into()
+                        isms_lint::evidence::sha256_hex(b"# all passing\n").into();
                 });
             }),
             "TAMPERED manifest.json: bundle_digest is",

@@ -20,10 +20,98 @@ fn check(path: &str, generated: String) {
     );
 }
 
+/// Rewrites (or checks) the text between `<!-- NAME:begin … -->` and `<!-- NAME:end -->` in a
+/// hand-written file.
+fn check_region(path: &str, name: &str, generated: &str) {
+    let file = common::root().join(path);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let begin = text
+        .find(&format!("<!-- {name}:begin"))
+        .unwrap_or_else(|| panic!("{path} has no {name}:begin marker"));
+    let begin = begin + text[begin..].find("-->\n").unwrap() + 4;
+    let end = text
+        .find(&format!("<!-- {name}:end -->"))
+        .unwrap_or_else(|| panic!("{path} has no {name}:end marker"));
+    let wanted = format!("{}{generated}{}", &text[..begin], &text[end..]);
+    check(path, wanted);
+}
+
 fn builtin() -> RuleSet {
     let set = RuleSet::load(builtin_sources());
     assert!(set.errors.is_empty(), "{:#?}", set.errors);
     set
+}
+
+#[test]
+fn the_helper_table_lists_every_helper() {
+    check_region(
+        "docs/rule-format.md",
+        "helpers",
+        &isms_lint::docs::helpers_markdown(),
+    );
+}
+
+#[test]
+fn precommit_files_pattern_matches_what_the_inputs_read() {
+    let wanted = isms_lint::inputs::precommit_files_pattern();
+    let hooks = common::root().join(".pre-commit-hooks.yaml");
+    let text = std::fs::read_to_string(&hooks).unwrap();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("files:"))
+        .collect();
+    assert!(
+        !lines.is_empty(),
+        ".pre-commit-hooks.yaml has no files: line"
+    );
+    if std::env::var_os("ISMS_LINT_UPDATE_DOCS").is_some() {
+        let updated: String = text
+            .lines()
+            .map(|l| match l.find("files:") {
+                Some(i) if l.trim_start().starts_with("files:") => {
+                    format!("{}files: '{wanted}'\n", &l[..i])
+                }
+                _ => format!("{l}\n"),
+            })
+            .collect();
+        std::fs::write(&hooks, updated).unwrap();
+        return;
+    }
+    for line in lines {
+        assert_eq!(
+            line.trim(),
+            format!("files: '{wanted}'"),
+            "a `files:` of .pre-commit-hooks.yaml drifted from inputs::precommit_files_pattern(); \
+             run `ISMS_LINT_UPDATE_DOCS=1 cargo test --test docs_drift`"
+        );
+    }
+}
+
+#[test]
+fn the_readme_counts_the_rules_and_controls_it_ships() {
+    let set = builtin();
+    let controls: std::collections::BTreeSet<&str> = set
+        .rules
+        .iter()
+        .flat_map(|r| r.controls.iter().map(|c| c.id.as_str()))
+        .collect();
+    let wanted = format!(
+        "({} built-in rules over {} Annex A controls)",
+        set.rules.len(),
+        controls.len()
+    );
+    let file = common::root().join("README.md");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let re = regex::Regex::new(r"\(\d+ built-in rules over \d+ Annex A controls\)").unwrap();
+    assert!(re.is_match(&text), "README.md lost its rule count sentence");
+    if std::env::var_os("ISMS_LINT_UPDATE_DOCS").is_some() {
+        std::fs::write(&file, re.replace(&text, wanted.as_str()).as_ref()).unwrap();
+        return;
+    }
+    assert!(
+        text.contains(&wanted),
+        "README.md does not say {wanted:?}; run `ISMS_LINT_UPDATE_DOCS=1 cargo test --test docs_drift`"
+    );
 }
 
 #[test]

@@ -159,6 +159,19 @@ fn no_parser_or_rule_panics_on_mutated_inputs() {
     let mut rng = Rng(0x0002_7001_2022_u64);
     let mut failures = Vec::new();
     let mut runs = 0;
+    for name in file_inputs() {
+        for (path, text) in &seeds {
+            for input in [text.clone(), mutate(&mut rng, text)] {
+                runs += 1;
+                if catch_unwind(AssertUnwindSafe(|| fuzzing::input(name, &input))).is_err() {
+                    failures.push(format!(
+                        "input {name} panicked on a mutation of {}:\n{input:?}",
+                        rel(path)
+                    ));
+                }
+            }
+        }
+    }
     for (name, target) in targets() {
         // Heavier targets get fewer mutations; every seed is also run as it is.
         let per_seed = if name == "evaluate" { 1 } else { 4 };
@@ -184,4 +197,34 @@ fn no_parser_or_rule_panics_on_mutated_inputs() {
         failures.len(),
         failures.join("\n\n")
     );
+}
+
+/// The inputs that read files of their own (the others recognise documents those give).
+fn file_inputs() -> Vec<&'static str> {
+    isms_lint::inputs::registry()
+        .iter()
+        .filter(|i| !i.patterns().is_empty())
+        .map(|i| i.name())
+        .collect()
+}
+
+#[test]
+fn every_file_reading_input_has_a_fuzz_target() {
+    let manifest = std::fs::read_to_string(common::root().join("fuzz/Cargo.toml")).unwrap();
+    let inputs = file_inputs();
+    assert!(inputs.len() >= 3, "{inputs:?}");
+    for name in inputs {
+        let target = fuzzing::input_target(name);
+        let path = format!("fuzz/fuzz_targets/{target}.rs");
+        let source = std::fs::read_to_string(common::root().join(&path))
+            .unwrap_or_else(|_| panic!("input `{name}` reads files but {path} does not exist"));
+        assert!(
+            source.contains(&format!("fuzzing::input(\"{name}\"")),
+            "{path} does not feed the `{name}` input"
+        );
+        assert!(
+            manifest.contains(&format!("name = \"{target}\"")),
+            "fuzz/Cargo.toml does not declare the {target} target"
+        );
+    }
 }

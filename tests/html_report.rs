@@ -147,7 +147,7 @@ fn text_of(html: &str) -> String {
             | "section" | "header" | "footer" | "table" | "caption" | "summary" | "pre" | "ul"
             | "dl" | "form" | "label" | "figcaption" => out.push('\n'),
             "span" if tag.contains("class=\"hit\"") || rest[a..].starts_with("<span><i>") => {
-                out.push('\n')
+                out.push('\n');
             }
             _ => {}
         }

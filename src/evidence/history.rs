@@ -40,8 +40,7 @@ fn bundle_in(entry: &Path) -> Result<PathBuf, String> {
     match inner.len() {
         1 => Ok(inner.remove(0)),
         0 => Err(format!(
-            "no {} in it or in a folder just below it: not an evidence bundle",
-            MANIFEST
+            "no {MANIFEST} in it or in a folder just below it: not an evidence bundle"
         )),
         n => Err(format!("{n} bundles in it; keep one bundle per folder")),
     }
@@ -49,7 +48,7 @@ fn bundle_in(entry: &Path) -> Result<PathBuf, String> {
 
 /// Verifies and reads one bundle of `repository`.
 fn read_point(name: &str, dir: &Path, repository: &str) -> Result<Point, String> {
-    let v = super::verify(dir, None)?;
+    let v = super::verify(dir, None).map_err(|e| e.to_string())?;
     if v.schema != SCHEMA {
         return Err("an organisation merge, not a repository bundle".to_string());
     }
@@ -71,7 +70,7 @@ fn read_point(name: &str, dir: &Path, repository: &str) -> Result<Point, String>
         std::fs::read_to_string(dir.join(file)).map_err(|e| format!("cannot read {file}: {e}"))
     };
     let manifest: Manifest = serde_json::from_str(&read(MANIFEST)?)
-        .map_err(|e| format!("{} does not read: {e}", MANIFEST))?;
+        .map_err(|e| format!("{MANIFEST} does not read: {e}"))?;
     if manifest.source.repository != repository {
         return Err(format!(
             "a bundle of '{}', not of '{repository}'",
@@ -102,9 +101,13 @@ fn read_point(name: &str, dir: &Path, repository: &str) -> Result<Point, String>
 /// Loads the history folder `dir`: each folder in it is one earlier bundle of `repository`,
 /// verified before use. `skip` (the bundle being written) is left out if it lies inside.
 /// `Err` only when `dir` itself cannot be listed.
-pub fn load(dir: &Path, repository: &str, skip: Option<&Path>) -> Result<History, String> {
+pub fn load(
+    dir: &Path,
+    repository: &str,
+    skip: Option<&Path>,
+) -> Result<History, super::EvidenceError> {
     let mut entries: Vec<(String, PathBuf)> = std::fs::read_dir(dir)
-        .map_err(|e| format!("cannot read the history folder '{}': {e}", dir.display()))?
+        .map_err(super::io_error("read the history folder", dir))?
         .filter_map(Result::ok)
         .filter(|e| e.path().is_dir())
         .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))

@@ -180,9 +180,9 @@ fn content_digest(value: &mut serde_json::Value) -> String {
     )
 }
 
-fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<Output, String> {
+fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<Output, EvidenceError> {
     let path = dir.join(name);
-    std::fs::write(&path, bytes).map_err(|e| format!("cannot write '{}': {e}", path.display()))?;
+    std::fs::write(&path, bytes).map_err(io_error("write", &path))?;
     Ok(Output {
         name: name.to_string(),
         sha256: sha256_hex(bytes),
@@ -192,8 +192,8 @@ fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<Output, String> {
 /// Creates `dir`, refusing one that holds anything but an earlier bundle's files (a bundle
 /// must list every file it holds; `pages`: an organisation merge's HTML pages are its own). A
 /// signature left from an earlier run is removed, and so are earlier organisation pages.
-fn prepare_dir(dir: &Path, ours: &[&str], pages: bool) -> Result<(), String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create '{}': {e}", dir.display()))?;
+fn prepare_dir(dir: &Path, ours: &[&str], pages: bool) -> Result<(), EvidenceError> {
+    std::fs::create_dir_all(dir).map_err(io_error("create", dir))?;
     let files = files_in(dir)?;
     let foreign: Vec<String> = files
         .iter()
@@ -206,19 +206,18 @@ fn prepare_dir(dir: &Path, ours: &[&str], pages: bool) -> Result<(), String> {
         .cloned()
         .collect();
     if !foreign.is_empty() {
-        return Err(format!(
+        return Err(EvidenceError::Refused(format!(
             "'{}' holds files that are not part of an evidence bundle ({}): write the bundle into an empty directory",
             dir.display(),
             foreign.join(", ")
-        ));
+        )));
     }
     let stale = files
         .iter()
         .filter(|f| *f == SIGNATURE || (pages && org::is_org_page(f)));
     for f in stale {
         let path = dir.join(f);
-        std::fs::remove_file(&path)
-            .map_err(|e| format!("cannot remove '{}': {e}", path.display()))?;
+        std::fs::remove_file(&path).map_err(io_error("remove", &path))?;
     }
     Ok(())
 }
@@ -240,7 +239,7 @@ pub fn write_bundle(
     started_at: String,
     sign: Option<SignWith<'_>>,
     history: Option<&History>,
-) -> Result<Manifest, String> {
+) -> Result<Manifest, EvidenceError> {
     // Load the key before writing anything: a wrong key or password leaves no bundle behind.
     let secret = match &sign {
         Some(s) => Some(signing::load_secret_key(s.key, s.password.clone())?),
@@ -328,16 +327,16 @@ pub fn write_bundle(
         let sig = signing::sign(&sk, text.as_bytes(), &comment)?;
         write_file(dir, SIGNATURE, sig.as_bytes())?;
     }
-    serde_json::from_str(&text).map_err(|e| format!("the manifest does not read back: {e}"))
+    serde_json::from_str(&text)
+        .map_err(|e| EvidenceError::Refused(format!("the manifest does not read back: {e}")))
 }
 
 /// Every file under `dir`, as `/`-separated relative names, sorted.
-fn files_in(dir: &Path) -> Result<Vec<String>, String> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<(), String> {
-        let entries =
-            std::fs::read_dir(dir).map_err(|e| format!("cannot list '{}': {e}", dir.display()))?;
+fn files_in(dir: &Path) -> Result<Vec<String>, EvidenceError> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<(), EvidenceError> {
+        let entries = std::fs::read_dir(dir).map_err(io_error("list", dir))?;
         for entry in entries {
-            let entry = entry.map_err(|e| format!("cannot list '{}': {e}", dir.display()))?;
+            let entry = entry.map_err(io_error("list", dir))?;
             let path = entry.path();
             if path.is_dir() && !path.is_symlink() {
                 walk(root, &path, out)?;
@@ -409,22 +408,21 @@ impl Verification {
 /// Checks a bundle (or an organisation merge): every listed file is there with its digest,
 /// no other file is, the manifest matches its own digest and the bundle digest, and, with
 /// `key`, the manifest's signature verifies. `Err` when there is no readable manifest at all.
-pub fn verify(dir: &Path, key: Option<&str>) -> Result<Verification, String> {
+pub fn verify(dir: &Path, key: Option<&str>) -> Result<Verification, EvidenceError> {
     let path = dir.join(MANIFEST);
-    let bytes =
-        std::fs::read(&path).map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
-    let mut value: serde_json::Value = serde_json::from_slice(&bytes)
-        .map_err(|e| format!("'{}' is not JSON: {e}", path.display()))?;
+    let bytes = std::fs::read(&path).map_err(io_error("read", &path))?;
+    let mut value: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(malformed("JSON", &path))?;
     let schema = value["schema"].as_str().unwrap_or_default().to_string();
     if schema != SCHEMA && schema != MERGE_SCHEMA {
-        return Err(format!(
+        return Err(EvidenceError::Refused(format!(
             "'{}' has schema '{schema}'; this isms-lint verifies '{SCHEMA}' and '{MERGE_SCHEMA}' \
              (a bundle from an older isms-lint has no digest of its manifest: write it again)",
             path.display()
-        ));
+        )));
     }
-    let listing: Listing = serde_json::from_value(value.clone())
-        .map_err(|e| format!("'{}' is not a manifest: {e}", path.display()))?;
+    let listing: Listing =
+        serde_json::from_value(value.clone()).map_err(malformed("a manifest", &path))?;
     let mut problems = Vec::new();
     let problem = |file: &str, what: String| Problem {
         file: file.to_string(),
@@ -491,13 +489,12 @@ pub fn verify(dir: &Path, key: Option<&str>) -> Result<Verification, String> {
             SignatureState::Unsigned
         }
         (true, Some(key)) => {
-            let sig = std::fs::read_to_string(&sig_path)
-                .map_err(|e| format!("cannot read '{}': {e}", sig_path.display()))?;
+            let sig = std::fs::read_to_string(&sig_path).map_err(io_error("read", &sig_path))?;
             let public = signing::load_public_key(key)?;
             match signing::verify(&public, &bytes, &sig) {
                 Ok(comment) => SignatureState::Valid(comment),
                 Err(e) => {
-                    problems.push(problem(SIGNATURE, e));
+                    problems.push(problem(SIGNATURE, e.to_string()));
                     SignatureState::Invalid
                 }
             }
@@ -672,7 +669,7 @@ pub fn merge_dirs(
     expect: &[String],
     key: Option<&str>,
     html: bool,
-) -> Result<MergeOutcome, String> {
+) -> Result<MergeOutcome, EvidenceError> {
     let mut soas = Vec::new();
     let mut pages: Vec<(org::OrgRepo, String)> = Vec::new();
     let mut rules = BTreeMap::new();
@@ -681,10 +678,10 @@ pub fn merge_dirs(
     for b in bundles {
         let v = verify(b, key)?;
         if v.schema != SCHEMA {
-            return Err(format!(
+            return Err(EvidenceError::Refused(format!(
                 "'{}' is an organisation merge, not a repository bundle",
                 b.display()
-            ));
+            )));
         }
         if !v.problems.is_empty() {
             let list: Vec<String> = v
@@ -692,43 +689,41 @@ pub fn merge_dirs(
                 .iter()
                 .map(|p| format!("{}: {}", p.file, p.what))
                 .collect();
-            return Err(format!(
+            return Err(EvidenceError::Refused(format!(
                 "bundle '{}' fails verification: {}",
                 b.display(),
                 list.join("; ")
-            ));
+            )));
         }
         if !v.run_errors.is_empty() {
-            return Err(format!(
+            return Err(EvidenceError::Refused(format!(
                 "bundle '{}' records {} error(s) of the run that wrote it (incomplete evidence): {}",
                 b.display(),
                 v.run_errors.len(),
                 v.run_errors.join("; ")
-            ));
+            )));
         }
         let text = std::fs::read_to_string(b.join(MANIFEST))
-            .map_err(|e| format!("cannot read '{}': {e}", b.join(MANIFEST).display()))?;
-        let manifest: Manifest = serde_json::from_str(&text)
-            .map_err(|e| format!("'{}' is not a manifest: {e}", b.join(MANIFEST).display()))?;
+            .map_err(io_error("read", &b.join(MANIFEST)))?;
+        let manifest: Manifest =
+            serde_json::from_str(&text).map_err(malformed("a manifest", &b.join(MANIFEST)))?;
         let id = (
             manifest.source.repository.clone(),
             manifest.source.commit.clone(),
         );
         if let Some(first) = seen.get(&id) {
-            return Err(format!(
+            return Err(EvidenceError::Refused(format!(
                 "'{}' and '{}' are both bundles of {} at {}: each repository and commit is merged once",
                 first.display(),
                 b.display(),
                 id.0,
                 id.1.as_deref().unwrap_or("no commit")
-            ));
+            )));
         }
         seen.insert(id, b);
         let path = b.join("soa.json");
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
-        let soa: Soa = serde_json::from_str(&text)
-            .map_err(|e| format!("'{}' is not an isms-lint SoA: {e}", path.display()))?;
+        let text = std::fs::read_to_string(&path).map_err(io_error("read", &path))?;
+        let soa: Soa = serde_json::from_str(&text).map_err(malformed("an isms-lint SoA", &path))?;
         if html {
             let repo = org::OrgRepo {
                 repository: manifest.source.repository.clone(),
@@ -746,7 +741,10 @@ pub fn merge_dirs(
                     .map(|r| (r.id.clone(), r.status))
                     .collect(),
             };
-            pages.push((repo, org::repository_page(b, &soa)?));
+            pages.push((
+                repo,
+                org::repository_page(b, &soa).map_err(EvidenceError::Refused)?,
+            ));
             for (id, info) in org::rule_infos(b) {
                 rules.entry(id).or_insert(info);
             }
@@ -827,8 +825,8 @@ pub fn merge_dirs(
     };
     let text = seal(&manifest);
     write_file(out, MANIFEST, text.as_bytes())?;
-    let manifest: MergeManifest =
-        serde_json::from_str(&text).map_err(|e| format!("the manifest does not read back: {e}"))?;
+    let manifest: MergeManifest = serde_json::from_str(&text)
+        .map_err(|e| EvidenceError::Refused(format!("the manifest does not read back: {e}")))?;
     Ok(MergeOutcome {
         soa: merged,
         manifest,
@@ -836,10 +834,63 @@ pub fn merge_dirs(
     })
 }
 
+/// What stopped a bundle from being written, verified or merged. (What a verification finds
+/// wrong inside a readable bundle is not an error: it is a problem listed in [`Verification`].)
+#[derive(Debug, thiserror::Error)]
+pub enum EvidenceError {
+    /// A file or folder cannot be read, written, listed or removed.
+    #[error("cannot {action} '{}': {source}", .path.display())]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The file or folder.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file is not what the bundle says it is.
+    #[error("'{}' is not {what}: {reason}", .path.display())]
+    Malformed {
+        /// What it should have been (`JSON`, `a manifest`…).
+        what: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The parser's reason.
+        reason: String,
+    },
+    /// Signing or checking a signature failed.
+    #[error(transparent)]
+    Signing(#[from] signing::SigningError),
+    /// The bundle, its folder or the set of bundles to merge is refused (the message says why).
+    #[error("{0}")]
+    Refused(String),
+}
+
+fn io_error(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> EvidenceError {
+    let path = path.to_path_buf();
+    move |source| EvidenceError::Io {
+        action,
+        path,
+        source,
+    }
+}
+
+fn malformed<E: std::fmt::Display>(
+    what: &'static str,
+    path: &Path,
+) -> impl FnOnce(E) -> EvidenceError {
+    let path = path.to_path_buf();
+    move |e| EvidenceError::Malformed {
+        what,
+        path,
+        reason: e.to_string(),
+    }
+}
+
 /// Reads a list of expected repositories: one `owner/name` a line, `#` starts a comment.
-pub fn read_expect_file(path: &Path) -> Result<Vec<String>, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
+pub fn read_expect_file(path: &Path) -> Result<Vec<String>, EvidenceError> {
+    let text = std::fs::read_to_string(path).map_err(io_error("read", path))?;
     Ok(text
         .lines()
         .map(|l| l.split('#').next().unwrap_or_default().trim().to_string())

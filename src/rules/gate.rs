@@ -242,7 +242,7 @@ impl Scope {
                         }
                     }
                     (_, [d], Some(HelperGate::Document(_, words))) if is_doc(d) => {
-                        self.facts.push(words)
+                        self.facts.push(words);
                     }
                     (operators::EQUALS, [a, b], _) => {
                         for (field, lit) in [(a, b), (b, a)] {
@@ -479,8 +479,8 @@ mod tests {
         assert_eq!(gate(Some("[]"), None), Gate::Closed);
     }
 
-    fn document(text: &str) -> crate::inputs::Document {
-        let read = crate::inputs::read_text(std::path::Path::new("t.yaml"), "t.yaml", text);
+    fn document(text: &str) -> inputs::Document {
+        let read = inputs::read_text(std::path::Path::new("t.yaml"), "t.yaml", text);
         read.documents.into_iter().next().unwrap()
     }
 

@@ -131,7 +131,7 @@ pub fn mutants(text: &str) -> Option<Vec<Mutant>> {
                 what: format!("{here}: {label}"),
                 shape: format!("{keyword} {first_word}: {family}"),
                 text: replace(with, keep_rest),
-            })
+            });
         };
         push("delete", "delete instruction".into(), None, false);
         push(

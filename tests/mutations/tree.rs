@@ -286,7 +286,7 @@ fn replacements(node: &Tree, syntax: Syntax, seed: u64) -> Vec<(&'static str, St
     let mut out: Vec<(&'static str, String, New)> =
         vec![("null", "null".into(), New::Value(Tree::Null))];
     let mut add = |family: &'static str, label: &str, value: New| {
-        out.push((family, label.to_string(), value))
+        out.push((family, label.to_string(), value));
     };
     let value = New::Value;
     match node {
@@ -397,7 +397,7 @@ fn walk(node: &Tree, path: &mut Vec<Step>, syntax: Syntax, out: &mut Vec<Mutatio
                 label,
                 of_type,
                 edit,
-            })
+            });
         };
         match path.last() {
             Some(Step::Key(_)) => {

@@ -1014,7 +1014,7 @@ mod tests {
     }
 
     fn hostile_soa() -> Soa {
-        let mut soa = crate::soa::Soa {
+        let mut soa = Soa {
             schema: crate::soa::SCHEMA.to_string(),
             meta: crate::soa::EvidenceMeta {
                 date: "2026-11-28".into(),
