@@ -187,7 +187,7 @@ fn walk(
             }
             if e.file_name() == ".git"
                 || (e.file_type().is_some_and(|t| t.is_dir())
-                    && crate::inputs::is_managed_dir(e.file_name()))
+                    && inputs::is_managed_dir(e.file_name()))
             {
                 return false;
             }

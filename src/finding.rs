@@ -5,8 +5,8 @@ use std::sync::Arc;
 use rayon::slice::ParallelSliceMut;
 use sha2::{Digest, Sha256};
 
-pub use crate::doc::Related;
 use crate::doc::Pos;
+pub use crate::doc::Related;
 use crate::rules::Severity;
 
 /// Why a finding does not count against the run.
@@ -70,7 +70,6 @@ pub struct Finding {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub related: Vec<Related>,
 }
-
 
 impl Finding {
     /// Whether the finding counts (not suppressed or waived).

@@ -72,7 +72,13 @@ fn scan(dir: &std::path::Path, format: &str, only: &str) -> std::process::Output
     run_in(
         dir,
         &[
-            "scan", "infra", "--only", only, "--format", format, "--no-config",
+            "scan",
+            "infra",
+            "--only",
+            only,
+            "--format",
+            format,
+            "--no-config",
         ],
     )
 }
@@ -103,7 +109,13 @@ fn found(v: &serde_json::Value) -> Vec<(String, String, u64, bool, Vec<String>)>
         .collect()
 }
 
-fn row(rule: &str, path: &str, line: u64, unknown: bool, related: &[&str]) -> (String, String, u64, bool, Vec<String>) {
+fn row(
+    rule: &str,
+    path: &str,
+    line: u64,
+    unknown: bool,
+    related: &[&str],
+) -> (String, String, u64, bool, Vec<String>) {
     (
         rule.to_string(),
         path.to_string(),
@@ -125,9 +137,21 @@ fn a_local_module_is_judged_with_each_calls_arguments_and_names_the_call() {
             // The registry module was not downloaded: said so at the call, not judged.
             row("not-evaluated", "infra/main.tf", 19, true, &[]),
             // `encrypted = false` in the call: a violation at the child's line, via the call.
-            row(RDS, "infra/modules/db/main.tf", 11, false, &["infra/main.tf:1"]),
+            row(
+                RDS,
+                "infra/modules/db/main.tf",
+                11,
+                false,
+                &["infra/main.tf:1"]
+            ),
             // `encrypted = var.ledger_encrypted`, unknown in the root: unknown, via the call.
-            row(RDS, "infra/modules/db/main.tf", 11, true, &["infra/main.tf:7"]),
+            row(
+                RDS,
+                "infra/modules/db/main.tf",
+                11,
+                true,
+                &["infra/main.tf:7"]
+            ),
             // Hard-coded in the module: reported once, by the module scanned on its own.
             row(RDS, "infra/modules/db/main.tf", 18, false, &[]),
         ],

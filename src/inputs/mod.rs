@@ -230,7 +230,7 @@ pub struct TreeInfo {
     /// Where unquoted YAML 1.1 boolean words (`yes`, `off`…) were written.
     pub yaml11_plain: std::collections::HashSet<crate::doc::Pos>,
     /// The file, on disk.
-    pub path: std::path::PathBuf,
+    pub path: PathBuf,
     /// Its display path.
     pub display: String,
     /// What an input adds while making the documents of the file.

@@ -189,7 +189,7 @@ fn calls(walk: &Walk<'_>, caller: &Caller<'_>, read: &mut Read) {
         }
         let bindings: Vec<(String, Node)> = args
             .iter()
-            .filter(|(k, _)| !k.starts_with('_') && !META_ARGUMENTS.contains(&k))
+            .filter(|(k, _)| !k.starts_with('_') && !META_ARGUMENTS.contains(k))
             .map(|(k, e)| (k.to_string(), e.value.clone()))
             .collect();
         let (root, errors) = parse_child_module(&files.tf, &bindings);

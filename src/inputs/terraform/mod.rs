@@ -78,7 +78,10 @@ pub fn parse_module(tf: &[SourceText], tfvars: &[SourceText]) -> (Node, Vec<Modu
 /// Parses a child module from its `.tf` files with the arguments of the call that evaluates it
 /// bound to its variables (`(name, value)`; a value not known leaves the variable unknown,
 /// whatever its default). Terraform reads tfvars files for the root module only.
-pub fn parse_child_module(tf: &[SourceText], bindings: &[(String, Node)]) -> (Node, Vec<ModuleError>) {
+pub fn parse_child_module(
+    tf: &[SourceText],
+    bindings: &[(String, Node)],
+) -> (Node, Vec<ModuleError>) {
     parse_with(tf, &[], bindings)
 }
 
@@ -296,8 +299,13 @@ pub fn read_module(dir: &Path, display: &dyn Fn(&Path) -> String) -> Read {
         return read;
     }
     let (root, errors) = parse_module(&files.tf, &files.tfvars);
-    read.errors
-        .extend(module_errors(errors, &files.tf, &files.tfvars, dir, display));
+    read.errors.extend(module_errors(
+        errors,
+        &files.tf,
+        &files.tfvars,
+        dir,
+        display,
+    ));
     read.documents.push(Document {
         kind: Kind::Terraform,
         root,
@@ -438,9 +446,5 @@ fn refers_to(r: &Node, v: &str, address: &str) -> bool {
         return true;
     }
     let iterated = v == "each.key" || v.starts_with("each.value");
-    iterated
-        && r
-            .get("for_each")
-            .and_then(text_of)
-            .is_some_and(|fe| names_it(fe))
+    iterated && r.get("for_each").and_then(text_of).is_some_and(names_it)
 }

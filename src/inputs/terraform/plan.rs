@@ -139,7 +139,11 @@ fn add_resource(doc: &mut Pending, r: &Node, expressions: &Expressions<'_>) -> O
         .rfind(&format!(".{local}"))
         .map_or("", |i| &address_text[..=i]);
     let configured = expressions.get(&without_keys(address_text));
-    let referenced = |k: &str| configured.and_then(|e| e.get(k)).and_then(|x| reference(x, module));
+    let referenced = |k: &str| {
+        configured
+            .and_then(|e| e.get(k))
+            .and_then(|x| reference(x, module))
+    };
     let mut p = Pending::default();
     let values = m.get("values").and_then(Node::as_map);
     if let Some(values) = values {
@@ -152,10 +156,10 @@ fn add_resource(doc: &mut Pending, r: &Node, expressions: &Expressions<'_>) -> O
         }
     }
     for (k, e) in configured.into_iter().flat_map(|c| c.iter()) {
-        if values.is_none_or(|v| v.get(k).is_none()) {
-            if let Some(r) = referenced(k) {
-                p.set(k, e.key_span, r);
-            }
+        if values.is_none_or(|v| v.get(k).is_none())
+            && let Some(r) = referenced(k)
+        {
+            p.set(k, e.key_span, r);
         }
     }
     p.set("_type", ty.key_span, ty.value.clone());
