@@ -14,7 +14,8 @@
 //! - `AWS::Serverless::HttpApi`: `AWS::ApiGatewayV2::Stage` with `AccessLogSettings` and
 //!   `DefaultRouteSettings`.
 //! - `AWS::Serverless::SimpleTable` becomes the `AWS::DynamoDB::Table` of the same logical id
-//!   (its `SSESpecification` as written; none when absent: an AWS owned key only), and
+//!   (its `SSESpecification` as written, none when absent: an AWS owned key only; its `Tags`
+//!   map as the table's `Key`/`Value` list), and
 //!   `AWS::Serverless::StateMachine` the `AWS::StepFunctions::StateMachine`, as the transform
 //!   does.
 
@@ -142,14 +143,45 @@ fn retyped(r: Node) -> Node {
     };
     let mut b = MapBuilder::new();
     for (k, e) in map.iter() {
-        let value = if k == "Type" {
-            text(plain, e.value.span)
-        } else {
-            e.value.clone()
+        let value = match k {
+            "Type" => text(plain, e.value.span),
+            "Properties" => tags_as_list(&e.value),
+            _ => e.value.clone(),
         };
         b.insert(k.to_string(), e.key_span, value);
     }
     Node::new(Value::Map(b.finish(r.span)), r.span)
+}
+
+/// Properties whose SAM-style `Tags` map (`owner: team`) is written as the plain resource's
+/// list (`- Key: owner, Value: team`), each item at its key.
+fn tags_as_list(props: &Node) -> Node {
+    let Some(map) = props.as_map() else {
+        return props.clone();
+    };
+    let mut b = MapBuilder::new();
+    for (k, e) in map.iter() {
+        let value = match (k, e.value.as_map()) {
+            ("Tags", Some(tags)) => {
+                let items = tags
+                    .iter()
+                    .map(|(name, t)| {
+                        let mut item = MapBuilder::new();
+                        item.insert("Key".to_string(), t.key_span, text(name, t.key_span));
+                        item.insert("Value".to_string(), t.value.span, t.value.clone());
+                        Node::new(Value::Map(item.finish(t.key_span)), t.key_span)
+                    })
+                    .collect();
+                Node::new(
+                    Value::List(crate::doc::ListNode::new(items, e.value.span)),
+                    e.value.span,
+                )
+            }
+            _ => e.value.clone(),
+        };
+        b.insert(k.to_string(), e.key_span, value);
+    }
+    Node::new(Value::Map(b.finish(props.span)), props.span)
 }
 
 fn type_of(r: &Node) -> Option<&str> {

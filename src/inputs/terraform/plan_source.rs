@@ -136,7 +136,9 @@ fn overlay(plan: &Node, source: &Node, shift: u32) -> Node {
         }
         // Item by item only when the source writes as many blocks as the plan has: otherwise
         // (blocks from `dynamic`, a set the plan reorders and merges) all at the first block.
-        (Value::List(p), Value::List(s)) if p.items().len() != s.items().len() => plan.relocated(at),
+        (Value::List(p), Value::List(s)) if p.items().len() != s.items().len() => {
+            plan.relocated(at)
+        }
         (Value::List(p), Value::List(s)) => {
             let items = p
                 .items()
