@@ -56,14 +56,14 @@ pub const DUPLICATE_KEY: BuiltinCheck = BuiltinCheck {
 pub const NOT_EVALUATED: BuiltinCheck = BuiltinCheck {
     id: "not-evaluated",
     title: "Part of the configuration could not be evaluated",
-    description: "A Terraform module call names a module that is not available to read: a registry or git module before `terraform init` downloaded it (no `.terraform/modules/modules.json` entry), a local directory that does not exist, or a source that is not a literal. The resources it declares were not judged, so the scan says so instead of passing them silently. Reported as `info`, as a value not known before deployment is; it never fails a run.",
+    description: "A Terraform module call names a module that is not available to read: a registry or git module before `terraform init` downloaded it (no `.terraform/modules/modules.json` entry), a local directory that does not exist, or a source that is not a literal; or a Terraform plan has a `format_version` the reader does not know. What they declare was not judged (or not all of it), so the scan says so instead of passing it silently. Reported as `info`, as a value not known before deployment is; it never fails a run.",
     severity: Severity::Info,
     controls: &[(
         "8.9",
         Relation::Supports,
         "A configuration baseline is only evidenced for the parts that were actually reviewed; this marks the parts that were not.",
     )],
-    remediation: "Run `terraform init` (or `terraform get`) before the scan so that `.terraform/modules` holds the module, or fix the module's `source`.",
+    remediation: "Run `terraform init` (or `terraform get`) before the scan so that `.terraform/modules` holds the module, or fix the module's `source`; for a plan, produce it with a Terraform whose JSON format isms-lint reads (format 1.x).",
 };
 
 const CONTROL_536: (&str, Relation, &str) = (

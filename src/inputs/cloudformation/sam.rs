@@ -341,3 +341,72 @@ fn event_method(
     }
     Some((format!("{function}{event}{suffix}"), resource(ty, span, p)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doc::yaml;
+
+    fn expanded(text: &str) -> Node {
+        expand(&yaml::parse(text).unwrap().documents.remove(0))
+    }
+
+    fn resource<'a>(t: &'a Node, id: &str) -> Option<&'a Node> {
+        t.get("Resources").and_then(|r| r.get(id))
+    }
+
+    const SAM: &str = "Transform: AWS::Serverless-2016-10-31\nGlobals:\n  Function:\n    FunctionUrlConfig:\n      AuthType: NONE\n  Api:\n    Auth:\n      DefaultAuthorizer: Cognito\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: a.b\n      Events:\n        Open:\n          Type: Api\n          Properties:\n            Path: /o\n            Method: get\n            Auth:\n              Authorizer: NONE\n        Closed:\n          Type: Api\n          Properties:\n            Path: /c\n            Method: get\n  Table:\n    Type: AWS::Serverless::SimpleTable\n    Properties:\n      Tags:\n        owner: team\n";
+
+    #[test]
+    fn globals_events_and_tables_imply_plain_resources_at_their_lines() {
+        let t = expanded(SAM);
+        let url = resource(&t, "FnUrl").expect("the function URL");
+        assert_eq!(
+            url.get("Type").and_then(Node::as_str),
+            Some("AWS::Lambda::Url")
+        );
+        let auth = url
+            .get("Properties")
+            .and_then(|p| p.get("AuthType"))
+            .unwrap();
+        assert_eq!(auth.as_str(), Some("NONE"));
+        assert_eq!(auth.span.start.line, 5, "at the Globals line");
+
+        let open = resource(&t, "FnOpenMethod")
+            .and_then(|r| r.get("Properties"))
+            .unwrap();
+        let open_auth = open.get("AuthorizationType").unwrap();
+        assert_eq!(open_auth.as_str(), Some("NONE"));
+        assert_eq!(open_auth.span.start.line, 21);
+        let closed = resource(&t, "FnClosedMethod")
+            .and_then(|r| r.get("Properties"))
+            .unwrap();
+        // The implicit API's default authorizer comes from Globals.
+        assert_eq!(
+            closed.get("AuthorizationType").and_then(Node::as_str),
+            Some("CUSTOM")
+        );
+
+        let table = resource(&t, "Table").unwrap();
+        assert_eq!(
+            table.get("Type").and_then(Node::as_str),
+            Some("AWS::DynamoDB::Table")
+        );
+        let tags = table.get("Properties").and_then(|p| p.get("Tags")).unwrap();
+        let first = &tags.as_list().unwrap().items()[0];
+        assert_eq!(first.get("Key").and_then(Node::as_str), Some("owner"));
+        assert_eq!(first.get("Value").and_then(Node::as_str), Some("team"));
+    }
+
+    #[test]
+    fn without_the_transform_nothing_is_implied() {
+        let t = expanded(&SAM.replace("Transform: AWS::Serverless-2016-10-31\n", ""));
+        assert!(resource(&t, "FnUrl").is_none());
+        assert_eq!(
+            resource(&t, "Table")
+                .and_then(|r| r.get("Type"))
+                .and_then(Node::as_str),
+            Some("AWS::Serverless::SimpleTable")
+        );
+    }
+}

@@ -178,3 +178,21 @@ fn add_resource(doc: &mut Pending, r: &Node, expressions: &Expressions<'_>) -> O
     }
     Some(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::without_keys;
+
+    #[test]
+    fn instance_keys_are_dropped_from_addresses() {
+        assert_eq!(
+            without_keys(r#"module.a["x.y"].aws_s3_bucket.b[0]"#),
+            "module.a.aws_s3_bucket.b"
+        );
+        assert_eq!(
+            without_keys(r#"aws_s3_bucket.b["a]\"b"]"#),
+            "aws_s3_bucket.b"
+        );
+        assert_eq!(without_keys("aws_s3_bucket.b"), "aws_s3_bucket.b");
+    }
+}
