@@ -62,18 +62,20 @@ pub const DUPLICATE_KEY: BuiltinCheck = BuiltinCheck {
     remediation: "Remove one of the two entries so the file says one thing.",
 };
 
-/// Reported once for files read but not judged as they are (a Helm chart's templates).
+/// Reported for what was read but could not be judged as it is: a Helm chart's templates
+/// (once per chart), a Terraform module call whose module is not downloaded, a plan of an
+/// unknown format. What is inside was not judged, and the scan says so.
 pub const NOT_EVALUATED: BuiltinCheck = BuiltinCheck {
     id: "not-evaluated",
-    title: "Files read but not evaluated",
-    description: "The files are templates (a Helm chart's `templates/`), not configuration: what gets deployed is only known once they are rendered, so no rule judged them. Said once per chart so the gap in the evidence is visible, never silent.",
+    title: "Part of the configuration could not be evaluated",
+    description: "Part of what was read could not be judged as it is, so the scan says so instead of passing it silently: a Helm chart's `templates/` (what gets deployed is only known once they are rendered; said once per chart); a Terraform module call whose module is not available to read (a registry or git module before `terraform init` downloaded it, with no `.terraform/modules/modules.json` entry, a local directory that does not exist, or a source that is not a literal); a Terraform plan whose `format_version` the reader does not know. Reported as `info`, as a value not known before deployment is; it never fails a run.",
     severity: Severity::Info,
     controls: &[(
         "8.9",
         Relation::Supports,
-        "A configuration that is only known once rendered must be rendered to be reviewed as a baseline.",
+        "A configuration baseline is only evidenced for the parts that were actually reviewed; this marks the parts that were not.",
     )],
-    remediation: "Render the chart and scan the output: `helm template RELEASE CHART | isms-lint scan --kind kubernetes -` (findings point at the templates through Helm's `# Source:` comments).",
+    remediation: "For a Helm chart, render it and scan the output: `helm template RELEASE CHART | isms-lint scan --kind kubernetes -` (findings point at the templates through Helm's `# Source:` comments). For a module call, run `terraform init` (or `terraform get`) before the scan so that `.terraform/modules` holds the module, or fix the module's `source`. For a plan, produce it with a Terraform whose JSON format isms-lint reads (format 1.x).",
 };
 
 const CONTROL_536: (&str, Relation, &str) = (
@@ -192,5 +194,6 @@ pub fn builtin_finding(
         element_line: start.line,
         unknown: false,
         suppression: None,
+        related: Vec::new(),
     }
 }

@@ -365,7 +365,10 @@ fn walk(
             if e.depth() == 0 {
                 return true;
             }
-            if e.file_name() == ".git" {
+            if e.file_name() == ".git"
+                || (e.file_type().is_some_and(|t| t.is_dir())
+                    && inputs::is_managed_dir(e.file_name()))
+            {
                 return false;
             }
             let rel = relative(&root_owned, e.path());

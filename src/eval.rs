@@ -628,6 +628,7 @@ fn unknown_scope_finding(rule: &Rule, doc: &Document, path: &str, touched: &Touc
         element_line: doc.root.span.start.line,
         unknown: true,
         suppression: None,
+        related: Vec::new(),
     };
     relocate_unknown(&mut f, doc, path, touched);
     f.element_line = f.start.line;
@@ -871,6 +872,7 @@ fn build_finding<'a>(
         element_line: element_span.start.line,
         unknown: false,
         suppression: None,
+        related: Vec::new(),
     }
 }
 

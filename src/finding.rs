@@ -6,6 +6,7 @@ use rayon::slice::ParallelSliceMut;
 use sha2::{Digest, Sha256};
 
 use crate::doc::Pos;
+pub use crate::doc::Related;
 use crate::rules::Severity;
 
 /// Why a finding does not count against the run.
@@ -64,6 +65,10 @@ pub struct Finding {
     /// Set when a reasoned suppression or waiver applies.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppression: Option<Box<Suppression>>,
+    /// Other places that explain the finding: the module calls through which a Terraform
+    /// module was evaluated, innermost first (SARIF `relatedLocations`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<Related>,
 }
 
 impl Finding {
@@ -99,6 +104,41 @@ pub fn fingerprint(rule_id: &str, path: &str, logical_path: &str) -> String {
         hex.push(HEX[usize::from(b & 15)] as char);
     }
     hex
+}
+
+/// Drops the findings of a module evaluated through a call (those with related locations) that
+/// the same module scanned on its own already reports identically: a setting written in the
+/// module is reported once, at its line; only what the call's arguments change is reported
+/// again, naming the call.
+pub fn drop_module_repeats(findings: &mut Vec<Finding>) {
+    type Key<'f> = (&'f str, &'f str, Pos, Pos, bool, &'f str);
+    fn key(f: &Finding) -> Key<'_> {
+        (
+            f.rule_id.as_str(),
+            f.path.as_str(),
+            f.start,
+            f.end,
+            f.unknown,
+            f.message.as_str(),
+        )
+    }
+    if findings.iter().all(|f| f.related.is_empty()) {
+        return;
+    }
+    let standalone: std::collections::HashSet<Key<'_>> = findings
+        .iter()
+        .filter(|f| f.related.is_empty())
+        .map(key)
+        .collect();
+    let repeated: Vec<bool> = findings
+        .iter()
+        .map(|f| !f.related.is_empty() && standalone.contains(&key(f)))
+        .collect();
+    let mut i = 0;
+    findings.retain(|_| {
+        i += 1;
+        !repeated[i - 1]
+    });
 }
 
 /// Sorts findings deterministically and makes repeated fingerprints unique (`…:2`, `…:3`).

@@ -221,6 +221,7 @@ pub fn scan(rules: &RuleSet, opts: &ScanOptions) -> Result<ScanResult, ScanError
         .filter(|(_, n)| n.documents > 0)
         .map(|(r, n)| (r.id.clone(), n))
         .collect();
+    finding::drop_module_repeats(&mut out.findings);
     finding::finalize(&mut out.findings);
     out.rule_errors.sort_by(|a, b| {
         (&a.path, a.line, &a.rule_id, &a.message).cmp(&(&b.path, b.line, &b.rule_id, &b.message))
@@ -562,6 +563,20 @@ fn scan_unit(
             &logical,
         ));
     }
+    for n in read.not_evaluated {
+        // Not a violation: what the part holds could not be judged.
+        let logical = n.what;
+        let mut f = builtin_finding(
+            &NOT_EVALUATED,
+            &n.path,
+            n.span.start,
+            n.span.end,
+            n.message,
+            &logical,
+        );
+        f.unknown = true;
+        r.findings.push(f);
+    }
     let t = Instant::now();
     for d in &read.documents {
         r.kinds.push(d.kind);
@@ -572,7 +587,13 @@ fn scan_unit(
             .unwrap_or_else(|| unit_path.clone());
         let facts = w.input.repo_facts().then(|| d.root.as_map()).flatten();
         let partial = disk_path.is_some_and(|p| d.kind.input().partial(p, &d.root).is_some());
-        r.absorb(eval::evaluate_with(rules, d, &path, facts, partial));
+        let mut outcome = eval::evaluate_with(rules, d, &path, facts, partial);
+        if !d.via.is_empty() {
+            for f in &mut outcome.findings {
+                f.related.clone_from(&d.via);
+            }
+        }
+        r.absorb(outcome);
     }
     r.evaluate = t.elapsed();
     let mut directives: Vec<suppress::Directive> = read

@@ -355,6 +355,7 @@ fn run_module(
                     root,
                     name: String::new(),
                     files: tf.iter().map(|s| s.path.clone()).collect(),
+                    via: Vec::new(),
                 };
                 t.record(rel, &e.what(), judge(rules, &[d], &tf[0].path));
             }

@@ -33,3 +33,17 @@ pub struct ParseWarning {
     /// What.
     pub message: String,
 }
+
+/// A place related to a finding, with what it is (a module call a Terraform module was
+/// evaluated through).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Related {
+    /// Display path of the file.
+    pub path: String,
+    /// First character.
+    pub start: Pos,
+    /// Just past the last character.
+    pub end: Pos,
+    /// What the place is (`module call "net"`).
+    pub message: String,
+}

@@ -39,6 +39,9 @@ pub struct Document {
     pub name: String,
     /// Files the spans refer to (`Span::file` indexes this list); display paths.
     pub files: Vec<String>,
+    /// How the document was reached, innermost first: the module calls a Terraform module was
+    /// evaluated through. Every finding in it carries these as related locations.
+    pub via: Vec<crate::doc::Related>,
 }
 
 /// Declares the inputs and their kinds once: the [`Kind`] enum, its names, and the registry in
@@ -173,6 +176,9 @@ pub struct Read {
     pub warnings: Vec<ParseWarning>,
     /// Files that could not be read as their syntax, each at the position the parser gave.
     pub errors: Vec<ParseError>,
+    /// Parts the input could not evaluate, each at the place that asks for it (a Terraform
+    /// module call whose module is not downloaded): reported as `info` findings, never silence.
+    pub not_evaluated: Vec<NotEvaluated>,
     /// The texts read.
     pub sources: Vec<SourceFile>,
     /// What was read but cannot be judged as it is (a Helm chart's templates), each said once.
@@ -185,6 +191,19 @@ pub struct NotEvaluated {
     /// Display path of the file the finding points at (a chart's `Chart.yaml`).
     pub path: String,
     /// Why, and what to do instead.
+    pub message: String,
+}
+
+/// A part of a unit that could not be evaluated, at the place that asks for it.
+#[derive(Debug, Clone)]
+pub struct NotEvaluated {
+    /// Display path of the file.
+    pub path: String,
+    /// Where (the header of a module call).
+    pub span: crate::doc::Span,
+    /// What it is, stable across line moves (`module.app.module.vpc`): the finding's logical path.
+    pub what: String,
+    /// Why it was not evaluated.
     pub message: String,
 }
 
@@ -224,6 +243,30 @@ pub enum TreeFormat {
 pub struct TreeInfo {
     /// Where unquoted YAML 1.1 boolean words (`yes`, `off`…) were written.
     pub yaml11_plain: std::collections::HashSet<crate::doc::Pos>,
+    /// The file, on disk.
+    pub path: PathBuf,
+    /// Its display path.
+    pub display: String,
+    /// What an input adds while making the documents of the file.
+    pub added: std::cell::RefCell<Added>,
+}
+
+/// What an input adds to the documents of a YAML/JSON file: other files their spans point into
+/// (`Span::file` `i ≥ 1` is `files[i - 1]`; a plan's resources shown at their `.tf` blocks) and
+/// parts it could not evaluate.
+#[derive(Debug, Default)]
+pub struct Added {
+    /// Display paths of the other files.
+    pub files: Vec<String>,
+    /// Parts not evaluated (an unknown plan format).
+    pub not_evaluated: Vec<NotEvaluated>,
+}
+
+/// Whether a directory of this name is managed by a tool and skipped by discovery.
+pub fn is_managed_dir(name: &std::ffi::OsStr) -> bool {
+    registry()
+        .iter()
+        .any(|i| i.managed_dirs().iter().any(|d| name == *d))
 }
 
 /// Resources of a document with their types, as `resources(doc, type)` lists them.
@@ -247,6 +290,12 @@ pub trait Input: Sync {
     /// documents claim nothing: the YAML/JSON reader does).
     fn claim(&self, _path: &Path) -> Option<Unit> {
         None
+    }
+
+    /// Names of directories its tool manages that are not scanned on their own (Terraform's
+    /// `.terraform`: downloaded modules are read through the calls that use them).
+    fn managed_dirs(&self) -> &'static [&'static str] {
+        &[]
     }
 
     /// Whether it reads the directory `dir` (a scan root) as a whole, beside its files.

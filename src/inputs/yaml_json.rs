@@ -147,6 +147,9 @@ pub fn read_as(path: &Path, display: &str, text: &str, forced: Option<Kind>) -> 
     for mut stream in streams {
         let info = TreeInfo {
             yaml11_plain: std::mem::take(&mut stream.yaml11_plain),
+            path: path.to_path_buf(),
+            display: display.to_string(),
+            added: std::cell::RefCell::default(),
         };
         for root in std::mem::take(&mut stream.documents) {
             let i = index;
@@ -169,14 +172,20 @@ pub fn read_as(path: &Path, display: &str, text: &str, forced: Option<Kind>) -> 
                 String::new()
             };
             for (name, root) in kind.input().documents(kind, root, fallback, &info) {
+                let added = info.added.borrow();
                 read.documents.push(Document {
                     kind,
                     root,
                     name,
-                    files: vec![display.to_string()],
+                    files: std::iter::once(display.to_string())
+                        .chain(added.files.iter().cloned())
+                        .collect(),
+                    via: Vec::new(),
                 });
             }
         }
+        read.not_evaluated
+            .append(&mut info.added.borrow_mut().not_evaluated);
         read.warnings
             .extend(stream.warnings.into_iter().map(|w| ParseWarning {
                 path: display.to_string(),

@@ -493,6 +493,25 @@ fn result(
         };
         r.baseline_state = Some(json!(state));
     }
+    if !f.related.is_empty() {
+        let related: Vec<Location> = f
+            .related
+            .iter()
+            .enumerate()
+            .filter_map(|(i, rel)| {
+                let mut l = location(
+                    uris,
+                    &rel.path,
+                    (rel.start.line, rel.start.col),
+                    (rel.end.line, rel.end.col),
+                )?;
+                l.id = i64::try_from(i).ok();
+                l.message = Some(message(rel.message.clone()));
+                Some(l)
+            })
+            .collect();
+        r.related_locations = Some(related);
+    }
     if let Some(s) = &f.suppression {
         let mut p = BTreeMap::new();
         if let Some(o) = &s.owner {

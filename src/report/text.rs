@@ -30,7 +30,7 @@ impl fmt::Debug for Shown<'_> {
 
 impl fmt::Display for Shown<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "[{}] {}", self.f.severity, self.f.message)
+        write!(f, "[{}] {}{}", self.f.severity, self.f.message, via(self.f))
     }
 }
 
@@ -59,6 +59,20 @@ impl Diagnostic for Shown<'_> {
             LabeledSpan::new_primary_with_span(Some(self.label.clone()), (self.offset, self.len)),
         )))
     }
+}
+
+/// ` (via module call at main.tf:3, via module call at …)` for a finding in a module evaluated
+/// through calls, innermost first; empty otherwise.
+fn via(f: &Finding) -> String {
+    if f.related.is_empty() {
+        return String::new();
+    }
+    let calls: Vec<String> = f
+        .related
+        .iter()
+        .map(|r| format!("via module call at {}:{}", r.path, r.start.line))
+        .collect();
+    format!(" ({})", calls.join(", "))
 }
 
 /// Renders findings, errors and the summary.
@@ -113,7 +127,7 @@ pub fn render(input: &ReportInput<'_>, color: bool) -> String {
             len,
         };
         if handler.render_report(&mut out, &shown).is_err() {
-            let _ = writeln!(out, "{}: {}", super::place(input, f), f.message);
+            let _ = writeln!(out, "{}: {}{}", super::place(input, f), f.message, via(f));
         }
         out.push('\n');
     }

@@ -11,8 +11,8 @@
 //!   `Fn::Or`, `Condition`). `Fn::If` on a decided condition is its branch; on an undecided one it
 //!   is a [`Value::Choice`] of both branches, which the engine judges one by one. A resource
 //!   whose `Condition` is decided false is not created and is left out.
-//! - `Fn::FindInMap` and `Fn::Select` of known arguments are looked up; `Fn::ImportValue`,
-//!   `Fn::GetAZs`, `Fn::Cidr`, `Fn::Split`, `Fn::Length`, `Fn::ToJsonString`, `Fn::Transform`
+//! - `Fn::FindInMap` and `Fn::Select` of known arguments are looked up; `Fn::ImportValue` is
+//!   unknown but set (an export always has a value); `Fn::GetAZs`, `Fn::Cidr`, `Fn::Split`, `Fn::Length`, `Fn::ToJsonString`, `Fn::Transform`
 //!   and unresolved lookups are unknown.
 //!
 //! Only `Resources` is rewritten; the other sections stay as written.
@@ -197,6 +197,13 @@ impl<'t> Template<'t> {
                 Some(v) => Resolved::Node(v.relocated(node.span)),
                 None => unknown(),
             },
+            // An export of another stack: not known before deployment, but always set.
+            "Fn::ImportValue" => {
+                let Value::Unknown(u) = self::unknown(name, arg, node.span).value else {
+                    return None;
+                };
+                Resolved::Node(Node::reference(u.text(), node.span))
+            }
             n if DEPLOY_TIME.contains(&n) => unknown(),
             _ => return None,
         })
@@ -435,8 +442,8 @@ mod tests {
         );
         assert_eq!(p.get("Plain").and_then(Node::as_str), Some("0.0.0.0/0"));
         assert!(matches!(
-            p.get("Imported").unwrap().value,
-            Value::Unknown(_)
+            &p.get("Imported").unwrap().value,
+            Value::Unknown(u) if u.is_set() && u.text() == "!ImportValue shared-cidr"
         ));
         assert!(matches!(p.get("Open").unwrap().value, Value::Unknown(_)));
         assert!(p.get("Gone").is_none());

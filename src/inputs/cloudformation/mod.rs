@@ -1,8 +1,10 @@
 //! AWS CloudFormation templates: YAML or JSON with `AWSTemplateFormatVersion`, or whose every
 //! resource has an AWS-style `Type`. Intrinsics are resolved where the template gives their value
-//! ([`intrinsics`]); a helper lists what resources reference where.
+//! ([`intrinsics`]); SAM templates gain the resources the transform implies ([`sam`]); a helper
+//! lists what resources reference where.
 
 pub mod intrinsics;
+pub mod sam;
 
 use std::path::Path;
 
@@ -48,7 +50,7 @@ impl Input for Cloudformation {
         name: String,
         _tree: &super::TreeInfo,
     ) -> Vec<(String, Node)> {
-        vec![(name, intrinsics::normalize(&root))]
+        vec![(name, sam::expand(&intrinsics::normalize(&root)))]
     }
 
     fn helpers(&self) -> &'static [Helper] {

@@ -86,6 +86,7 @@ impl Input for Dockerfile {
                 root,
                 name: String::new(),
                 files: vec![display.to_string()],
+                via: Vec::new(),
             }),
             Err(e) => read.errors.push(ParseError {
                 path: display.to_string(),

@@ -467,6 +467,7 @@ pub fn document(
         root: root_node,
         name: "repository".to_string(),
         files: b.shown,
+        via: Vec::new(),
     })
 }
 

@@ -48,6 +48,19 @@ impl<'a> Scope<'a> {
         }
     }
 
+    /// Binds `var.<name>` to the argument of a module call: a fully known value, a reference
+    /// to another resource (unknown, but set), or an unknown written as the caller's expression
+    /// (so that a finding says which value of the caller it depends on); anything else leaves
+    /// the variable unknown, whatever its default.
+    pub fn bind_var(&mut self, name: &str, value: Node) {
+        let unknown = matches!(&value.value, Value::Unknown(_));
+        if unknown || (is_known(&value) && !has_choice(&value)) {
+            self.vars.insert(name.to_string(), value);
+        } else {
+            self.vars.remove(name);
+        }
+    }
+
     /// Declares `local.<name>` (the first declaration wins).
     pub fn add_local(&mut self, name: &str, expr: &'a Expression, src: &'a Source) {
         self.locals.entry(name.to_string()).or_insert((expr, src));
@@ -125,6 +138,16 @@ pub(super) fn is_known(node: &Node) -> bool {
         Value::Map(m) => m.iter().all(|(_, e)| is_known(&e.value)),
         Value::List(l) => l.items().iter().all(is_known),
         _ => true,
+    }
+}
+
+/// Whether a value holds a conditional whose branches are not decided.
+fn has_choice(node: &Node) -> bool {
+    match &node.value {
+        Value::Choice(_) => true,
+        Value::Map(m) => m.iter().any(|(_, e)| has_choice(&e.value)),
+        Value::List(l) => l.items().iter().any(has_choice),
+        _ => false,
     }
 }
 

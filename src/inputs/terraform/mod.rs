@@ -24,9 +24,11 @@
 //! may use to relate resources. Spans carry the index of the `.tf` file in `Span::file`.
 
 mod body;
+mod calls;
 mod expr;
 mod module;
 mod plan;
+mod plan_source;
 mod source;
 #[cfg(test)]
 mod tests;
@@ -73,6 +75,24 @@ pub struct ModuleError {
 /// left out and reported; the module is built from the others, so one broken file never hides
 /// the rest of its module.
 pub fn parse_module(tf: &[SourceText], tfvars: &[SourceText]) -> (Node, Vec<ModuleError>) {
+    parse_with(tf, tfvars, &[])
+}
+
+/// Parses a child module from its `.tf` files with the arguments of the call that evaluates it
+/// bound to its variables (`(name, value)`; a value not known leaves the variable unknown,
+/// whatever its default). Terraform reads tfvars files for the root module only.
+pub fn parse_child_module(
+    tf: &[SourceText],
+    bindings: &[(String, Node)],
+) -> (Node, Vec<ModuleError>) {
+    parse_with(tf, &[], bindings)
+}
+
+fn parse_with(
+    tf: &[SourceText],
+    tfvars: &[SourceText],
+    bindings: &[(String, Node)],
+) -> (Node, Vec<ModuleError>) {
     let mut errors = Vec::new();
     let mut parse = |i: usize, s: &SourceText| match parse_file(i, s) {
         Ok((p, repeated)) => {
@@ -95,7 +115,7 @@ pub fn parse_module(tf: &[SourceText], tfvars: &[SourceText]) -> (Node, Vec<Modu
         .into_iter()
         .filter_map(|i| parse(tf.len() + i, &tfvars[i]))
         .collect();
-    (module::document(&files, &vars), errors)
+    (module::document(&files, &vars, bindings), errors)
 }
 
 /// Normalises `terraform show -json` output into the module document shape; `None` when the
@@ -109,6 +129,28 @@ pub fn parse_module(tf: &[SourceText], tfvars: &[SourceText]) -> (Node, Vec<Modu
 /// `resource_changes` and `terraform_version` are copied as they are.
 pub fn plan_document(plan: &Node) -> Option<Node> {
     plan::document(plan)
+}
+
+/// Plan `format_version`s whose shape this reader knows: 0.x and 1.x (Terraform keeps 1.x
+/// backward compatible and changes the major version on a breaking change).
+const KNOWN_PLAN_MAJORS: &[&str] = &["0", "1"];
+
+/// A notice for a plan whose `format_version` is not one the reader knows.
+fn unknown_format(plan: &Node, tree: &super::TreeInfo) -> Option<super::NotEvaluated> {
+    let version = plan.get("format_version")?;
+    let text = match &version.value {
+        crate::doc::Value::Str(s) => s.inner().to_string(),
+        _ => version.to_json().to_string(),
+    };
+    let major = text.split('.').next().unwrap_or("");
+    (!KNOWN_PLAN_MAJORS.contains(&major)).then(|| super::NotEvaluated {
+        path: tree.display.clone(),
+        span: version.span,
+        what: "format_version".into(),
+        message: format!(
+            "plan format_version {text} is not one isms-lint knows (0.x, 1.x): its resources were read as 1.x, and what the newer format changed was not evaluated"
+        ),
+    })
 }
 
 fn is_terraform_tfvars(path: &str) -> bool {
@@ -194,6 +236,10 @@ impl Input for Terraform {
         &["*.tf", "*.tfvars"]
     }
 
+    fn managed_dirs(&self) -> &'static [&'static str] {
+        &[".terraform"]
+    }
+
     fn claim(&self, path: &Path) -> Option<Unit> {
         let name = super::file_name(path);
         let lower = name.to_ascii_lowercase();
@@ -225,10 +271,15 @@ impl Input for Terraform {
         _kind: Kind,
         root: Node,
         name: String,
-        _tree: &super::TreeInfo,
+        tree: &super::TreeInfo,
     ) -> Vec<(String, Node)> {
-        let root = plan_document(&root).unwrap_or(root);
-        vec![(name, root)]
+        let Some(plan) = plan_document(&root) else {
+            return vec![(name, root)];
+        };
+        if let Some(notice) = unknown_format(&root, tree) {
+            tree.added.borrow_mut().not_evaluated.push(notice);
+        }
+        vec![(name, plan_source::locate(plan, tree))]
     }
 
     fn helpers(&self) -> &'static [Helper] {
@@ -254,18 +305,64 @@ impl Input for Terraform {
 }
 
 /// Reads the module in `dir`: every `*.tf` file plus `terraform.tfvars` and `*.auto.tfvars`,
-/// shown through `display`.
+/// shown through `display`; then the modules it calls, each as a document of its own (see
+/// [`calls`](self::calls)).
 pub fn read_module(dir: &Path, display: &dyn Fn(&Path) -> String) -> Read {
-    let mut tf = Vec::new();
-    let mut tfvars = Vec::new();
+    let files = module_files(dir, display, true);
+    let mut read = Read {
+        errors: files.errors,
+        ..Read::default()
+    };
+    read.sources = files
+        .tf
+        .iter()
+        .chain(&files.tfvars)
+        .map(|s| SourceFile {
+            path: s.path.clone(),
+            text: s.text.clone(),
+            comments: true,
+        })
+        .collect();
+    if files.tf.is_empty() {
+        return read;
+    }
+    let (root, errors) = parse_module(&files.tf, &files.tfvars);
+    push_module_errors(&mut read, errors, &files.tf, &files.tfvars, &display(dir));
+    read.documents.push(Document {
+        kind: Kind::Terraform,
+        root,
+        name: String::new(),
+        files: files.tf.iter().map(|s| s.path.clone()).collect(),
+        via: Vec::new(),
+    });
+    calls::follow(&mut read, dir, display);
+    read
+}
+
+/// The files of one module directory.
+struct ModuleFiles {
+    /// `*.tf`, in path order.
+    tf: Vec<SourceText>,
+    /// `terraform.tfvars` and `*.auto.tfvars`, in path order.
+    tfvars: Vec<SourceText>,
+    /// Files that could not be read.
+    errors: Vec<ParseError>,
+}
+
+/// Reads the `.tf` files of `dir` (and its tfvars files when `with_vars`).
+fn module_files(dir: &Path, display: &dyn Fn(&Path) -> String, with_vars: bool) -> ModuleFiles {
+    let mut out = ModuleFiles {
+        tf: Vec::new(),
+        tfvars: Vec::new(),
+        errors: Vec::new(),
+    };
     let mut entries: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
         .map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).collect())
         .unwrap_or_default();
     entries.sort();
-    let mut read = Read::default();
     for p in entries {
         let name = super::file_name(&p);
-        if !(is_tf(&name) || is_vars(&name)) || !p.is_file() {
+        if !(is_tf(&name) || (with_vars && is_vars(&name))) || !p.is_file() {
             continue;
         }
         let shown = display(&p);
@@ -273,7 +370,7 @@ pub fn read_module(dir: &Path, display: &dyn Fn(&Path) -> String) -> Read {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(t) => t,
                 Err(_) => {
-                    read.errors.push(ParseError {
+                    out.errors.push(ParseError {
                         path: shown,
                         pos: Pos::new(1, 1),
                         message: "file is not valid UTF-8".into(),
@@ -283,7 +380,7 @@ pub fn read_module(dir: &Path, display: &dyn Fn(&Path) -> String) -> Read {
                 }
             },
             Err(e) => {
-                read.errors.push(ParseError {
+                out.errors.push(ParseError {
                     path: shown,
                     pos: Pos::new(1, 1),
                     message: format!("cannot read: {e}"),
@@ -294,38 +391,51 @@ pub fn read_module(dir: &Path, display: &dyn Fn(&Path) -> String) -> Read {
         };
         let src = SourceText { path: shown, text };
         if is_tf(&name) {
-            tf.push(src);
+            out.tf.push(src);
         } else {
-            tfvars.push(src);
+            out.tfvars.push(src);
         }
     }
-    module_read(read, tf, tfvars, &display(dir))
+    out
 }
 
-/// Reads one text as a module of one `.tf` file (`--kind terraform`).
+/// Reads one text as a module of one `.tf` file (`--kind terraform`, standard input): no
+/// tfvars, no module calls followed.
 pub fn read_text(display: &str, text: &str) -> Read {
     let tf = vec![SourceText {
         path: display.to_string(),
         text: text.to_string(),
     }];
-    module_read(Read::default(), tf, Vec::new(), display)
+    let mut read = Read {
+        sources: vec![SourceFile {
+            path: display.to_string(),
+            text: text.to_string(),
+            comments: true,
+        }],
+        ..Read::default()
+    };
+    let (root, errors) = parse_module(&tf, &[]);
+    push_module_errors(&mut read, errors, &tf, &[], display);
+    read.documents.push(Document {
+        kind: Kind::Terraform,
+        root,
+        name: String::new(),
+        files: vec![display.to_string()],
+        via: Vec::new(),
+    });
+    read
 }
 
-/// Parses the files read into the module document, with their errors.
-fn module_read(mut read: Read, tf: Vec<SourceText>, tfvars: Vec<SourceText>, dir: &str) -> Read {
-    read.sources = tf
-        .iter()
-        .chain(&tfvars)
-        .map(|s| SourceFile {
-            path: s.path.clone(),
-            text: s.text.clone(),
-            comments: true,
-        })
-        .collect();
-    if tf.is_empty() {
-        return read;
-    }
-    let (root, errors) = parse_module(&tf, &tfvars);
+/// Puts a module's errors into `read`, each at its file's display path (`dir` when none):
+/// fatal ones (the file was left out) as parse errors, the others (a repeated key, whose last
+/// value is kept) as warnings.
+fn push_module_errors(
+    read: &mut Read,
+    errors: Vec<ModuleError>,
+    tf: &[SourceText],
+    tfvars: &[SourceText],
+    dir: &str,
+) {
     for e in errors {
         let path = tf
             .get(e.file)
@@ -347,13 +457,6 @@ fn module_read(mut read: Read, tf: Vec<SourceText>, tfvars: Vec<SourceText>, dir
             });
         }
     }
-    read.documents.push(Document {
-        kind: Kind::Terraform,
-        root,
-        name: String::new(),
-        files: tf.iter().map(|s| s.path.clone()).collect(),
-    });
-    read
 }
 
 fn referrers<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
@@ -365,7 +468,9 @@ fn referrers<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
         return list_of(Vec::new());
     };
     let address = item.get("_address").and_then(text_of).unwrap_or("");
-    let prefix = format!("{address}.");
+    // A plan's instance (`aws_s3_bucket.b[0]`) is also named by its resource (`aws_s3_bucket.b`),
+    // which is what `configuration` references say for `count` and `for_each`.
+    let base = plan::without_keys(address);
     let names: Vec<&str> = ["bucket", "name", "id"]
         .iter()
         .filter_map(|k| item.get(k).and_then(Node::as_str))
@@ -377,9 +482,31 @@ fn referrers<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
         .map(|(_, r)| r.clone())
         .filter(|r| {
             r.get(attr).and_then(text_of).is_some_and(|v| {
-                (!address.is_empty() && (v.contains(&prefix) || v == address)) || names.contains(&v)
+                names.contains(&v)
+                    || (!address.is_empty() && refers_to(r, v, address))
+                    || (base != address && !base.is_empty() && refers_to(r, v, &base))
             })
         })
         .collect();
     list_of(hits)
+}
+
+/// Whether the value `v` of an attribute of the resource `r` names the resource at `address`:
+/// `aws_s3_bucket.b.id`, an instance of it (`aws_s3_bucket.b[0].id`,
+/// `aws_s3_bucket.b[each.key].id`), or, in a resource whose `for_each` is that resource,
+/// `each.value.id` / `each.key`.
+fn refers_to(r: &Node, v: &str, address: &str) -> bool {
+    let names_it = |text: &str| {
+        text.match_indices(address).any(|(i, _)| {
+            let before = text[..i].chars().next_back();
+            let after = text[i + address.len()..].chars().next();
+            !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
+                && matches!(after, None | Some('.' | '['))
+        })
+    };
+    if names_it(v) {
+        return true;
+    }
+    let iterated = v == "each.key" || v.starts_with("each.value");
+    iterated && r.get("for_each").and_then(text_of).is_some_and(names_it)
 }

@@ -21,9 +21,10 @@ pub(super) struct Parsed {
     pub body: Body,
 }
 
-/// The document of a module from its `.tf` files and its tfvars files (in override order).
-pub(super) fn document(tf: &[Parsed], tfvars: &[Parsed]) -> Node {
-    let scope = scope(tf, tfvars);
+/// The document of a module from its `.tf` files, its tfvars files (in override order) and the
+/// arguments of the module call that evaluates it (which win over both).
+pub(super) fn document(tf: &[Parsed], tfvars: &[Parsed], bindings: &[(String, Node)]) -> Node {
+    let scope = scope(tf, tfvars, bindings);
     let mut doc = Pending::default();
     for f in tf {
         let cx = Cx {
@@ -39,8 +40,8 @@ pub(super) fn document(tf: &[Parsed], tfvars: &[Parsed]) -> Node {
     Node::new(Value::Map(doc.finish(span)), span)
 }
 
-/// Variables (defaults, then tfvars in order) and locals of the module.
-fn scope<'a>(tf: &'a [Parsed], tfvars: &'a [Parsed]) -> Scope<'a> {
+/// Variables (defaults, then tfvars in order, then a call's arguments) and locals of the module.
+fn scope<'a>(tf: &'a [Parsed], tfvars: &'a [Parsed], bindings: &[(String, Node)]) -> Scope<'a> {
     let literal = Scope::default();
     let mut scope = Scope::default();
     let mut declared = HashSet::new();
@@ -75,6 +76,9 @@ fn scope<'a>(tf: &'a [Parsed], tfvars: &'a [Parsed]) -> Scope<'a> {
         for a in f.body.attributes() {
             scope.set_var(a.key.as_str(), cx.convert(&a.value, 0));
         }
+    }
+    for (name, value) in bindings {
+        scope.bind_var(name, value.clone());
     }
     scope
 }
