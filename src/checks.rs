@@ -149,10 +149,7 @@ pub fn is_known(rules: &RuleSet, id: &str) -> bool {
 /// `--only` select no rule.
 pub fn load_selected(
     sel: &crate::rules::RuleSources,
-) -> (
-    crate::rules::RuleSet,
-    Vec<crate::diagnostic::FileDiagnostic>,
-) {
+) -> (RuleSet, Vec<crate::diagnostic::FileDiagnostic>) {
     let builtin = |id: &String| BUILTIN_CHECKS.iter().any(|c| c.id == id);
     let mut rules_sel = sel.clone();
     rules_sel.only.retain(|id| !builtin(id));

@@ -245,11 +245,9 @@ fn parse_kind(s: &str) -> Result<isms_lint::inputs::Kind, String> {
     match s.parse::<isms_lint::inputs::Kind>() {
         Ok(k) if isms_lint::inputs::forcible(k) => Ok(k),
         _ => {
-            let hint = isms_lint::config::did_you_mean(s, names.iter().copied())
-                .map(|n| format!(" (did you mean '{n}'?)"))
-                .unwrap_or_default();
+            let hint = isms_lint::suggest::hint(s, names.iter().copied());
             Err(format!(
-                "unknown kind '{s}'{hint}; expected one of: {}",
+                "unknown kind '{s}'; expected one of: {}{hint}",
                 names.join(", ")
             ))
         }

@@ -226,7 +226,7 @@ pub fn parse(display: &str, text: &str) -> Result<Config, Vec<FileDiagnostic>> {
                     names.join(", ")
                 ),
             );
-            if let Some(s) = did_you_mean(kind, names.iter().copied()) {
+            if let Some(s) = crate::suggest::closest(kind, names.iter().copied()) {
                 d = d.with_help(format!("did you mean '{s}'?"));
             }
             errors.push(d);

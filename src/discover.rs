@@ -454,7 +454,7 @@ fn count_left_out(
     let root_owned = root.to_path_buf();
     let own = own.clone();
     let shown = opts.clone();
-    let all = crate::paths::walker(root)
+    let all = paths::walker(root)
         .standard_filters(false)
         .hidden(false)
         .filter_entry(move |e| {
@@ -622,7 +622,9 @@ mod tests {
             "{:?}",
             named.notices
         );
-        let files = discover(&[d.join("k8s/ignored.yaml")], &opts).unwrap().files;
+        let files = discover(&[d.join("k8s/ignored.yaml")], &opts)
+            .unwrap()
+            .files;
         assert_eq!(
             files.len(),
             1,

@@ -43,7 +43,7 @@ pub struct RunOptions {
     /// Read every file (and standard input) as this kind (`--kind`).
     pub kind: Option<crate::inputs::Kind>,
     /// Standard input's text and display path (`scan -`).
-    pub stdin: Option<crate::scan::StdinText>,
+    pub stdin: Option<scan::StdinText>,
     /// Globs of isms-lint's own output, never scanned nor counted as skipped.
     pub own_output: Vec<String>,
     /// Rule profiles to run besides `default` (`--profile`); `None` takes the config's.

@@ -540,17 +540,6 @@ fn scan_unit(
         f.severity = parse_error_severity(e.detected);
         r.findings.push(f);
     }
-    for n in &read.not_evaluated {
-        let at = Pos::new(1, 1);
-        r.findings.push(builtin_finding(
-            &NOT_EVALUATED,
-            &n.path,
-            at,
-            at,
-            n.message.clone(),
-            "",
-        ));
-    }
     for w in read.warnings {
         // A repeated key has no stable element path of its own; its message names the key.
         let logical = w.message.clone();

@@ -121,6 +121,7 @@ spec:
           value: prod
         - name: DB_PASSWORD
           value: hunter2
+      image: registry.example/web:1.0
 ";
 
 fn env_rule_problems(at: &str, marked_line: usize) -> Vec<Problem> {

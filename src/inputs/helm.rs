@@ -81,6 +81,8 @@ impl Input for Helm {
         Read {
             not_evaluated: vec![NotEvaluated {
                 path: display(&at),
+                span: crate::doc::Span::new(crate::doc::Pos::new(1, 1), crate::doc::Pos::new(1, 1)),
+                what: "helm-chart".into(),
                 message: format!(
                     "not evaluated: Helm chart '{}', render it and pipe it in (`helm template {} | isms-lint scan --kind kubernetes -`)",
                     display(path),

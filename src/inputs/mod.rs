@@ -177,29 +177,20 @@ pub struct Read {
     /// Files that could not be read as their syntax, each at the position the parser gave.
     pub errors: Vec<ParseError>,
     /// Parts the input could not evaluate, each at the place that asks for it (a Terraform
-    /// module call whose module is not downloaded): reported as `info` findings, never silence.
+    /// module call whose module is not downloaded, a Helm chart's templates, said once per
+    /// chart): reported as `info` findings, never silence.
     pub not_evaluated: Vec<NotEvaluated>,
     /// The texts read.
     pub sources: Vec<SourceFile>,
-    /// What was read but cannot be judged as it is (a Helm chart's templates), each said once.
-    pub not_evaluated: Vec<NotEvaluated>,
 }
 
-/// Files read but not judged, reported as one `not-evaluated` finding (info) at `path`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NotEvaluated {
-    /// Display path of the file the finding points at (a chart's `Chart.yaml`).
-    pub path: String,
-    /// Why, and what to do instead.
-    pub message: String,
-}
-
-/// A part of a unit that could not be evaluated, at the place that asks for it.
-#[derive(Debug, Clone)]
+/// A part of a unit that could not be evaluated, at the place that asks for it; reported as
+/// one `not-evaluated` finding (info, unknown).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotEvaluated {
     /// Display path of the file.
     pub path: String,
-    /// Where (the header of a module call).
+    /// Where (the header of a module call; line 1 of a chart's `Chart.yaml`).
     pub span: crate::doc::Span,
     /// What it is, stable across line moves (`module.app.module.vpc`): the finding's logical path.
     pub what: String,
