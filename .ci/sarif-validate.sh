@@ -59,6 +59,14 @@ if [[ -z "${SARIF_VALIDATE_CONFIG:-}" ]]; then
   } >"$config"
 fi
 
+# The multitool makes network requests while validating (about 100 s of timeouts per file in a
+# sandbox whose only network is the package registries); validation needs none, so it runs in a
+# network namespace of its own where that is possible (root, util-linux unshare): 9 s per file.
+offline=()
+if unshare -n true 2>/dev/null; then
+  offline=(unshare -n)
+fi
+
 status=0
 n=0
 for input in "$@"; do
@@ -70,7 +78,7 @@ for input in "$@"; do
   fi
   abs="$(cd "$(dirname "$input")" && pwd)/$(basename "$input")"
   out="$work/$n.out.sarif"
-  if ! "$MT_BIN" validate --rule-kind "$RULE_KIND" -c "$config" --max-file-size-in-kb 4194304 \
+  if ! "${offline[@]}" "$MT_BIN" validate --rule-kind "$RULE_KIND" -c "$config" --max-file-size-in-kb 4194304 \
       --log ForceOverwrite -o "$out" "$abs" \
       >"$work/$n.log" 2>&1 || [[ ! -s "$out" ]]; then
     echo "sarif-validate: $input: the multitool failed:" >&2
