@@ -109,7 +109,9 @@ pub fn fingerprint(rule_id: &str, path: &str, logical_path: &str) -> String {
 /// Drops the findings of a module evaluated through a call (those with related locations) that
 /// the same module scanned on its own already reports identically: a setting written in the
 /// module is reported once, at its line; only what the call's arguments change is reported
-/// again, naming the call.
+/// again, naming the call. Calls that reproduce one another identically (eight examples calling
+/// one module with the same effect) give one finding that names every call: the one with the
+/// smallest fingerprint, whatever the order the calls were evaluated in.
 pub fn drop_module_repeats(findings: &mut Vec<Finding>) {
     type Key<'f> = (&'f str, &'f str, Pos, Pos, bool, &'f str);
     fn key(f: &Finding) -> Key<'_> {
@@ -130,10 +132,40 @@ pub fn drop_module_repeats(findings: &mut Vec<Finding>) {
         .filter(|f| f.related.is_empty())
         .map(key)
         .collect();
-    let repeated: Vec<bool> = findings
+    let mut repeated: Vec<bool> = findings
         .iter()
         .map(|f| !f.related.is_empty() && standalone.contains(&key(f)))
         .collect();
+    // Group what calls alone report, identically; keep one per group, naming every call.
+    let mut groups: std::collections::HashMap<Key<'_>, Vec<usize>> =
+        std::collections::HashMap::new();
+    for (i, f) in findings.iter().enumerate() {
+        if !f.related.is_empty() && !repeated[i] {
+            groups.entry(key(f)).or_default().push(i);
+        }
+    }
+    let mut merged: Vec<(usize, Vec<Related>)> = Vec::new();
+    for members in groups.into_values().filter(|m| m.len() > 1) {
+        let keep = *members
+            .iter()
+            .min_by(|a, b| findings[**a].fingerprint.cmp(&findings[**b].fingerprint))
+            .expect("a group has members");
+        let mut related: Vec<Related> = members
+            .iter()
+            .flat_map(|i| findings[*i].related.iter().cloned())
+            .collect();
+        related.sort_by(|a, b| {
+            (&a.path, a.start, a.end, &a.message).cmp(&(&b.path, b.start, b.end, &b.message))
+        });
+        related.dedup();
+        for i in members {
+            repeated[i] = i != keep;
+        }
+        merged.push((keep, related));
+    }
+    for (keep, related) in merged {
+        findings[keep].related = related;
+    }
     let mut i = 0;
     findings.retain(|_| {
         i += 1;
@@ -182,5 +214,53 @@ mod tests {
         assert_eq!(a, fingerprint("r", "a.yaml", "Pod/x/containers[name=web]"));
         assert_ne!(a, fingerprint("r", "b.yaml", "Pod/x/containers[name=web]"));
         assert_eq!(a.len(), 32);
+    }
+
+    fn module_finding(fingerprint: &str, call: &str, line: u32) -> Finding {
+        Finding {
+            rule_id: "r".into(),
+            severity: Severity::High,
+            controls: Arc::from(vec!["8.9".to_string()]),
+            message: "m".into(),
+            path: "modules/x/main.tf".into(),
+            start: Pos::new(3, 1),
+            end: Pos::new(3, 9),
+            logical_path: "resource.t.n".into(),
+            fingerprint: fingerprint.into(),
+            element_line: 3,
+            unknown: false,
+            suppression: None,
+            related: vec![Related {
+                path: call.into(),
+                start: Pos::new(line, 1),
+                end: Pos::new(line, 20),
+                message: "module call \"x\" (../modules/x)".into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn identical_findings_of_several_calls_are_one_naming_every_call() {
+        let mut findings = vec![
+            module_finding("bbb", "examples/two/main.tf", 7),
+            module_finding("aaa", "examples/one/main.tf", 4),
+            module_finding("ccc", "examples/one/main.tf", 4),
+        ];
+        let mut other = module_finding("ddd", "examples/three/main.tf", 2);
+        other.message = "another value".into();
+        findings.push(other);
+        drop_module_repeats(&mut findings);
+        assert_eq!(findings.len(), 2, "{findings:#?}");
+        let kept = findings.iter().find(|f| f.message == "m").unwrap();
+        assert_eq!(kept.fingerprint, "aaa");
+        let calls: Vec<(&str, u32)> = kept
+            .related
+            .iter()
+            .map(|r| (r.path.as_str(), r.start.line))
+            .collect();
+        assert_eq!(
+            calls,
+            [("examples/one/main.tf", 4), ("examples/two/main.tf", 7)]
+        );
     }
 }
