@@ -37,6 +37,9 @@ pub struct ScanOptions {
     pub assume_repository: bool,
     /// Text read from standard input (`scan -`), scanned besides the paths.
     pub stdin: Option<StdinText>,
+    /// Build each root kustomization found and judge its output at the source files
+    /// (`--render-kustomize`); the files a rendered tree reads are not read on their own.
+    pub render_kustomize: bool,
 }
 
 /// What `scan -` read from standard input.
@@ -134,6 +137,9 @@ struct FileResult {
     files: usize,
     /// Findings about the repository as a whole: fingerprint → the root's display path.
     repository_level: BTreeMap<String, String>,
+    /// Whether the findings are of a rendered kustomization (repeats across overlays are
+    /// merged).
+    rendered: bool,
 }
 
 /// Why a scan could not run (a file that cannot be read or parsed is not an error: it is a
@@ -163,8 +169,8 @@ pub fn scan(rules: &RuleSet, opts: &ScanOptions) -> Result<ScanResult, ScanError
         opts.paths.clone()
     };
     let discover::Discovered {
-        files: candidates,
-        notices,
+        files: mut candidates,
+        mut notices,
         skipped,
     } = discover::discover(&roots, &opts.discover)?;
     let discover_time = started.elapsed();
@@ -172,18 +178,29 @@ pub fn scan(rules: &RuleSet, opts: &ScanOptions) -> Result<ScanResult, ScanError
     let mut left_out = opts.discover.excludes.clone();
     left_out.extend(opts.discover.own_output.iter().cloned());
     let excludes = discover::exclude_set(&left_out)?;
-    let work = plan_work(rules, candidates, &roots, opts);
+    let pool = match opts.jobs {
+        Some(n) => Some(
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(n.max(1))
+                .build()
+                .map_err(|source| ScanError::Threads { jobs: n, source })?,
+        ),
+        None => None,
+    };
+    let rendered = if opts.render_kustomize {
+        render_kustomizations(pool.as_ref(), &mut candidates, &mut notices)
+    } else {
+        Vec::new()
+    };
+    let mut work = plan_work(rules, candidates, &roots, opts);
+    work.extend(rendered);
     let run = || -> Vec<FileResult> {
         work.par_iter()
             .map(|w| scan_unit_guarded(rules, w, opts, &excludes))
             .collect()
     };
-    let results = match opts.jobs {
-        Some(n) => rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
-            .build()
-            .map_err(|source| ScanError::Threads { jobs: n, source })?
-            .install(run),
+    let results = match &pool {
+        Some(pool) => pool.install(run),
         None => run(),
     };
     let mut out = ScanResult {
@@ -199,9 +216,15 @@ pub fn scan(rules: &RuleSet, opts: &ScanOptions) -> Result<ScanResult, ScanError
         evaluations: vec![eval::Judged::default(); rules.rules.len()],
         profile: vec![RuleProfile::default(); rules.rules.len()],
     };
-    for r in results {
+    let mut rendered_findings = Vec::new();
+    for mut r in results {
+        if r.rendered {
+            rendered_findings.append(&mut r.findings);
+        }
         merge(&mut out, &mut tally, r);
     }
+    out.findings
+        .extend(finding::merge_rendered_repeats(rendered_findings));
     let Tally {
         evaluations,
         mut profile,
@@ -293,6 +316,65 @@ enum WorkUnit {
     Directory(PathBuf, Vec<Candidate>),
     /// Standard input.
     Stdin,
+    /// A root kustomization, built, with the number of discovered files counted with it.
+    Rendered(Box<inputs::kustomize::render::Built>, usize),
+}
+
+/// Builds the root kustomizations among the candidates (`--render-kustomize`), takes the files
+/// of every rendered tree out of the candidates (they are judged through the output), and
+/// returns one unit of work per root.
+fn render_kustomizations(
+    pool: Option<&rayon::ThreadPool>,
+    candidates: &mut Vec<Candidate>,
+    notices: &mut Vec<Notice>,
+) -> Vec<Work> {
+    use inputs::kustomize::{normalise, render, tree};
+    let files: Vec<PathBuf> = candidates
+        .iter()
+        .filter(|c| tree::is_kustomization_file(&c.path))
+        .map(|c| c.path.clone())
+        .collect();
+    if files.is_empty() {
+        return Vec::new();
+    }
+    let builds = match pool {
+        Some(p) => p.install(|| render::build_all(&files)),
+        None => render::build_all(&files),
+    };
+    if let Some(message) = &builds.warning {
+        notices.push(Notice {
+            level: NoticeLevel::Warning,
+            path: "--render-kustomize".into(),
+            message: message.clone(),
+        });
+    }
+    let rendered = builds.rendered_files();
+    let mut taken: Vec<PathBuf> = Vec::new();
+    candidates.retain(|c| {
+        let p = normalise(&c.path);
+        let keep = !rendered.contains(&p);
+        if !keep {
+            taken.push(p);
+        }
+        keep
+    });
+    let mut counted = std::collections::HashSet::new();
+    builds
+        .built
+        .into_iter()
+        .map(|b| {
+            let n = b
+                .tree
+                .members
+                .iter()
+                .filter(|m| taken.contains(m) && counted.insert((*m).clone()))
+                .count();
+            Work {
+                input: &inputs::kubernetes::INPUT,
+                unit: WorkUnit::Rendered(Box::new(b), n),
+            }
+        })
+        .collect()
 }
 
 /// Groups the candidates into the units their inputs read them in, in path order, then adds
@@ -380,6 +462,7 @@ fn scan_unit_guarded(
                 WorkUnit::File(c) => (c.display.clone(), "file"),
                 WorkUnit::Stdin => (stdin_display(opts), "input"),
                 WorkUnit::Directory(dir, _) => (opts.discover.display(dir), w.input.name()),
+                WorkUnit::Rendered(b, _) => (opts.discover.display(&b.tree.file), "kustomization"),
             };
             FileResult {
                 notices: vec![Notice {
@@ -525,6 +608,13 @@ fn scan_unit(
             };
             r.scanned = !files.is_empty();
             (read, shown(dir))
+        }
+        WorkUnit::Rendered(built, files) => {
+            let read = inputs::kustomize::render::read(built, &shown);
+            r.files = *files;
+            r.scanned = *files > 0;
+            r.rendered = true;
+            (read, shown(&built.tree.file))
         }
     };
     r.parse = t.elapsed();
