@@ -408,3 +408,52 @@ fn a_build_that_does_not_finish_is_stopped() {
         "{j}"
     );
 }
+
+#[test]
+fn the_text_report_names_the_overlays_and_base_suppressions_apply() {
+    let p = project();
+    let bin = program("kustomize", FAKE);
+    let args = [
+        "scan",
+        ".",
+        "--render-kustomize",
+        "--only",
+        "k8s-container-privileged",
+        "--format",
+        "concise",
+    ];
+    let o = scan(p.path(), bin.path(), None, &args);
+    let (code, out, _) = parts(&o);
+    assert_eq!(code, 1, "{out}");
+    let text = scan(
+        p.path(),
+        bin.path(),
+        None,
+        &[
+            "scan",
+            ".",
+            "--render-kustomize",
+            "--only",
+            "k8s-container-privileged",
+        ],
+    );
+    let (_, text, _) = parts(&text);
+    // The text report wraps long messages; unwrap them.
+    let text = text.replace("\n  │ ", "");
+    assert!(
+        text.contains("(via kustomization at overlays/dev/kustomization.yaml:1, via kustomization at overlays/prod/kustomization.yaml:1)"),
+        "{text}"
+    );
+    // A reasoned suppression written in the base holds for what every overlay renders.
+    std::fs::write(
+        p.path().join("base/deployment.yaml"),
+        DEPLOYMENT.replace(
+            "privileged: true",
+            "privileged: true # isms-lint: ignore[k8s-container-privileged] reason=\"lab cluster\"",
+        ),
+    )
+    .unwrap();
+    let o = scan(p.path(), bin.path(), None, &args);
+    let (code, out, _) = parts(&o);
+    assert_eq!(code, 0, "{out}");
+}

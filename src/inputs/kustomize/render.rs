@@ -90,7 +90,19 @@ pub fn build_all(kustomization_files: &[PathBuf]) -> Builds {
         built: trees
             .into_par_iter()
             .map(|tree| {
-                let outcome = build::build(&tool, &tree.dir);
+                // Output that is not YAML counts as a failed build: the tree's files are then
+                // read on their own.
+                let outcome = build::build(&tool, &tree.dir).and_then(|out| {
+                    match crate::doc::yaml::parse(&out.stdout) {
+                        Ok(_) => Ok(out),
+                        Err(e) => Err(format!(
+                            "the output of {} cannot be read as YAML at line {}: {}",
+                            tool.command(),
+                            e.pos.line,
+                            e.message
+                        )),
+                    }
+                });
                 Built { tree, outcome }
             })
             .collect(),
@@ -113,38 +125,52 @@ pub fn read(built: &Built, display: &dyn Fn(&Path) -> String) -> Read {
             display(&built.tree.dir)
         ),
     };
-    let out = match &built.outcome {
-        Ok(out) => out,
-        Err(why) => {
-            return Read {
-                not_evaluated: vec![not_evaluated(why.clone())],
-                ..Read::default()
-            }
-        }
-    };
-    let stream = match crate::doc::yaml::parse(&out.stdout) {
+    match &built.outcome {
+        Ok(out) => read_output(&out.stdout, &out.base, &built.tree, display),
+        Err(why) => Read {
+            not_evaluated: vec![not_evaluated(why.clone())],
+            ..Read::default()
+        },
+    }
+}
+
+/// Reads the stream a build of `tree` printed, whose origin paths are relative to `base`.
+pub fn read_output(
+    stdout: &str,
+    base: &Path,
+    tree: &Tree,
+    display: &dyn Fn(&Path) -> String,
+) -> Read {
+    let kustomization = display(&tree.file);
+    let line_one = Span::new(Pos::new(1, 1), Pos::new(1, 1));
+    let stream = match crate::doc::yaml::parse(stdout) {
         Ok(s) => s,
         Err(e) => {
             return Read {
-                not_evaluated: vec![not_evaluated(format!(
-                    "its output cannot be read as YAML at line {}: {}",
-                    e.pos.line, e.message
-                ))],
+                not_evaluated: vec![NotEvaluated {
+                    path: kustomization,
+                    span: line_one,
+                    what: "kustomize-build".into(),
+                    message: format!(
+                        "not evaluated: kustomization '{}' was not rendered: its output cannot be read as YAML at line {}: {}",
+                        display(&tree.dir),
+                        e.pos.line,
+                        e.message
+                    ),
+                }],
                 ..Read::default()
             }
         }
     };
     let via = Related {
+        via: "kustomization",
         path: kustomization.clone(),
         start: line_one.start,
         end: line_one.end,
-        message: format!(
-            "rendered by the kustomization in {}",
-            display(&built.tree.dir)
-        ),
+        message: format!("rendered by the kustomization in {}", display(&tree.dir)),
     };
     let mut files = Files::default();
-    let patches: Vec<PathBuf> = built.tree.patches.clone();
+    let patches: Vec<PathBuf> = tree.patches.clone();
     let mut read = Read::default();
     for rendered in stream.documents {
         let Some((origin, object)) = strip_origin(rendered) else {
@@ -154,8 +180,8 @@ pub fn read(built: &Built, display: &dyn Fn(&Path) -> String) -> Read {
             .path
             .filter(|_| origin.repo.is_none())
             .or(origin.configured_in)
-            .map(|p| normalise(&out.base.join(p)))
-            .unwrap_or_else(|| built.tree.file.clone());
+            .map(|p| normalise(&base.join(p)))
+            .unwrap_or_else(|| tree.file.clone());
         read.documents
             .extend(place(&object, &source, &patches, &mut files, display, &via));
     }
@@ -266,7 +292,13 @@ struct Parsed {
 impl Files {
     fn get(&mut self, path: &Path, display: &dyn Fn(&Path) -> String) -> Option<&Parsed> {
         if !self.read.contains_key(path) {
-            let parsed = std::fs::read_to_string(path).ok().map(|text| Parsed {
+            // Only regular files of a sane size: an origin path is the build's word, not ours.
+            let readable = std::fs::metadata(path)
+                .is_ok_and(|m| m.is_file() && m.len() <= crate::discover::DEFAULT_MAX_FILE_SIZE);
+            let text = readable
+                .then(|| std::fs::read_to_string(path).ok())
+                .flatten();
+            let parsed = text.map(|text| Parsed {
                 display: display(path),
                 documents: crate::doc::yaml::parse(&text)
                     .map(|s| s.documents)
