@@ -7,6 +7,7 @@
 use std::io::Read as _;
 use std::path::{Component, Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// Environment variable that sets the time limit of one build, in seconds.
@@ -165,14 +166,61 @@ pub fn build(tool: &Tool, dir: &Path) -> Result<Output, String> {
     let stdout = out.join().unwrap_or_default();
     let stderr = err.join().unwrap_or_default();
     if !status.success() {
-        let first = stderr
-            .lines()
-            .map(str::trim)
-            .find(|l| !l.is_empty())
-            .unwrap_or("no message");
-        return Err(format!("{} failed ({status}): {first}", tool.command()));
+        return Err(format!(
+            "{} failed ({status}): {}",
+            tool.command(),
+            reason(&stderr)
+        ));
     }
     Ok(Output { stdout, base })
+}
+
+/// The longest reason quoted from a failed build.
+const REASON_CHARS: usize = 400;
+
+/// Why a build failed, in one line, from its standard error: the first line that is not a
+/// warning, without kubectl's log prefix (`E1203 12:13:10.27 30154 run.go:72] "command failed"
+/// err=…`, whose time and process id would make the report differ from run to run), and without
+/// the part that only says the temporary kustomization could not read the directory built.
+fn reason(stderr: &str) -> String {
+    static KLOG: OnceLock<regex::Regex> = OnceLock::new();
+    let klog = KLOG.get_or_init(|| {
+        regex::Regex::new(r"^[IWEF]\d{4} \d{2}:\d{2}:\d{2}\.\d+\s+\d+ [^\]]*\] (.*)$")
+            .expect("valid regex")
+    });
+    let mut lines = stderr.lines().map(str::trim).filter(|l| {
+        !l.is_empty() && !l.starts_with("# Warning") && !l.starts_with("Warning:") && *l != ">"
+    });
+    let Some(first) = lines.next() else {
+        return "no message".into();
+    };
+    let mut text = first.to_string();
+    if let Some(body) = klog.captures(first).and_then(|c| c.get(1)) {
+        let body = body.as_str();
+        text = match body.split_once(" err=") {
+            Some((_, rest)) if rest.starts_with('<') => lines.next().unwrap_or(rest).to_string(),
+            Some((_, rest)) => rest
+                .strip_prefix('"')
+                .map_or(rest, |r| r.strip_suffix('"').unwrap_or(r))
+                .replace("\\\"", "\""),
+            None => body.to_string(),
+        };
+    }
+    let text = text.strip_prefix("Error: ").unwrap_or(&text);
+    const WRAPPER: &str = "recursed accumulation of path '";
+    let text = text
+        .find(WRAPPER)
+        .and_then(|i| {
+            let rest = &text[i + WRAPPER.len()..];
+            rest.find("': ").map(|j| &rest[j + 3..])
+        })
+        .unwrap_or(text);
+    if text.chars().count() > REASON_CHARS {
+        let cut: String = text.chars().take(REASON_CHARS).collect();
+        format!("{cut}…")
+    } else {
+        text.to_string()
+    }
 }
 
 #[cfg(test)]
@@ -189,5 +237,28 @@ mod tests {
             relative(Path::new("/a/b"), Path::new("/a/b/c")),
             PathBuf::from("c")
         );
+    }
+
+    #[test]
+    fn the_reason_is_the_error_without_log_prefix_or_wrapper() {
+        // kubectl kustomize, the message on the lines after `err=<`.
+        let klog = "E1203 12:13:10.278813   30154 run.go:72] \"command failed\" err=<\n\taccumulating resources: accumulation err='accumulating resources from '../../w/app': '/w/app' must resolve to a file': recursed accumulation of path '/w/app': accumulating resources: accumulation err='accumulating resources from 'github.com/a/b//x?ref=v1': fatal: unable to access 'https://github.com/a/b/': Could not resolve host: github.com\n\t: exit status 128\n >\n";
+        assert_eq!(
+            reason(klog),
+            "accumulating resources: accumulation err='accumulating resources from 'github.com/a/b//x?ref=v1': fatal: unable to access 'https://github.com/a/b/': Could not resolve host: github.com"
+        );
+        // kubectl kustomize, the message quoted on the same line.
+        let quoted = "E1203 12:13:10.529048   30168 run.go:72] \"command failed\" err=\"accumulating resources: accumulation err='accumulating resources from '../../w/helm': '/w/helm' must resolve to a file': recursed accumulation of path '/w/helm': loading KV pairs: file sources: [generate.sh]: lstat /w/helm/generate.sh: no such file or directory\"\n";
+        assert_eq!(
+            reason(quoted),
+            "loading KV pairs: file sources: [generate.sh]: lstat /w/helm/generate.sh: no such file or directory"
+        );
+        // kustomize, after a deprecation warning.
+        let plain = "# Warning: 'bases' is deprecated. Please use 'resources' instead.\nError: map[string]interface {}(nil): yaml: unmarshal errors:\n  line 3: x\n";
+        assert_eq!(
+            reason(plain),
+            "map[string]interface {}(nil): yaml: unmarshal errors:"
+        );
+        assert_eq!(reason(""), "no message");
     }
 }
