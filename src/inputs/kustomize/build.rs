@@ -110,7 +110,7 @@ pub fn build(tool: &Tool, dir: &Path) -> Result<Output, String> {
     let resource = relative(&base, dir).to_string_lossy().replace('\\', "/");
     let wrapper = format!(
         "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - {}\nbuildMetadata:\n  - originAnnotations\n",
-        serde_json::Value::String(resource)
+        serde_json::Value::String(resource.clone())
     );
     std::fs::write(base.join("kustomization.yaml"), wrapper)
         .map_err(|e| format!("cannot write a temporary kustomization: {e}"))?;
@@ -169,7 +169,7 @@ pub fn build(tool: &Tool, dir: &Path) -> Result<Output, String> {
         return Err(format!(
             "{} failed ({status}): {}",
             tool.command(),
-            reason(&stderr)
+            reason(&stderr, &resource)
         ));
     }
     Ok(Output { stdout, base })
@@ -182,7 +182,7 @@ const REASON_CHARS: usize = 400;
 /// warning, without kubectl's log prefix (`E1203 12:13:10.27 30154 run.go:72] "command failed"
 /// err=…`, whose time and process id would make the report differ from run to run), and without
 /// the part that only says the temporary kustomization could not read the directory built.
-fn reason(stderr: &str) -> String {
+fn reason(stderr: &str, resource: &str) -> String {
     static KLOG: OnceLock<regex::Regex> = OnceLock::new();
     let klog = KLOG.get_or_init(|| {
         regex::Regex::new(r"^[IWEF]\d{4} \d{2}:\d{2}:\d{2}\.\d+\s+\d+ [^\]]*\] (.*)$")
@@ -206,15 +206,25 @@ fn reason(stderr: &str) -> String {
             None => body.to_string(),
         };
     }
-    let text = text.strip_prefix("Error: ").unwrap_or(&text);
-    const WRAPPER: &str = "recursed accumulation of path '";
-    let text = text
-        .find(WRAPPER)
-        .and_then(|i| {
-            let rest = &text[i + WRAPPER.len()..];
-            rest.find("': ").map(|j| &rest[j + 3..])
-        })
-        .unwrap_or(text);
+    let mut text = text.strip_prefix("Error: ").unwrap_or(&text);
+    // `accumulating resources from '<resource>': '<dir>' must resolve to a file': recursed
+    // accumulation of path '<dir>': <why>` (or `couldn't make target for path '<dir>': <why>`).
+    let wrapper = format!("accumulating resources from '{resource}': ");
+    if let Some(i) = text.find(&wrapper) {
+        const FILE: &str = "must resolve to a file': ";
+        let rest = &text[i + wrapper.len()..];
+        if let Some(j) = rest.find(FILE) {
+            text = &rest[j + FILE.len()..];
+            for step in [
+                "recursed accumulation of path '",
+                "couldn't make target for path '",
+            ] {
+                if let Some(r) = text.strip_prefix(step) {
+                    text = r.find("': ").map_or(text, |k| &r[k + 3..]);
+                }
+            }
+        }
+    }
     if text.chars().count() > REASON_CHARS {
         let cut: String = text.chars().take(REASON_CHARS).collect();
         format!("{cut}…")
@@ -244,21 +254,23 @@ mod tests {
         // kubectl kustomize, the message on the lines after `err=<`.
         let klog = "E1203 12:13:10.278813   30154 run.go:72] \"command failed\" err=<\n\taccumulating resources: accumulation err='accumulating resources from '../../w/app': '/w/app' must resolve to a file': recursed accumulation of path '/w/app': accumulating resources: accumulation err='accumulating resources from 'github.com/a/b//x?ref=v1': fatal: unable to access 'https://github.com/a/b/': Could not resolve host: github.com\n\t: exit status 128\n >\n";
         assert_eq!(
-            reason(klog),
+            reason(klog, "../../w/app"),
             "accumulating resources: accumulation err='accumulating resources from 'github.com/a/b//x?ref=v1': fatal: unable to access 'https://github.com/a/b/': Could not resolve host: github.com"
         );
         // kubectl kustomize, the message quoted on the same line.
         let quoted = "E1203 12:13:10.529048   30168 run.go:72] \"command failed\" err=\"accumulating resources: accumulation err='accumulating resources from '../../w/helm': '/w/helm' must resolve to a file': recursed accumulation of path '/w/helm': loading KV pairs: file sources: [generate.sh]: lstat /w/helm/generate.sh: no such file or directory\"\n";
         assert_eq!(
-            reason(quoted),
+            reason(quoted, "../../w/helm"),
             "loading KV pairs: file sources: [generate.sh]: lstat /w/helm/generate.sh: no such file or directory"
         );
         // kustomize, after a deprecation warning.
         let plain = "# Warning: 'bases' is deprecated. Please use 'resources' instead.\nError: map[string]interface {}(nil): yaml: unmarshal errors:\n  line 3: x\n";
         assert_eq!(
-            reason(plain),
+            reason(plain, "x"),
             "map[string]interface {}(nil): yaml: unmarshal errors:"
         );
-        assert_eq!(reason(""), "no message");
+        let empty = "E1203 12:13:10.529048   30168 run.go:72] \"command failed\" err=\"accumulating resources: accumulation err='accumulating resources from '../../w/e': '/w/e' must resolve to a file': couldn't make target for path '/w/e': kustomization.yaml is empty\"";
+        assert_eq!(reason(empty, "../../w/e"), "kustomization.yaml is empty");
+        assert_eq!(reason("", "x"), "no message");
     }
 }
