@@ -21,6 +21,9 @@ use super::tree::{self, Tree};
 use crate::doc::{ListNode, MapBuilder, Node, Pos, Related, Span, Value};
 use crate::inputs::{kubernetes, Document, Input, Kind, NotEvaluated, Read, SourceFile, TreeInfo};
 
+/// The largest source file read to place rendered objects (discovery's default limit).
+const MAX_SOURCE_SIZE: u64 = 5 * 1024 * 1024;
+
 /// The annotation kustomize writes when `buildMetadata: [originAnnotations]` is set.
 pub const ORIGIN: &str = "config.kubernetes.io/origin";
 
@@ -294,7 +297,7 @@ impl Files {
         if !self.read.contains_key(path) {
             // Only regular files of a sane size: an origin path is the build's word, not ours.
             let readable = std::fs::metadata(path)
-                .is_ok_and(|m| m.is_file() && m.len() <= crate::discover::DEFAULT_MAX_FILE_SIZE);
+                .is_ok_and(|m| m.is_file() && m.len() <= MAX_SOURCE_SIZE);
             let text = readable
                 .then(|| std::fs::read_to_string(path).ok())
                 .flatten();
