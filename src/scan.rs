@@ -329,11 +329,20 @@ fn render_kustomizations(
     notices: &mut Vec<Notice>,
 ) -> Vec<Work> {
     use inputs::kustomize::{normalise, render, tree};
-    let files: Vec<PathBuf> = candidates
+    let mut files: Vec<PathBuf> = candidates
         .iter()
         .filter(|c| tree::is_kustomization_file(&c.path))
         .map(|c| c.path.clone())
         .collect();
+    // `Kustomization` has no YAML extension, so discovery does not list it: it is looked for
+    // beside the files discovery found.
+    let dirs: std::collections::BTreeSet<&std::path::Path> =
+        candidates.iter().filter_map(|c| c.path.parent()).collect();
+    files.extend(
+        dirs.into_iter()
+            .map(|d| d.join("Kustomization"))
+            .filter(|p| p.is_file()),
+    );
     if files.is_empty() {
         return Vec::new();
     }

@@ -457,3 +457,57 @@ fn the_text_report_names_the_overlays_and_base_suppressions_apply() {
     let (code, out, _) = parts(&o);
     assert_eq!(code, 0, "{out}");
 }
+
+#[test]
+fn a_kustomization_file_without_extension_is_built_too() {
+    let p = tree(&[
+        ("app/Kustomization", "resources:\n  - pod.yaml\n"),
+        (
+            "app/pod.yaml",
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  hostPID: true\n  containers:\n    - name: c\n      image: x:1\n",
+        ),
+    ]);
+    let bin = program(
+        "kustomize",
+        r#"#!/bin/sh
+PATH=/usr/bin:/bin
+for a in "$@"; do dir="$a"; done
+rel=$(sed -n 's/^  - "\(.*\)"$/\1/p' "$dir/kustomization.yaml")
+cat <<YAML
+apiVersion: v1
+kind: Pod
+metadata:
+  annotations:
+    config.kubernetes.io/origin: |
+      path: $rel/pod.yaml
+  name: p
+spec:
+  containers:
+  - image: x:1
+    name: c
+  hostPID: true
+YAML
+"#,
+    );
+    let args = [
+        "scan",
+        ".",
+        "--render-kustomize",
+        "--only",
+        "k8s-host-pid",
+        "--format",
+        "json",
+    ];
+    let o = scan(p.path(), bin.path(), None, &args);
+    assert_eq!(
+        places(&o),
+        [(
+            "k8s-host-pid".to_string(),
+            "app/pod.yaml".to_string(),
+            6,
+            strings(&["app/Kustomization"])
+        )],
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}

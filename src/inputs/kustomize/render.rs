@@ -296,8 +296,8 @@ impl Files {
     fn get(&mut self, path: &Path, display: &dyn Fn(&Path) -> String) -> Option<&Parsed> {
         if !self.read.contains_key(path) {
             // Only regular files of a sane size: an origin path is the build's word, not ours.
-            let readable = std::fs::metadata(path)
-                .is_ok_and(|m| m.is_file() && m.len() <= MAX_SOURCE_SIZE);
+            let readable =
+                std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() <= MAX_SOURCE_SIZE);
             let text = readable
                 .then(|| std::fs::read_to_string(path).ok())
                 .flatten();
