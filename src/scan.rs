@@ -140,6 +140,10 @@ struct FileResult {
     /// Whether the findings are of a rendered kustomization (repeats across overlays are
     /// merged).
     rendered: bool,
+    /// The inline suppressions of a rendered kustomization's files, applied once to the
+    /// merged findings of every rendered kustomization (so a directive in a base used by two
+    /// overlays is counted once).
+    directives: Vec<suppress::Directive>,
 }
 
 /// Why a scan could not run (a file that cannot be read or parsed is not an error: it is a
@@ -217,14 +221,25 @@ pub fn scan(rules: &RuleSet, opts: &ScanOptions) -> Result<ScanResult, ScanError
         profile: vec![RuleProfile::default(); rules.rules.len()],
     };
     let mut rendered_findings = Vec::new();
+    let mut rendered_directives = Vec::new();
     for mut r in results {
         if r.rendered {
             rendered_findings.append(&mut r.findings);
+            rendered_directives.append(&mut r.directives);
         }
         merge(&mut out, &mut tally, r);
     }
-    out.findings
-        .extend(finding::merge_rendered_repeats(rendered_findings));
+    if !rendered_findings.is_empty() || !rendered_directives.is_empty() {
+        let mut rendered = FileResult {
+            findings: finding::merge_rendered_repeats(rendered_findings),
+            ..FileResult::default()
+        };
+        rendered_directives.sort_by(|a, b| (&a.path, a.line, a.col).cmp(&(&b.path, b.line, b.col)));
+        rendered_directives.dedup();
+        apply_directives(&mut rendered, &rendered_directives, opts, rules);
+        out.findings.append(&mut rendered.findings);
+        out.unused_suppressions += rendered.unused_suppressions;
+    }
     let Tally {
         evaluations,
         mut profile,
@@ -705,7 +720,11 @@ fn scan_unit(
             directives.extend(suppress::directives(p, &text));
         }
     }
-    apply_directives(&mut r, &directives, opts, rules);
+    if r.rendered {
+        r.directives = directives;
+    } else {
+        apply_directives(&mut r, &directives, opts, rules);
+    }
     if w.input.repo_facts() {
         for d in &read.documents {
             r.repository_level

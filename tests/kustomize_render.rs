@@ -511,3 +511,59 @@ YAML
         String::from_utf8_lossy(&o.stdout)
     );
 }
+
+#[test]
+fn base_suppressions_are_judged_once_over_every_overlay() {
+    let p = project();
+    // Used by what the dev overlay renders only; and one that nothing uses.
+    let base = DEPLOYMENT
+        .replacen(
+            "apiVersion: apps/v1",
+            "apiVersion: apps/v1 # isms-lint: ignore[k8s-image-mutable-tag] reason=\"dev builds float\"",
+            1,
+        )
+        .replace(
+            "privileged: true",
+            "privileged: true # isms-lint: ignore[k8s-host-pid] reason=\"stale\"",
+        );
+    std::fs::write(p.path().join("base/deployment.yaml"), base).unwrap();
+    let bin = program("kustomize", FAKE);
+    let only = format!("{ONLY},k8s-host-pid");
+    let args = [
+        "scan",
+        ".",
+        "--render-kustomize",
+        "--report-unused-suppressions",
+        "--only",
+        &only,
+        "--format",
+        "json",
+    ];
+    let o = scan(p.path(), bin.path(), None, &args);
+    let j = json(&o);
+    let unused: Vec<(&str, u64)> = j["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == "unused-suppression")
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap(),
+                f["start"]["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(unused, [("base/deployment.yaml", 12)], "{j}");
+    // The dev overlay's tag finding is suppressed, and the directive is not unused because
+    // the prod overlay renders no such finding.
+    assert_eq!(j["summary"]["suppressed_findings"], 1, "{j}");
+    assert_eq!(j["summary"]["unused_suppressions"], 1, "{j}");
+    assert!(
+        !j["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule_id"] == "k8s-image-mutable-tag"),
+        "{j}"
+    );
+}
