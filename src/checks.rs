@@ -64,18 +64,18 @@ pub const DUPLICATE_KEY: BuiltinCheck = BuiltinCheck {
 
 /// Reported for what was read but could not be judged as it is: a Helm chart's templates
 /// (once per chart), a Terraform module call whose module is not downloaded, a plan of an
-/// unknown format. What is inside was not judged, and the scan says so.
+/// unknown format, a kustomization `--render-kustomize` could not build. What is inside was not judged, and the scan says so.
 pub const NOT_EVALUATED: BuiltinCheck = BuiltinCheck {
     id: "not-evaluated",
     title: "Part of the configuration could not be evaluated",
-    description: "Part of what was read could not be judged as it is, so the scan says so instead of passing it silently: a Helm chart's `templates/` (what gets deployed is only known once they are rendered; said once per chart); a Terraform module call whose module is not available to read (a registry or git module before `terraform init` downloaded it, with no `.terraform/modules/modules.json` entry, a local directory that does not exist, or a source that is not a literal); a Terraform plan whose `format_version` the reader does not know. Reported as `info`, as a value not known before deployment is; it never fails a run.",
+    description: "Part of what was read could not be judged as it is, so the scan says so instead of passing it silently: a Helm chart's `templates/` (what gets deployed is only known once they are rendered; said once per chart); a Terraform module call whose module is not available to read (a registry or git module before `terraform init` downloaded it, with no `.terraform/modules/modules.json` entry, a local directory that does not exist, or a source that is not a literal); a Terraform plan whose `format_version` the reader does not know; with `--render-kustomize`, a kustomization that could not be built (neither `kustomize` nor `kubectl` on `PATH`, a build that failed or did not finish in time), whose files are then read on their own. Reported as `info`, as a value not known before deployment is; it never fails a run.",
     severity: Severity::Info,
     controls: &[(
         "8.9",
         Relation::Supports,
         "A configuration baseline is only evidenced for the parts that were actually reviewed; this marks the parts that were not.",
     )],
-    remediation: "For a Helm chart, render it and scan the output: `helm template RELEASE CHART | isms-lint scan --kind kubernetes -` (findings point at the templates through Helm's `# Source:` comments). For a module call, run `terraform init` (or `terraform get`) before the scan so that `.terraform/modules` holds the module, or fix the module's `source`. For a plan, produce it with a Terraform whose JSON format isms-lint reads (format 1.x).",
+    remediation: "For a Helm chart, render it and scan the output: `helm template RELEASE CHART | isms-lint scan --kind kubernetes -` (findings point at the templates through Helm's `# Source:` comments). For a module call, run `terraform init` (or `terraform get`) before the scan so that `.terraform/modules` holds the module, or fix the module's `source`. For a plan, produce it with a Terraform whose JSON format isms-lint reads (format 1.x). For a kustomization, install `kustomize` or `kubectl`, or fix the error the message quotes (`kustomize build DIR` shows it).",
 };
 
 const CONTROL_536: (&str, Relation, &str) = (

@@ -215,6 +215,10 @@ pub struct ScanInputs {
     /// Also read files that `.gitignore`, `.ignore` and `.git/info/exclude` leave out.
     #[arg(long)]
     pub no_ignore: bool,
+    /// Build each kustomization found with `kustomize build` (or `kubectl kustomize`) and judge
+    /// the rendered objects, reported at their source files (docs/documents.md).
+    #[arg(long)]
+    pub render_kustomize: bool,
     /// Rules to load.
     #[command(flatten)]
     pub selection: RuleSelection,
@@ -275,6 +279,7 @@ impl ScanInputs {
         isms_lint::pipeline::RunOptions {
             paths: self.paths.iter().filter(|p| *p != dash).cloned().collect(),
             no_ignore: self.no_ignore,
+            render_kustomize: self.render_kustomize,
             kind: self.kind,
             stdin,
             selection: self.selection.sources(),

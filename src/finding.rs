@@ -173,6 +173,42 @@ pub fn drop_module_repeats(findings: &mut Vec<Finding>) {
     });
 }
 
+/// Merges the findings of rendered kustomizations that repeat one another: a base rendered by
+/// two overlays gives the same finding at the same source line twice. One is kept per rule,
+/// file, line and logical path, with the related locations (the overlays) of all.
+pub fn merge_rendered_repeats(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
+    let mut index: std::collections::HashMap<(String, String, u32, String), usize> =
+        std::collections::HashMap::new();
+    for f in findings {
+        let key = (
+            f.rule_id.clone(),
+            f.path.clone(),
+            f.start.line,
+            f.logical_path.clone(),
+        );
+        match index.get(&key) {
+            Some(&i) => {
+                let kept = &mut out[i];
+                for r in f.related {
+                    if !kept.related.contains(&r) {
+                        kept.related.push(r);
+                    }
+                }
+            }
+            None => {
+                index.insert(key, out.len());
+                out.push(f);
+            }
+        }
+    }
+    for f in &mut out {
+        f.related
+            .sort_by(|a, b| (&a.path, a.start, &a.message).cmp(&(&b.path, b.start, &b.message)));
+    }
+    out
+}
+
 /// Sorts findings deterministically and makes repeated fingerprints unique (`…:2`, `…:3`).
 pub fn finalize(findings: &mut [Finding]) {
     // Ties on the sort key are broken by every other reported field, so an in-place unstable

@@ -28,6 +28,24 @@ pub fn hcl(text: &str) -> bool {
     !terraform::parse_module(&tf, &[]).1.iter().any(|e| e.fatal)
 }
 
+/// The output of `kustomize build`, placed at its (absent) source files.
+pub fn kustomize_output(text: &str) -> usize {
+    let tree = inputs::kustomize::tree::Tree {
+        dir: "/nonexistent/isms-lint-fuzz".into(),
+        file: "/nonexistent/isms-lint-fuzz/kustomization.yaml".into(),
+        ..Default::default()
+    };
+    let display = |p: &Path| p.display().to_string();
+    inputs::kustomize::render::read_output(
+        text,
+        Path::new("/nonexistent/isms-lint-fuzz"),
+        &tree,
+        &display,
+    )
+    .documents
+    .len()
+}
+
 /// A Dockerfile.
 pub fn dockerfile(text: &str) -> bool {
     inputs::dockerfile::parse::parse(text).is_ok()

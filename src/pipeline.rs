@@ -48,6 +48,8 @@ pub struct RunOptions {
     pub own_output: Vec<String>,
     /// Rule profiles to run besides `default` (`--profile`); `None` takes the config's.
     pub profiles: Option<Vec<String>>,
+    /// Build kustomizations and judge their output at the source files (`--render-kustomize`).
+    pub render_kustomize: bool,
 }
 
 /// The outcome.
@@ -235,6 +237,7 @@ pub fn run(opts: &RunOptions) -> Result<Run, RunError> {
         report_unused_suppressions: opts.report_unused_suppressions,
         assume_repository: false,
         stdin: opts.stdin.clone(),
+        render_kustomize: opts.render_kustomize,
     };
     // The merge-base first: a wrong ref or repository fails before the long scan.
     let base = match &opts.new_since {

@@ -37,6 +37,9 @@ pub struct ScanOptions {
     pub assume_repository: bool,
     /// Text read from standard input (`scan -`), scanned besides the paths.
     pub stdin: Option<StdinText>,
+    /// Build each root kustomization found and judge its output at the source files
+    /// (`--render-kustomize`); the files a rendered tree reads are not read on their own.
+    pub render_kustomize: bool,
 }
 
 /// What `scan -` read from standard input.
@@ -134,6 +137,13 @@ struct FileResult {
     files: usize,
     /// Findings about the repository as a whole: fingerprint → the root's display path.
     repository_level: BTreeMap<String, String>,
+    /// Whether the findings are of a rendered kustomization (repeats across overlays are
+    /// merged).
+    rendered: bool,
+    /// The inline suppressions of a rendered kustomization's files, applied once to the
+    /// merged findings of every rendered kustomization (so a directive in a base used by two
+    /// overlays is counted once).
+    directives: Vec<suppress::Directive>,
 }
 
 /// Why a scan could not run (a file that cannot be read or parsed is not an error: it is a
@@ -163,8 +173,8 @@ pub fn scan(rules: &RuleSet, opts: &ScanOptions) -> Result<ScanResult, ScanError
         opts.paths.clone()
     };
     let discover::Discovered {
-        files: candidates,
-        notices,
+        files: mut candidates,
+        mut notices,
         skipped,
     } = discover::discover(&roots, &opts.discover)?;
     let discover_time = started.elapsed();
@@ -172,18 +182,29 @@ pub fn scan(rules: &RuleSet, opts: &ScanOptions) -> Result<ScanResult, ScanError
     let mut left_out = opts.discover.excludes.clone();
     left_out.extend(opts.discover.own_output.iter().cloned());
     let excludes = discover::exclude_set(&left_out)?;
-    let work = plan_work(rules, candidates, &roots, opts);
+    let pool = match opts.jobs {
+        Some(n) => Some(
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(n.max(1))
+                .build()
+                .map_err(|source| ScanError::Threads { jobs: n, source })?,
+        ),
+        None => None,
+    };
+    let rendered = if opts.render_kustomize {
+        render_kustomizations(pool.as_ref(), &mut candidates, &mut notices)
+    } else {
+        Vec::new()
+    };
+    let mut work = plan_work(rules, candidates, &roots, opts);
+    work.extend(rendered);
     let run = || -> Vec<FileResult> {
         work.par_iter()
             .map(|w| scan_unit_guarded(rules, w, opts, &excludes))
             .collect()
     };
-    let results = match opts.jobs {
-        Some(n) => rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
-            .build()
-            .map_err(|source| ScanError::Threads { jobs: n, source })?
-            .install(run),
+    let results = match &pool {
+        Some(pool) => pool.install(run),
         None => run(),
     };
     let mut out = ScanResult {
@@ -199,8 +220,25 @@ pub fn scan(rules: &RuleSet, opts: &ScanOptions) -> Result<ScanResult, ScanError
         evaluations: vec![eval::Judged::default(); rules.rules.len()],
         profile: vec![RuleProfile::default(); rules.rules.len()],
     };
-    for r in results {
+    let mut rendered_findings = Vec::new();
+    let mut rendered_directives = Vec::new();
+    for mut r in results {
+        if r.rendered {
+            rendered_findings.append(&mut r.findings);
+            rendered_directives.append(&mut r.directives);
+        }
         merge(&mut out, &mut tally, r);
+    }
+    if !rendered_findings.is_empty() || !rendered_directives.is_empty() {
+        let mut rendered = FileResult {
+            findings: finding::merge_rendered_repeats(rendered_findings),
+            ..FileResult::default()
+        };
+        rendered_directives.sort_by(|a, b| (&a.path, a.line, a.col).cmp(&(&b.path, b.line, b.col)));
+        rendered_directives.dedup();
+        apply_directives(&mut rendered, &rendered_directives, opts, rules);
+        out.findings.append(&mut rendered.findings);
+        out.unused_suppressions += rendered.unused_suppressions;
     }
     let Tally {
         evaluations,
@@ -293,6 +331,74 @@ enum WorkUnit {
     Directory(PathBuf, Vec<Candidate>),
     /// Standard input.
     Stdin,
+    /// A root kustomization, built, with the number of discovered files counted with it.
+    Rendered(Box<inputs::kustomize::render::Built>, usize),
+}
+
+/// Builds the root kustomizations among the candidates (`--render-kustomize`), takes the files
+/// of every rendered tree out of the candidates (they are judged through the output), and
+/// returns one unit of work per root.
+fn render_kustomizations(
+    pool: Option<&rayon::ThreadPool>,
+    candidates: &mut Vec<Candidate>,
+    notices: &mut Vec<Notice>,
+) -> Vec<Work> {
+    use inputs::kustomize::{normalise, render, tree};
+    let mut files: Vec<PathBuf> = candidates
+        .iter()
+        .filter(|c| tree::is_kustomization_file(&c.path))
+        .map(|c| c.path.clone())
+        .collect();
+    // `Kustomization` has no YAML extension, so discovery does not list it: it is looked for
+    // beside the files discovery found.
+    let dirs: std::collections::BTreeSet<&std::path::Path> =
+        candidates.iter().filter_map(|c| c.path.parent()).collect();
+    files.extend(
+        dirs.into_iter()
+            .map(|d| d.join("Kustomization"))
+            .filter(|p| p.is_file()),
+    );
+    if files.is_empty() {
+        return Vec::new();
+    }
+    let builds = match pool {
+        Some(p) => p.install(|| render::build_all(&files)),
+        None => render::build_all(&files),
+    };
+    if let Some(message) = &builds.warning {
+        notices.push(Notice {
+            level: NoticeLevel::Warning,
+            path: "--render-kustomize".into(),
+            message: message.clone(),
+        });
+    }
+    let rendered = builds.rendered_files();
+    let mut taken: Vec<PathBuf> = Vec::new();
+    candidates.retain(|c| {
+        let p = normalise(&c.path);
+        let keep = !rendered.contains(&p);
+        if !keep {
+            taken.push(p);
+        }
+        keep
+    });
+    let mut counted = std::collections::HashSet::new();
+    builds
+        .built
+        .into_iter()
+        .map(|b| {
+            let n = b
+                .tree
+                .members
+                .iter()
+                .filter(|m| taken.contains(m) && counted.insert((*m).clone()))
+                .count();
+            Work {
+                input: &inputs::kubernetes::INPUT,
+                unit: WorkUnit::Rendered(Box::new(b), n),
+            }
+        })
+        .collect()
 }
 
 /// Groups the candidates into the units their inputs read them in, in path order, then adds
@@ -380,6 +486,7 @@ fn scan_unit_guarded(
                 WorkUnit::File(c) => (c.display.clone(), "file"),
                 WorkUnit::Stdin => (stdin_display(opts), "input"),
                 WorkUnit::Directory(dir, _) => (opts.discover.display(dir), w.input.name()),
+                WorkUnit::Rendered(b, _) => (opts.discover.display(&b.tree.file), "kustomization"),
             };
             FileResult {
                 notices: vec![Notice {
@@ -526,6 +633,13 @@ fn scan_unit(
             r.scanned = !files.is_empty();
             (read, shown(dir))
         }
+        WorkUnit::Rendered(built, files) => {
+            let read = inputs::kustomize::render::read(built, &shown);
+            r.files = *files;
+            r.scanned = *files > 0;
+            r.rendered = true;
+            (read, shown(&built.tree.file))
+        }
     };
     r.parse = t.elapsed();
     for e in &read.errors {
@@ -606,7 +720,11 @@ fn scan_unit(
             directives.extend(suppress::directives(p, &text));
         }
     }
-    apply_directives(&mut r, &directives, opts, rules);
+    if r.rendered {
+        r.directives = directives;
+    } else {
+        apply_directives(&mut r, &directives, opts, rules);
+    }
     if w.input.repo_facts() {
         for d in &read.documents {
             r.repository_level

@@ -25,6 +25,9 @@ fn targets() -> Vec<(&'static str, Target)> {
         ("dockerfile", |t| {
             fuzzing::dockerfile(t);
         }),
+        ("kustomize_output", |t| {
+            fuzzing::kustomize_output(t);
+        }),
         ("rule_file", |t| {
             fuzzing::rule_file(t);
         }),

@@ -35,9 +35,13 @@ pub struct ParseWarning {
 }
 
 /// A place related to a finding, with what it is (a module call a Terraform module was
-/// evaluated through).
+/// evaluated through, the kustomization an object was rendered by).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Related {
+    /// What kind of place it is, as the text report names it (`via module call at main.tf:3`):
+    /// `module call`, `kustomization`.
+    #[serde(skip)]
+    pub via: &'static str,
     /// Display path of the file.
     pub path: String,
     /// First character.

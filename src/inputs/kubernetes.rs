@@ -184,7 +184,7 @@ fn is_list(root: &Node) -> bool {
 }
 
 /// `Kind/namespace/name` of a Kubernetes object, when it has a name.
-fn name_of(obj: &Node) -> Option<String> {
+pub fn name_of(obj: &Node) -> Option<String> {
     let kind = obj.get("kind").and_then(Node::as_str)?;
     let meta = obj.get("metadata")?;
     let name = meta

@@ -62,7 +62,8 @@ impl Diagnostic for Shown<'_> {
 }
 
 /// ` (via module call at main.tf:3, via module call at …)` for a finding in a module evaluated
-/// through calls, innermost first; empty otherwise.
+/// through calls, innermost first (` (via kustomization at overlays/prod/kustomization.yaml:1)`
+/// for an object rendered by kustomize); empty otherwise.
 fn via(f: &Finding) -> String {
     if f.related.is_empty() {
         return String::new();
@@ -70,7 +71,7 @@ fn via(f: &Finding) -> String {
     let calls: Vec<String> = f
         .related
         .iter()
-        .map(|r| format!("via module call at {}:{}", r.path, r.start.line))
+        .map(|r| format!("via {} at {}:{}", r.via, r.path, r.start.line))
         .collect();
     format!(" ({})", calls.join(", "))
 }

@@ -200,6 +200,7 @@ fn calls(walk: &Walk<'_>, caller: &Caller<'_>, read: &mut Read) {
             read.errors.extend(files.errors);
         }
         let mut via = vec![Related {
+            via: "module call",
             path: path.clone(),
             start: at.start,
             end: at.end,

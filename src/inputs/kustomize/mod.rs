@@ -3,6 +3,14 @@
 //! an object its base defines, so it is a partial document (see
 //! [`super::Input::partial`]). A kustomization is looked for in the file's directory and up to
 //! [`LEVELS`] directories above it, which covers patches next to or below their overlay.
+//!
+//! With `--render-kustomize`, each kustomization tree the scan found is also built by
+//! `kustomize` (or `kubectl kustomize`) and its output judged at the resources' source files
+//! ([`render`]).
+
+mod build;
+pub mod render;
+pub mod tree;
 
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
@@ -69,7 +77,7 @@ pub fn patch_paths(kustomization: &Node) -> Vec<String> {
 }
 
 /// `a/./b/../c` → `a/c`, without touching the file system; absolute when it can be made so.
-fn normalise(p: &Path) -> PathBuf {
+pub(crate) fn normalise(p: &Path) -> PathBuf {
     let abs = if p.is_absolute() {
         p.to_path_buf()
     } else {
