@@ -267,6 +267,7 @@ mod tests {
             unknown: false,
             suppression: None,
             related: vec![Related {
+                via: "module call",
                 path: call.into(),
                 start: Pos::new(line, 1),
                 end: Pos::new(line, 20),
