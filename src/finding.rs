@@ -111,7 +111,8 @@ pub fn fingerprint(rule_id: &str, path: &str, logical_path: &str) -> String {
 /// module is reported once, at its line; only what the call's arguments change is reported
 /// again, naming the call. Calls that reproduce one another identically (eight examples calling
 /// one module with the same effect) give one finding that names every call: the one with the
-/// smallest fingerprint, whatever the order the calls were evaluated in.
+/// longest chain of calls (then the smallest fingerprint), whatever the order the calls were
+/// evaluated in.
 pub fn drop_module_repeats(findings: &mut Vec<Finding>) {
     type Key<'f> = (&'f str, &'f str, Pos, Pos, bool, &'f str);
     fn key(f: &Finding) -> Key<'_> {
@@ -146,18 +147,28 @@ pub fn drop_module_repeats(findings: &mut Vec<Finding>) {
     }
     let mut merged: Vec<(usize, Vec<Related>)> = Vec::new();
     for members in groups.into_values().filter(|m| m.len() > 1) {
+        // The longest chain of calls is kept whole (innermost first); the calls the others
+        // add follow, in file order.
         let keep = *members
             .iter()
-            .min_by(|a, b| findings[**a].fingerprint.cmp(&findings[**b].fingerprint))
+            .min_by(|a, b| {
+                let (fa, fb) = (&findings[**a], &findings[**b]);
+                (std::cmp::Reverse(fa.related.len()), &fa.fingerprint)
+                    .cmp(&(std::cmp::Reverse(fb.related.len()), &fb.fingerprint))
+            })
             .expect("a group has members");
-        let mut related: Vec<Related> = members
+        let mut related = findings[keep].related.clone();
+        let mut others: Vec<Related> = members
             .iter()
-            .flat_map(|i| findings[*i].related.iter().cloned())
+            .flat_map(|i| findings[*i].related.iter())
+            .filter(|r| !related.contains(r))
+            .cloned()
             .collect();
-        related.sort_by(|a, b| {
+        others.sort_by(|a, b| {
             (&a.path, a.start, a.end, &a.message).cmp(&(&b.path, b.start, b.end, &b.message))
         });
-        related.dedup();
+        others.dedup();
+        related.extend(others);
         for i in members {
             repeated[i] = i != keep;
         }
