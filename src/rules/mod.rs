@@ -426,6 +426,9 @@ pub struct RuleSet {
     pub errors: Vec<FileDiagnostic>,
     /// Measure each rule's evaluation time (`--timings`); off by default.
     pub profile: bool,
+    /// The CEL cost budget of one rule on one document (`--max-cel-cost`): past it the rule
+    /// stops on that document with a rule error. Default [`crate::eval::DEFAULT_MAX_CEL_COST`].
+    pub max_cel_cost: u64,
     /// Every rule id that loaded, including those `--only`, `--skip` or the config later left
     /// out (suppressions and waivers may name them), sorted.
     loaded_ids: Vec<String>,
@@ -448,6 +451,7 @@ impl RuleSet {
             by_kind: BTreeMap::new(),
             errors,
             profile: false,
+            max_cel_cost: crate::eval::DEFAULT_MAX_CEL_COST,
             loaded_ids,
             skipped_builtins: Vec::new(),
             not_in_profile: Vec::new(),
