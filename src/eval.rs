@@ -69,11 +69,7 @@ impl Judged {
     }
 }
 
-/// The default CEL cost budget of one rule on one document (`--max-cel-cost`): what
-/// `cel::cost` counts (comprehension iterations, calls, the length of strings and lists built
-/// or walked), at least 100× the most any built-in rule reached on one document of the fixtures
-/// and of the real-repository corpus (docs/performance.md, `tests/cel_cost.rs`).
-pub const DEFAULT_MAX_CEL_COST: u64 = 20_000_000;
+pub use crate::rules::DEFAULT_MAX_CEL_COST;
 
 /// One rule's run on one document, measured (with `RuleSet::profile`).
 #[derive(Clone, Copy, Debug)]
