@@ -234,6 +234,11 @@ pub struct ScanInputs {
     /// Largest file read, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = isms_lint::discover::DEFAULT_MAX_FILE_SIZE)]
     pub max_file_size: u64,
+    /// CEL cost budget of one rule on one document (comprehension iterations, calls, string
+    /// and list lengths; docs/rule-format.md): past it the rule stops there with a rule error
+    /// and the scan goes on [default: the config's `max-cel-cost`, else 20000000].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_cel_cost: Option<u64>,
     /// Worker threads (default: all cores). Output is identical for any value.
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
@@ -287,6 +292,7 @@ impl ScanInputs {
             no_config: self.no_config,
             excludes: self.exclude.clone(),
             max_file_size: self.max_file_size,
+            max_cel_cost: self.max_cel_cost,
             jobs: self.jobs,
             profiles: (!self.profile.is_empty()).then(|| self.profile.clone()),
             ..Default::default()

@@ -41,6 +41,11 @@ pub struct Config {
     /// `profile:` is accepted too). `--profile` on the command line replaces this list.
     #[serde(default, alias = "profile", deserialize_with = "one_or_many")]
     pub profiles: Vec<String>,
+    /// The CEL cost budget of one rule on one document (comprehension iterations, calls, string
+    /// and list lengths): past it the rule stops on that document with a rule error and the
+    /// scan goes on. `--max-cel-cost` replaces it; default 20000000.
+    #[schemars(range(min = 1))]
+    pub max_cel_cost: Option<u64>,
     /// Accepted risks: findings that do not fail the run but stay visible.
     #[serde(default, deserialize_with = "null_as_default")]
     pub waivers: Vec<Waiver>,
@@ -236,6 +241,13 @@ pub fn parse(display: &str, text: &str) -> Result<Config, Vec<FileDiagnostic>> {
         if let Err(e) = crate::rules::profile::Selected::parse(std::slice::from_ref(name)) {
             at(name, e, &mut errors);
         }
+    }
+    if config.max_cel_cost == Some(0) {
+        at(
+            "max-cel-cost",
+            "max-cel-cost must be at least 1 (0 would stop every rule)".into(),
+            &mut errors,
+        );
     }
     for id in config.controls.keys() {
         if catalog::find(id).is_none() {

@@ -69,6 +69,21 @@ impl Judged {
     }
 }
 
+pub use crate::rules::DEFAULT_MAX_CEL_COST;
+
+/// One rule's run on one document, measured (with `RuleSet::profile`).
+#[derive(Clone, Copy, Debug)]
+pub struct RuleRun {
+    /// The rule's index in the rule set.
+    pub rule: usize,
+    /// Time spent.
+    pub time: std::time::Duration,
+    /// Elements judged.
+    pub elements: usize,
+    /// The CEL cost it charged (`cel::cost`): what `--max-cel-cost` limits.
+    pub cost: u64,
+}
+
 /// What evaluating one document produced.
 #[derive(Debug, Default)]
 pub struct Outcome {
@@ -80,8 +95,8 @@ pub struct Outcome {
     pub evaluated: Vec<(usize, Judged)>,
     /// How many of them were settled by their gate alone (nothing to judge, no CEL run).
     pub gated: usize,
-    /// With `RuleSet::profile`: per rule run, its index, time and number of elements judged.
-    pub profile: Vec<(usize, std::time::Duration, usize)>,
+    /// With `RuleSet::profile`: each rule run, measured.
+    pub profile: Vec<RuleRun>,
 }
 
 /// The `file` variable: path and kind of the document's file.
@@ -169,7 +184,10 @@ pub fn evaluate_some(
             continue;
         }
         let started = rules.profile.then(std::time::Instant::now);
-        match select(rule, doc, path, &scope, &mut selections) {
+        // Each rule has its own budget on each document (a shared selection is charged to the
+        // first rule that computes it).
+        cel::cost::start(rules.max_cel_cost);
+        match select(rule, doc, path, &scope, &mut selections, rules.max_cel_cost) {
             Ok(selected) => {
                 if let Some(touched) = &selected.unknown {
                     judged.unknown();
@@ -182,17 +200,35 @@ pub fn evaluate_some(
                     path,
                     scope: &scope,
                     partial,
+                    max_cost: rules.max_cel_cost,
                 };
                 ctx.judge(&mut index, &selected.elements, &mut out, &mut judged);
             }
             Err(e) => out.errors.push(e),
         }
         if let Some(started) = started {
-            out.profile.push((i, started.elapsed(), judged.elements));
+            out.profile.push(RuleRun {
+                rule: i,
+                time: started.elapsed(),
+                elements: judged.elements,
+                cost: cel::cost::spent(),
+            });
         }
         out.evaluated.push((i, judged));
     }
+    cel::cost::stop();
     out
+}
+
+/// The rule error of a rule that passed its CEL cost budget on a document: it judged nothing
+/// more there (what it found before stands).
+fn over_budget(rule: &Rule, doc: &Document, path: &str, span: Span, limit: u64) -> RuleRunError {
+    let message = format!(
+        "rule '{}' exceeded the CEL cost budget on this document (cost {} > {limit}; --max-cel-cost): not judged further here",
+        rule.id,
+        cel::cost::spent()
+    );
+    run_error(rule, doc, path, span, message)
 }
 
 fn run_error(rule: &Rule, doc: &Document, path: &str, span: Span, message: String) -> RuleRunError {
@@ -310,6 +346,7 @@ fn select<'r, 'm>(
     path: &str,
     scope: &Context<'_, 'static>,
     selections: &'m mut HashMap<&'r str, Selected>,
+    max_cost: u64,
 ) -> Result<&'m Selected, RuleRunError> {
     let Some(expr) = &rule.selection().select else {
         let whole = selections.entry("").or_insert_with(|| Selected {
@@ -324,6 +361,9 @@ fn select<'r, 'm>(
                 .ok_or_else(|| format!("select must give a list, got {}", v.get_type().name()))
         };
         let paths = explore(|forced| evaluate_expr(expr, scope, forced, as_elements));
+        if cel::cost::exceeded() {
+            return Err(over_budget(rule, doc, path, doc.root.span, max_cost));
+        }
         let mut selected = Selected {
             elements: Vec::new(),
             unknown: None,
@@ -370,6 +410,9 @@ fn select<'r, 'm>(
                     return Err(run_error(rule, doc, path, doc.root.span, message));
                 }
             }
+        }
+        if cel::cost::exceeded() {
+            return Err(over_budget(rule, doc, path, doc.root.span, max_cost));
         }
         selections.insert(expr.source.as_str(), selected);
     }
@@ -420,6 +463,8 @@ struct Judging<'a, 's> {
     scope: &'a Context<'s, 'static>,
     /// The document is a patch: judge only the values it sets.
     partial: bool,
+    /// The rule's CEL cost budget on the document.
+    max_cost: u64,
 }
 
 impl<'a> Judging<'a, '_> {
@@ -435,88 +480,111 @@ impl<'a> Judging<'a, '_> {
         if elements.is_empty() {
             return; // nothing to judge: built-in rules need not even compile their `assert`
         }
+        for element in elements {
+            let before = (out.findings.len(), out.errors.len(), *judged);
+            self.judge_one(index, element.as_ref(), out, judged);
+            if cel::cost::exceeded() {
+                // Past the budget nothing this element gave can be trusted: one error instead.
+                out.findings.truncate(before.0);
+                out.errors.truncate(before.1);
+                *judged = before.2;
+                let span = span_of(element.as_ref()).unwrap_or(self.doc.root.span);
+                let (rule, doc, path) = (self.rule, self.doc, self.path);
+                out.errors
+                    .push(over_budget(rule, doc, path, span, self.max_cost));
+                return;
+            }
+        }
+    }
+
+    /// Judges one element (see [`Judging::judge`]).
+    fn judge_one(
+        &self,
+        index: &mut Option<Placements<'a>>,
+        element: &(dyn Val + 'static),
+        out: &mut Outcome,
+        judged: &mut Judged,
+    ) {
         let (rule, doc, path) = (self.rule, self.doc, self.path);
         let when = rule.selection().when.as_ref();
         let verdict = rule.verdict();
-        for element in elements {
-            let element_span = span_of(element.as_ref()).unwrap_or(doc.root.span);
-            let mut es = self.scope.new_inner_scope();
-            es.add_variable_as_val("item", element.clone_as_boxed());
-            // The element's key costs a document index; most checks never read it.
-            if verdict.uses_key {
-                bind_key(&mut es, index, doc, element.as_ref());
-            }
-            let paths = explore(|forced| {
-                let mut met = Vec::new();
-                let admitted = match when {
-                    None => Three::Known(true),
-                    Some(w) => {
-                        let (t, m) = evaluate_expr(w, &es, forced, as_bool);
-                        met = m;
-                        t
-                    }
-                };
-                let v = match admitted {
-                    Three::Known(false) => Verdict::Skip,
-                    Three::Unknown(t) => Verdict::Unknown(t),
-                    Three::Error(e) => Verdict::Error(format!("when: {e}")),
-                    Three::Known(true) => {
-                        let (t, m) = evaluate_expr(&verdict.assert, &es, forced, as_bool);
-                        for c in m {
-                            if !met.iter().any(|x| x.id() == c.id()) {
-                                met.push(c);
-                            }
-                        }
-                        match t {
-                            Three::Known(true) => Verdict::Pass,
-                            Three::Known(false) => Verdict::Fail,
-                            Three::Unknown(t) => Verdict::Unknown(t),
-                            Three::Error(e) => Verdict::Error(format!("assert: {e}")),
-                        }
-                    }
-                };
-                (v, met)
-            });
-            let Some(paths) = paths else {
-                let message = format!("more than {MAX_PATHS} combinations of conditions");
-                out.errors
-                    .push(run_error(rule, doc, path, element_span, message));
-                continue;
-            };
-            let failing = paths.iter().find(|p| matches!(p.result, Verdict::Fail));
-            if failing.is_some() && self.partial && !self.sets_at(element.as_ref()) {
-                continue; // a "missing …" finding on a patch: the patched object decides
-            }
-            if let Some(p) = failing {
-                judged.fail();
-                let everywhere = paths.iter().all(|q| matches!(q.result, Verdict::Fail));
-                let mut f = self.finding(index, element.as_ref(), &es, &p.branches, out);
-                if !everywhere {
-                    f.message = format!("{} (may apply: {})", f.message, conditions(&p.branches));
+        let element_span = span_of(element).unwrap_or(doc.root.span);
+        let mut es = self.scope.new_inner_scope();
+        es.add_variable_as_val("item", element.clone_as_boxed());
+        // The element's key costs a document index; most checks never read it.
+        if verdict.uses_key {
+            bind_key(&mut es, index, doc, element);
+        }
+        let paths = explore(|forced| {
+            let mut met = Vec::new();
+            let admitted = match when {
+                None => Three::Known(true),
+                Some(w) => {
+                    let (t, m) = evaluate_expr(w, &es, forced, as_bool);
+                    met = m;
+                    t
                 }
-                out.findings.push(f);
-                continue;
+            };
+            let v = match admitted {
+                Three::Known(false) => Verdict::Skip,
+                Three::Unknown(t) => Verdict::Unknown(t),
+                Three::Error(e) => Verdict::Error(format!("when: {e}")),
+                Three::Known(true) => {
+                    let (t, m) = evaluate_expr(&verdict.assert, &es, forced, as_bool);
+                    for c in m {
+                        if !met.iter().any(|x| x.id() == c.id()) {
+                            met.push(c);
+                        }
+                    }
+                    match t {
+                        Three::Known(true) => Verdict::Pass,
+                        Three::Known(false) => Verdict::Fail,
+                        Three::Unknown(t) => Verdict::Unknown(t),
+                        Three::Error(e) => Verdict::Error(format!("assert: {e}")),
+                    }
+                }
+            };
+            (v, met)
+        });
+        let Some(paths) = paths else {
+            let message = format!("more than {MAX_PATHS} combinations of conditions");
+            out.errors
+                .push(run_error(rule, doc, path, element_span, message));
+            return;
+        };
+        let failing = paths.iter().find(|p| matches!(p.result, Verdict::Fail));
+        if failing.is_some() && self.partial && !self.sets_at(element) {
+            return; // a "missing …" finding on a patch: the patched object decides
+        }
+        if let Some(p) = failing {
+            judged.fail();
+            let everywhere = paths.iter().all(|q| matches!(q.result, Verdict::Fail));
+            let mut f = self.finding(index, element, &es, &p.branches, out);
+            if !everywhere {
+                f.message = format!("{} (may apply: {})", f.message, conditions(&p.branches));
             }
-            if let Some(e) = paths.iter().find_map(|p| match &p.result {
-                Verdict::Error(e) => Some(e),
-                _ => None,
-            }) {
-                out.errors
-                    .push(run_error(rule, doc, path, element_span, e.clone()));
-                continue;
-            }
-            if let Some(t) = paths.iter().find_map(|p| match &p.result {
-                Verdict::Unknown(t) => Some(t),
-                _ => None,
-            }) {
-                judged.unknown();
-                let f = self.unknown_finding(index, element.as_ref(), &es, t, out);
-                out.findings.push(f);
-                continue;
-            }
-            if paths.iter().any(|p| matches!(p.result, Verdict::Pass)) {
-                judged.pass();
-            }
+            out.findings.push(f);
+            return;
+        }
+        if let Some(e) = paths.iter().find_map(|p| match &p.result {
+            Verdict::Error(e) => Some(e),
+            _ => None,
+        }) {
+            out.errors
+                .push(run_error(rule, doc, path, element_span, e.clone()));
+            return;
+        }
+        if let Some(t) = paths.iter().find_map(|p| match &p.result {
+            Verdict::Unknown(t) => Some(t),
+            _ => None,
+        }) {
+            judged.unknown();
+            let f = self.unknown_finding(index, element, &es, t, out);
+            out.findings.push(f);
+            return;
+        }
+        if paths.iter().any(|p| matches!(p.result, Verdict::Pass)) {
+            judged.pass();
         }
     }
 

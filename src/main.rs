@@ -193,7 +193,11 @@ fn run_scan(args: cli::ScanArgs, chat: Chat) -> u8 {
         );
     }
     if args.timings {
-        print_timings(&run.result, report_started.elapsed());
+        print_timings(
+            &run.result,
+            run.rules.max_cel_cost,
+            report_started.elapsed(),
+        );
     }
     exit_code(&input)
 }
@@ -222,7 +226,11 @@ fn report_run_error(e: &pipeline::RunError) -> u8 {
 }
 
 /// `--timings`: the phases, then the rules that took longest.
-fn print_timings(result: &isms_lint::scan::ScanResult, report: std::time::Duration) {
+fn print_timings(
+    result: &isms_lint::scan::ScanResult,
+    max_cel_cost: u64,
+    report: std::time::Duration,
+) {
     let t = result.timings;
     let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
     eprintln!(
@@ -240,11 +248,23 @@ fn print_timings(result: &isms_lint::scan::ScanResult, report: std::time::Durati
     );
     for p in result.rule_profile.iter().take(10) {
         eprintln!(
-            "  {:>9.1} ms  {:<48} {} runs, {} elements",
+            "  {:>9.1} ms  {:<48} {} runs, {} elements, CEL cost up to {} ({})",
             ms(p.time),
             p.rule_id,
             p.runs,
-            p.elements
+            p.elements,
+            p.max_cost,
+            p.max_cost_path
+        );
+    }
+    if let Some(p) = result.rule_profile.iter().max_by(|a, b| {
+        a.max_cost
+            .cmp(&b.max_cost)
+            .then_with(|| b.rule_id.cmp(&a.rule_id))
+    }) {
+        eprintln!(
+            "highest CEL cost of one rule on one document: {} ({} on {}; --max-cel-cost {})",
+            p.max_cost, p.rule_id, p.max_cost_path, max_cel_cost
         );
     }
 }

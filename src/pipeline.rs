@@ -28,6 +28,9 @@ pub struct RunOptions {
     pub excludes: Vec<String>,
     /// Largest file read.
     pub max_file_size: u64,
+    /// The CEL cost budget of one rule on one document (`--max-cel-cost`); `None` takes the
+    /// config's `max-cel-cost`, else [`crate::eval::DEFAULT_MAX_CEL_COST`].
+    pub max_cel_cost: Option<u64>,
     /// Worker threads.
     pub jobs: Option<usize>,
     /// Report only findings not in this baseline file.
@@ -209,6 +212,10 @@ pub fn run(opts: &RunOptions) -> Result<Run, RunError> {
         return Err(RunError::Config(config_errors));
     }
     rules.profile = opts.profile_rules;
+    rules.max_cel_cost = opts
+        .max_cel_cost
+        .or(config.config.max_cel_cost)
+        .unwrap_or(crate::eval::DEFAULT_MAX_CEL_COST);
     let mut excludes = opts.excludes.clone();
     excludes.extend(config.config.exclude.iter().cloned());
     let today = config::today();

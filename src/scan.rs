@@ -80,6 +80,10 @@ pub struct RuleProfile {
     pub elements: usize,
     /// Time spent, summed over threads.
     pub time: Duration,
+    /// The highest CEL cost of one run (one document), which `--max-cel-cost` limits.
+    pub max_cost: u64,
+    /// The path of the document of that run.
+    pub max_cost_path: String,
 }
 
 /// Everything a scan found.
@@ -129,7 +133,9 @@ struct FileResult {
     /// The rules evaluated, once per document, with what they judged.
     evaluated: Vec<(usize, eval::Judged)>,
     gated: usize,
-    profile: Vec<(usize, Duration, usize)>,
+    profile: Vec<eval::RuleRun>,
+    /// The display path of the file, for the costliest run of each rule (with `profile`).
+    path: String,
     unused_suppressions: usize,
     parse: Duration,
     evaluate: Duration,
@@ -283,11 +289,16 @@ fn merge(out: &mut ScanResult, tally: &mut Tally, r: FileResult) {
     for (i, judged) in r.evaluated {
         tally.evaluations[i].add(&judged);
     }
-    for (i, time, elements) in r.profile {
-        let p = &mut tally.profile[i];
+    for run in r.profile {
+        let p = &mut tally.profile[run.rule];
         p.runs += 1;
-        p.elements += elements;
-        p.time += time;
+        p.elements += run.elements;
+        p.time += run.time;
+        // Ties keep the first path in sort order, whatever the order files finished in.
+        if run.cost > p.max_cost || (run.cost == p.max_cost && r.path < p.max_cost_path) {
+            p.max_cost = run.cost;
+            p.max_cost_path.clone_from(&r.path);
+        }
     }
     out.findings.extend(r.findings);
     out.rule_errors.extend(r.errors);
@@ -642,6 +653,9 @@ fn scan_unit(
         }
     };
     r.parse = t.elapsed();
+    if rules.profile {
+        r.path.clone_from(&unit_path);
+    }
     for e in &read.errors {
         let mut f = builtin_finding(
             &PARSE_ERROR,

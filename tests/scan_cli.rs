@@ -414,8 +414,14 @@ fn timings_report_gated_runs_and_the_work_of_each_rule() {
         lines[1],
         "rules: 2 runs (rule x document), 1 settled by their gate without running CEL"
     );
-    assert_eq!(lines.len(), 3, "one profiled rule: {err}");
+    assert_eq!(
+        lines.len(),
+        4,
+        "one profiled rule, then the highest cost: {err}"
+    );
     let row: Vec<&str> = lines[2].split_whitespace().collect();
+    let path = "fixtures/k8s-container-privileged/fail/deployment.yaml";
+    let shown = format!("({path})");
     assert_eq!(
         row[1..],
         [
@@ -424,8 +430,21 @@ fn timings_report_gated_runs_and_the_work_of_each_rule() {
             "1",
             "runs,",
             "2",
-            "elements"
+            "elements,",
+            "CEL",
+            "cost",
+            "up",
+            "to",
+            "9",
+            &shown
         ]
+    );
+    // The cost is deterministic: the same counts whatever the machine or `--jobs`.
+    assert_eq!(
+        lines[3],
+        format!(
+            "highest CEL cost of one rule on one document: 9 (k8s-container-privileged on {path}; --max-cel-cost 20000000)"
+        )
     );
     assert_eq!(json(&o)["findings"].as_array().unwrap().len(), 2);
 }

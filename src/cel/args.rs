@@ -48,6 +48,13 @@ pub fn arg_str<'a>(
         })
 }
 
+/// Charges `units` of work to the evaluation's cost budget (`cel::cost`, the `--max-cel-cost`
+/// limit): a helper that walks more of the document than it returns (every resource, to find a
+/// few) says so here; the length of what it returns is charged by the interpreter.
+pub fn charge(units: usize) -> Result<(), ExecutionError> {
+    cel::cost::charge(u64::try_from(units).unwrap_or(u64::MAX))
+}
+
 /// A list of document nodes, as a document list: its items keep their spans and stay what they
 /// are (an unknown value is still read as one).
 pub fn list_of<'b, 'v>(nodes: Vec<Node>) -> Ret<'b, 'v> {

@@ -8,7 +8,7 @@ use cel::common::types::{CelInt, CelString, CelUInt, Kind as CelKind};
 use cel::common::value::{CowVal, Val};
 use cel::ExecutionError;
 
-use super::args::{arg_map, arg_str, bool_ret, list_of, map_of, s, Args, Ret};
+use super::args::{arg_map, arg_str, bool_ret, charge, list_of, map_of, s, Args, Ret};
 use super::values::display;
 use super::{Helper, HelperGate};
 use crate::doc::image::split_image;
@@ -81,12 +81,14 @@ fn statements<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
         Some(Node {
             value: Value::List(l),
             ..
-        }) => l
-            .items()
-            .iter()
-            .filter(|n| n.as_map().is_some())
-            .cloned()
-            .collect(),
+        }) => {
+            charge(l.items().len())?;
+            l.items()
+                .iter()
+                .filter(|n| n.as_map().is_some())
+                .cloned()
+                .collect()
+        }
         Some(n) if n.as_map().is_some() => vec![n.clone()],
         _ => Vec::new(),
     };

@@ -23,7 +23,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use crate::cel::args::{arg_map, arg_str, list_of, Args, Ret};
+use crate::cel::args::{arg_map, arg_str, charge, list_of, Args, Ret};
 use crate::cel::{Helper, HelperGate};
 use crate::doc::{MapNode, Node, ParseError, ParseWarning};
 
@@ -455,13 +455,16 @@ pub const SHARED_HELPERS: &[Helper] = &[Helper {
 fn resources<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
     let doc = arg_map(&args, 0, "resources")?;
     let wanted = arg_str(&args, 1, "resources")?;
-    list_of(
-        doc.into_iter()
-            .flat_map(resource_nodes)
-            .filter(|(t, _)| wanted == "*" || t.is_some_and(|t| type_matches(t, wanted)))
-            .map(|(_, r)| r.clone())
-            .collect(),
-    )
+    let mut walked = 0;
+    let found = doc
+        .into_iter()
+        .flat_map(resource_nodes)
+        .inspect(|_| walked += 1)
+        .filter(|(t, _)| wanted == "*" || t.is_some_and(|t| type_matches(t, wanted)))
+        .map(|(_, r)| r.clone())
+        .collect();
+    charge(walked)?;
+    list_of(found)
 }
 
 /// Whether a resource's type is `wanted` (ARM types are case-insensitive).

@@ -415,8 +415,14 @@ pub fn pack_digest(rules: &RuleSet) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The default CEL cost budget of one rule on one document (`--max-cel-cost`): what
+/// `cel::cost` counts (comprehension iterations, calls, the length of strings and lists built
+/// or walked), at least 100× the most any built-in rule reached on one document of the fixtures
+/// and of the real-repository corpus (docs/performance.md, `tests/cel_cost.rs`).
+pub const DEFAULT_MAX_CEL_COST: u64 = 20_000_000;
+
 /// Every rule of a run, plus the errors found while loading them.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct RuleSet {
     /// Compiled rules, sorted by id.
     pub rules: Vec<Rule>,
@@ -426,6 +432,9 @@ pub struct RuleSet {
     pub errors: Vec<FileDiagnostic>,
     /// Measure each rule's evaluation time (`--timings`); off by default.
     pub profile: bool,
+    /// The CEL cost budget of one rule on one document (`--max-cel-cost`): past it the rule
+    /// stops on that document with a rule error. Default [`DEFAULT_MAX_CEL_COST`].
+    pub max_cel_cost: u64,
     /// Every rule id that loaded, including those `--only`, `--skip` or the config later left
     /// out (suppressions and waivers may name them), sorted.
     loaded_ids: Vec<String>,
@@ -434,6 +443,22 @@ pub struct RuleSet {
     /// Rules loaded but left out because their profile was not selected: not run, and shown
     /// as *not evaluated: not in profile* in the Statement of Applicability.
     pub not_in_profile: Vec<Rule>,
+}
+
+impl Default for RuleSet {
+    /// No rules, with the default cost budget.
+    fn default() -> Self {
+        RuleSet {
+            rules: Vec::new(),
+            by_kind: BTreeMap::new(),
+            errors: Vec::new(),
+            profile: false,
+            max_cel_cost: DEFAULT_MAX_CEL_COST,
+            loaded_ids: Vec::new(),
+            skipped_builtins: Vec::new(),
+            not_in_profile: Vec::new(),
+        }
+    }
 }
 
 impl RuleSet {
@@ -448,6 +473,7 @@ impl RuleSet {
             by_kind: BTreeMap::new(),
             errors,
             profile: false,
+            max_cel_cost: DEFAULT_MAX_CEL_COST,
             loaded_ids,
             skipped_builtins: Vec::new(),
             not_in_profile: Vec::new(),

@@ -12,7 +12,7 @@
 //! Matching by name text is a heuristic: two resources named by the same expression are the
 //! same resource to it, which is what a deployment would make of them too.
 
-use crate::cel::args::{arg_map, arg_str, list_of, text_of, Args, Ret};
+use crate::cel::args::{arg_map, arg_str, charge, list_of, text_of, Args, Ret};
 use crate::doc::{MapNode, Node, Value};
 use crate::inputs::{type_matches, Input};
 
@@ -26,15 +26,18 @@ pub(super) fn children<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
     let (Some(doc), Some(item)) = (doc, item) else {
         return list_of(Vec::new());
     };
-    list_of(children_of(doc, item, wanted))
+    let (hits, walked) = children_of(doc, item, wanted);
+    charge(walked)?;
+    list_of(hits)
 }
 
 /// The resources of `doc` of type `wanted` that belong to `item`, each once, in template order
-/// (nested ones first).
-fn children_of(doc: &MapNode, item: &MapNode, wanted: &str) -> Vec<Node> {
+/// (nested ones first), and how many resources were looked at.
+fn children_of(doc: &MapNode, item: &MapNode, wanted: &str) -> (Vec<Node>, usize) {
     let Some(all) = INPUT.resources(doc) else {
-        return Vec::new();
+        return (Vec::new(), 0);
     };
+    let mut walked = 0;
     let mut hits: Vec<Node> = Vec::new();
     let mut nested = Vec::new();
     if let Some(r) = item.get("resources") {
@@ -46,11 +49,12 @@ fn children_of(doc: &MapNode, item: &MapNode, wanted: &str) -> Vec<Node> {
         .map(|r| (r.get("_type").and_then(Node::as_str), r))
         .chain(all.filter(|(_, r)| owner.owns(r)));
     for (t, r) in candidates {
+        walked += 1;
         if t.is_some_and(|t| type_matches(t, wanted)) && !hits.iter().any(|h| h.span == r.span) {
             hits.push(r.clone());
         }
     }
-    hits
+    (hits, walked)
 }
 
 /// What identifies a parent resource in its children's names and scopes.
@@ -145,6 +149,7 @@ mod tests {
         let m = doc.as_map().unwrap();
         let item = INPUT.resources(m).unwrap().nth(parent).unwrap().1;
         children_of(m, item.as_map().unwrap(), wanted)
+            .0
             .iter()
             .map(|n| n.get("_name").unwrap().to_display())
             .collect()

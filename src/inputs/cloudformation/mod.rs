@@ -12,7 +12,7 @@ use cel::common::types::CelBool;
 use cel::common::value::CowVal;
 
 use super::{Input, Kind, Resources, TreeFormat};
-use crate::cel::args::{arg_map, arg_str, map_values, Args, Ret};
+use crate::cel::args::{arg_map, arg_str, charge, map_values, Args, Ret};
 use crate::cel::{Helper, HelperGate};
 use crate::doc::{MapBuilder, MapNode, Node, Span, Value};
 
@@ -130,7 +130,9 @@ fn refs_at<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
     }
     let mut b = MapBuilder::new();
     let segments: Vec<&str> = path.split('.').filter(|s| !s.is_empty()).collect();
+    let mut walked = 0;
     for r in map_values(doc.get("Resources")) {
+        walked += 1;
         if wanted != "*" && r.get("Type").and_then(Node::as_str) != Some(wanted.as_str()) {
             continue;
         }
@@ -147,6 +149,7 @@ fn refs_at<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
                     _ => n.get(seg).into_iter().collect(),
                 })
                 .collect();
+            walked += nodes.len();
         }
         for n in nodes {
             if let Some(t) = ref_target(n) {
@@ -155,6 +158,7 @@ fn refs_at<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
             }
         }
     }
+    charge(walked)?;
     let result = b.finish(Span::default());
     REFS_CACHE.with(|c| {
         let mut c = c.borrow_mut();

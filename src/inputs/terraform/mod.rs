@@ -40,7 +40,7 @@ use std::path::Path;
 use self::module::Parsed;
 use self::source::Source;
 use super::{Document, Input, Kind, Read, Resources, SourceFile, TreeFormat, Unit};
-use crate::cel::args::{arg_map, arg_str, list_of, text_of, Args, Ret};
+use crate::cel::args::{arg_map, arg_str, charge, list_of, text_of, Args, Ret};
 use crate::cel::{Helper, HelperGate};
 use crate::doc::{MapNode, Node, ParseError, Pos};
 
@@ -477,7 +477,9 @@ fn referrers<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
         .collect();
     // Terraform only: a CloudFormation template has no `resource` block.
     let terraform = doc.get("resource").is_some();
+    let mut walked = 0;
     let hits = super::resource_nodes(doc)
+        .inspect(|_| walked += 1)
         .filter(|(t, _)| terraform && (wanted == "*" || *t == Some(wanted)))
         .map(|(_, r)| r.clone())
         .filter(|r| {
@@ -488,6 +490,7 @@ fn referrers<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
             })
         })
         .collect();
+    charge(walked)?;
     list_of(hits)
 }
 
