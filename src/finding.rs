@@ -220,6 +220,39 @@ pub fn merge_rendered_repeats(findings: Vec<Finding>) -> Vec<Finding> {
     out
 }
 
+/// Keeps one of the findings of `rule_id` that say the same thing at the same place: a module
+/// call that cannot be followed is met once per chain of calls leading to it (eleven examples
+/// calling one module that calls a registry module) and is said once, by the finding with the
+/// smallest fingerprint.
+pub fn drop_repeated_notices(findings: &mut Vec<Finding>, rule_id: &str) {
+    let mut best: std::collections::HashMap<(&str, Pos, &str), usize> =
+        std::collections::HashMap::new();
+    for (i, f) in findings.iter().enumerate() {
+        if f.rule_id != rule_id {
+            continue;
+        }
+        let slot = best
+            .entry((f.path.as_str(), f.start, f.message.as_str()))
+            .or_insert(i);
+        if f.fingerprint < findings[*slot].fingerprint {
+            *slot = i;
+        }
+    }
+    let keep: Vec<bool> = findings
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            f.rule_id != rule_id
+                || best.get(&(f.path.as_str(), f.start, f.message.as_str())) == Some(&i)
+        })
+        .collect();
+    let mut i = 0;
+    findings.retain(|_| {
+        i += 1;
+        keep[i - 1]
+    });
+}
+
 /// Sorts findings deterministically and makes repeated fingerprints unique (`…:2`, `…:3`).
 pub fn finalize(findings: &mut [Finding]) {
     // Ties on the sort key are broken by every other reported field, so an in-place unstable

@@ -550,3 +550,38 @@ fn an_unknown_plan_format_is_a_notice_at_its_version() {
         .iter()
         .any(|f| f.0 == "tf-aws-s3-public-access-block" && f.2 == 15));
 }
+
+#[test]
+fn a_call_that_cannot_be_followed_is_said_once_whatever_the_chains_leading_to_it() {
+    // Two examples call one module, which calls a registry module that is not downloaded: the
+    // call is met through each example and through the module's own scan, and said once.
+    let example = |n: u32| {
+        format!("module \"net\" {{\n  source = \"../../modules/net\"\n  name   = \"ex{n}\"\n}}\n")
+    };
+    let one = example(1);
+    let two = example(2);
+    let dir = tree(&[
+        ("infra/examples/one/main.tf", one.as_str()),
+        ("infra/examples/two/main.tf", two.as_str()),
+        (
+            "infra/modules/net/main.tf",
+            "variable \"name\" {}\n\nmodule \"vpc\" {\n  source  = \"terraform-aws-modules/vpc/aws\"\n  version = \"5.0.0\"\n}\n",
+        ),
+    ]);
+    let v = json(&scan(dir.path(), "json", RDS));
+    let notices: Vec<_> = found(&v)
+        .into_iter()
+        .filter(|f| f.0 == "not-evaluated")
+        .collect();
+    assert_eq!(
+        notices,
+        [row(
+            "not-evaluated",
+            "infra/modules/net/main.tf",
+            3,
+            true,
+            &[]
+        )],
+        "{v}"
+    );
+}
