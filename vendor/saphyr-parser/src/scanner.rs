@@ -847,10 +847,12 @@ impl<'input, T: Input> Scanner<'input, T> {
     /// This function returns an error if one of the key we would stale was required to be a key.
     fn stale_simple_keys(&mut self) -> ScanResult {
         for sk in &mut self.simple_keys {
+            // isms-lint patch: the 1024-character limit applies in flow context too, as in
+            // libyaml's `yaml_parser_stale_simple_keys`.
             if sk.possible
                 // If not in a flow construct, simple keys cannot span multiple lines.
-                && self.flow_level == 0
-                    && (sk.mark.line < self.mark.line || sk.mark.index + 1024 < self.mark.index)
+                && ((self.flow_level == 0 && sk.mark.line < self.mark.line)
+                    || sk.mark.index + 1024 < self.mark.index)
             {
                 if sk.required {
                     return Err(ScanError::new_str(self.mark, "simple key expect ':'"));
