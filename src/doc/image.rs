@@ -47,12 +47,14 @@ pub fn split_image(reference: &str) -> ImageRef {
 pub fn is_reference(text: &str) -> bool {
     use std::sync::OnceLock;
     static RE: OnceLock<regex::Regex> = OnceLock::new();
+    // ASCII classes, as the OCI grammar has them: a Unicode `\w` under `{0,127}` compiles to an
+    // automaton of megabytes, 60 ms and 35 MB paid by every scan that meets an image.
     let re = RE.get_or_init(|| {
         let component = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
         let host = r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)";
         let domain = format!(r"(?:{host}(?:\.{host})*(?::[0-9]+)?)");
         regex::Regex::new(&format!(
-            r"^(?:{domain}/)?{component}(?:/{component})*(?::[\w][\w.-]{{0,127}})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{{32,}})?$"
+            r"^(?:{domain}/)?{component}(?:/{component})*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{{32,}})?$"
         ))
         .expect("the reference grammar compiles")
     });
