@@ -106,10 +106,22 @@ pub fn fingerprint(rule_id: &str, path: &str, logical_path: &str) -> String {
     hex
 }
 
+/// Keeps the findings whose flag in `keep` is set (one flag per finding, in order).
+fn retain_marked(findings: &mut Vec<Finding>, keep: &[bool]) {
+    let mut flags = keep.iter();
+    findings.retain(|_| *flags.next().expect("one flag per finding"));
+}
+
+/// The order related locations are listed in: by file, then position, then what they are.
+fn related_order(a: &Related, b: &Related) -> std::cmp::Ordering {
+    (&a.path, a.start, a.end, &a.message).cmp(&(&b.path, b.start, b.end, &b.message))
+}
+
 /// Drops the findings of a module evaluated through a call (those with related locations) that
 /// the same module scanned on its own already reports identically: a setting written in the
 /// module is reported once, at its line; only what the call's arguments change is reported
-/// again, naming the call. Calls that reproduce one another identically (eight examples calling
+/// again, naming the call (a `not-evaluated` notice of a nested call too). Calls that reproduce
+/// one another identically (eight examples calling
 /// one module with the same effect) give one finding that names every call: the one with the
 /// longest chain of calls (then the smallest fingerprint), whatever the order the calls were
 /// evaluated in.
@@ -164,9 +176,7 @@ pub fn drop_module_repeats(findings: &mut Vec<Finding>) {
             .filter(|r| !related.contains(r))
             .cloned()
             .collect();
-        others.sort_by(|a, b| {
-            (&a.path, a.start, a.end, &a.message).cmp(&(&b.path, b.start, b.end, &b.message))
-        });
+        others.sort_by(related_order);
         others.dedup();
         related.extend(others);
         for i in members {
@@ -177,11 +187,8 @@ pub fn drop_module_repeats(findings: &mut Vec<Finding>) {
     for (keep, related) in merged {
         findings[keep].related = related;
     }
-    let mut i = 0;
-    findings.retain(|_| {
-        i += 1;
-        !repeated[i - 1]
-    });
+    let keep: Vec<bool> = repeated.iter().map(|r| !r).collect();
+    retain_marked(findings, &keep);
 }
 
 /// Merges the findings of rendered kustomizations that repeat one another: a base rendered by
@@ -214,43 +221,9 @@ pub fn merge_rendered_repeats(findings: Vec<Finding>) -> Vec<Finding> {
         }
     }
     for f in &mut out {
-        f.related
-            .sort_by(|a, b| (&a.path, a.start, &a.message).cmp(&(&b.path, b.start, &b.message)));
+        f.related.sort_by(related_order);
     }
     out
-}
-
-/// Keeps one of the findings of `rule_id` that say the same thing at the same place: a module
-/// call that cannot be followed is met once per chain of calls leading to it (eleven examples
-/// calling one module that calls a registry module) and is said once, by the finding with the
-/// smallest fingerprint.
-pub fn drop_repeated_notices(findings: &mut Vec<Finding>, rule_id: &str) {
-    let mut best: std::collections::HashMap<(&str, Pos, &str), usize> =
-        std::collections::HashMap::new();
-    for (i, f) in findings.iter().enumerate() {
-        if f.rule_id != rule_id {
-            continue;
-        }
-        let slot = best
-            .entry((f.path.as_str(), f.start, f.message.as_str()))
-            .or_insert(i);
-        if f.fingerprint < findings[*slot].fingerprint {
-            *slot = i;
-        }
-    }
-    let keep: Vec<bool> = findings
-        .iter()
-        .enumerate()
-        .map(|(i, f)| {
-            f.rule_id != rule_id
-                || best.get(&(f.path.as_str(), f.start, f.message.as_str())) == Some(&i)
-        })
-        .collect();
-    let mut i = 0;
-    findings.retain(|_| {
-        i += 1;
-        keep[i - 1]
-    });
 }
 
 /// Sorts findings deterministically and makes repeated fingerprints unique (`…:2`, `…:3`).

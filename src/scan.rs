@@ -266,7 +266,6 @@ pub fn scan(rules: &RuleSet, opts: &ScanOptions) -> Result<ScanResult, ScanError
         .map(|(r, n)| (r.id.clone(), n))
         .collect();
     finding::drop_module_repeats(&mut out.findings);
-    finding::drop_repeated_notices(&mut out.findings, NOT_EVALUATED.id);
     finding::finalize(&mut out.findings);
     out.rule_errors.sort_by(|a, b| {
         (&a.path, a.line, &a.rule_id, &a.message).cmp(&(&b.path, b.line, &b.rule_id, &b.message))
@@ -693,6 +692,7 @@ fn scan_unit(
             &logical,
         );
         f.unknown = true;
+        f.related = n.via;
         r.findings.push(f);
     }
     let t = Instant::now();

@@ -83,6 +83,7 @@ impl Input for Helm {
                 path: display(&at),
                 span: crate::doc::Span::new(crate::doc::Pos::new(1, 1), crate::doc::Pos::new(1, 1)),
                 what: "helm-chart".into(),
+                via: Vec::new(),
                 message: format!(
                     "not evaluated: Helm chart '{}', render it and pipe it in (`helm template {} | isms-lint scan --kind kubernetes -`)",
                     display(path),

@@ -196,6 +196,9 @@ pub struct NotEvaluated {
     pub what: String,
     /// Why it was not evaluated.
     pub message: String,
+    /// The calls it was met through, innermost first (a module call inside a called module),
+    /// reported as related locations like any finding of the called module.
+    pub via: Vec<crate::doc::Related>,
 }
 
 /// The source of a unit: one file's text, or a directory (the input reads its own files).

@@ -123,6 +123,7 @@ pub fn read(built: &Built, display: &dyn Fn(&Path) -> String) -> Read {
         path: kustomization.clone(),
         span: line_one,
         what: "kustomize-build".into(),
+        via: Vec::new(),
         message: format!(
             "not evaluated: kustomization '{}' was not rendered: {why}",
             display(&built.tree.dir)
@@ -154,6 +155,7 @@ pub fn read_output(
                     path: kustomization,
                     span: line_one,
                     what: "kustomize-build".into(),
+                    via: Vec::new(),
                     message: format!(
                         "not evaluated: kustomization '{}' was not rendered: its output cannot be read as YAML at line {}: {}",
                         display(&tree.dir),

@@ -137,6 +137,7 @@ fn calls(walk: &Walk<'_>, caller: &Caller<'_>, read: &mut Read) {
                 span: at,
                 what: module_name(&key),
                 message: format!("module \"{name}\" not evaluated: {why}"),
+                via: caller.via.to_vec(),
             });
         };
         let Some(source) = args.get("source").and_then(Node::as_str) else {

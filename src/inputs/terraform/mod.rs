@@ -147,6 +147,7 @@ fn unknown_format(plan: &Node, tree: &super::TreeInfo) -> Option<super::NotEvalu
         path: tree.display.clone(),
         span: version.span,
         what: "format_version".into(),
+        via: Vec::new(),
         message: format!(
             "plan format_version {text} is not one isms-lint knows (0.x, 1.x): its resources were read as 1.x, and what the newer format changed was not evaluated"
         ),
