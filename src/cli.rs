@@ -293,6 +293,10 @@ impl ScanInputs {
             excludes: self.exclude.clone(),
             max_file_size: self.max_file_size,
             max_cel_cost: self.max_cel_cost,
+            cel_engine: isms_lint::rules::Engine::from_env().unwrap_or_else(|e| {
+                eprintln!("isms-lint: {e}");
+                std::process::exit(2)
+            }),
             jobs: self.jobs,
             profiles: (!self.profile.is_empty()).then(|| self.profile.clone()),
             ..Default::default()

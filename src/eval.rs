@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use cel::common::types::{CelBool, CelNull, CelString};
 use cel::common::value::Val;
-use cel::{Context, ExecutionError, Value as CelValue};
+use cel::ExecutionError;
 
 use crate::doc::edit::Step;
 use crate::doc::reads::{self, Touched};
@@ -13,7 +13,37 @@ use crate::doc::{ChoiceNode, ListNode, MapBuilder, MapNode, Node, NodeId, Span, 
 use crate::finding::{fingerprint, Finding};
 use crate::inputs::Document;
 use crate::rules::gate::Facts;
-use crate::rules::{Expr, Rule, RuleSet, Severity, TemplatePart};
+use crate::rules::{Engine, Expr, Rule, RuleSet, Severity, TemplatePart, Vars};
+
+/// Slots of [`crate::cel::VARIABLES`] in [`Vars`].
+const DOC: usize = 0;
+const ITEM: usize = 1;
+const FILE: usize = 2;
+const REPO: usize = 3;
+const KEY: usize = 4;
+const PATH: usize = 5;
+
+/// What an expression sees: the values of its variables, and the engine that runs it.
+#[derive(Clone, Copy)]
+struct Scope<'b> {
+    vars: Vars<'b>,
+    engine: Engine,
+}
+
+impl<'b> Scope<'b> {
+    /// This scope with the variable in `slot` bound to `value`.
+    fn with<'c>(&self, slot: usize, value: &'c (dyn Val + 'static)) -> Scope<'c>
+    where
+        'b: 'c,
+    {
+        let mut vars: Vars<'c> = self.vars;
+        vars[slot] = Some(value);
+        Scope {
+            vars,
+            engine: self.engine,
+        }
+    }
+}
 
 /// A rule that failed to evaluate on a document: reported, never taken as a pass.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -154,15 +184,18 @@ pub fn evaluate_some(
     keep: impl Fn(usize) -> bool,
 ) -> Outcome {
     let mut out = Outcome::default();
-    let root = crate::rules::env::root_context();
     let file = file_value(doc, path);
     let repo = repo.cloned().unwrap_or_else(empty_map);
     let mut index: Option<Placements<'_>> = None;
-    // One scope per document holds what every rule sees; elements get a child scope each.
-    let mut scope = root.new_inner_scope();
-    scope.add_variable_as_val("doc", doc.root.as_val().clone_as_boxed());
-    scope.add_variable_as_val("file", Box::new(file));
-    scope.add_variable_as_val("repo", Box::new(repo));
+    // One scope per document holds what every rule sees; elements bind `item` on a copy.
+    let mut vars: Vars<'_> = [None; 6];
+    vars[DOC] = Some(doc.root.as_val());
+    vars[FILE] = Some(&file);
+    vars[REPO] = Some(&repo);
+    let scope = Scope {
+        vars,
+        engine: rules.engine,
+    };
     let facts = Facts::of(doc.root.as_map());
     // Rules that select with the same expression share its result (it sees only `doc`,
     // `file` and `repo`, the same for every rule).
@@ -262,15 +295,18 @@ type Forced = Vec<(ChoiceNode, usize)>;
 /// operation that it decides. Returns the conditional nodes it met that were not forced.
 fn evaluate_expr<T>(
     expr: &Expr,
-    ctx: &Context<'_, 'static>,
+    scope: &Scope<'_>,
     forced: &Forced,
     convert: impl Fn(&(dyn Val + 'static)) -> Result<T, String>,
 ) -> (Three<T>, Vec<ChoiceNode>) {
     let ids: Vec<(reads::ChoiceId, usize)> = forced.iter().map(|(c, b)| (c.id(), *b)).collect();
+    let run = |strict: bool| {
+        expr.evaluate(&scope.vars, strict, scope.engine, |r| {
+            r.map_err(|e| describe(&e)).and_then(&convert)
+        })
+    };
     reads::begin(false, &ids);
-    let lenient = CelValue::resolve_val(expr.program.expression(), ctx)
-        .map_err(|e| describe(&e))
-        .and_then(|v| convert(v.as_ref()));
+    let lenient = run(false);
     let first = reads::finish();
     let mut met = first.choices;
     let Some(touched) = first.unknown else {
@@ -280,9 +316,7 @@ fn evaluate_expr<T>(
         };
     };
     reads::begin(true, &ids);
-    let strict = CelValue::resolve_val(expr.strict(), ctx)
-        .map_err(|e| describe(&e))
-        .and_then(|v| convert(v.as_ref()));
+    let strict = run(true);
     let second = reads::finish();
     for c in second.choices {
         if !met.iter().any(|m| m.id() == c.id()) {
@@ -344,7 +378,7 @@ fn select<'r, 'm>(
     rule: &'r Rule,
     doc: &Document,
     path: &str,
-    scope: &Context<'_, 'static>,
+    scope: &Scope<'_>,
     selections: &'m mut HashMap<&'r str, Selected>,
     max_cost: u64,
 ) -> Result<&'m Selected, RuleRunError> {
@@ -420,16 +454,13 @@ fn select<'r, 'm>(
 }
 
 /// The elements `expr` selects when unknown values read as their source text.
-fn lenient_elements(
-    expr: &Expr,
-    scope: &Context<'_, 'static>,
-    branches: &Forced,
-) -> Vec<Box<dyn Val>> {
+fn lenient_elements(expr: &Expr, scope: &Scope<'_>, branches: &Forced) -> Vec<Box<dyn Val>> {
     let ids: Vec<(reads::ChoiceId, usize)> = branches.iter().map(|(c, b)| (c.id(), *b)).collect();
     reads::begin(false, &ids);
-    let elements = CelValue::resolve_val(expr.program.expression(), scope)
-        .ok()
-        .and_then(|v| elements_of(v.as_ref()))
+    let elements = expr
+        .evaluate(&scope.vars, false, scope.engine, |r| {
+            r.ok().and_then(elements_of)
+        })
         .unwrap_or_default();
     reads::finish();
     elements
@@ -460,7 +491,7 @@ struct Judging<'a, 's> {
     rule: &'a Rule,
     doc: &'a Document,
     path: &'a str,
-    scope: &'a Context<'s, 'static>,
+    scope: &'a Scope<'s>,
     /// The document is a patch: judge only the values it sets.
     partial: bool,
     /// The rule's CEL cost budget on the document.
@@ -509,11 +540,12 @@ impl<'a> Judging<'a, '_> {
         let when = rule.selection().when.as_ref();
         let verdict = rule.verdict();
         let element_span = span_of(element).unwrap_or(doc.root.span);
-        let mut es = self.scope.new_inner_scope();
-        es.add_variable_as_val("item", element.clone_as_boxed());
+        let key;
+        let mut es = self.scope.with(ITEM, element);
         // The element's key costs a document index; most checks never read it.
         if verdict.uses_key {
-            bind_key(&mut es, index, doc, element);
+            key = key_value(index, doc, element);
+            es = es.with(KEY, &key);
         }
         let paths = explore(|forced| {
             let mut met = Vec::new();
@@ -601,7 +633,7 @@ impl<'a> Judging<'a, '_> {
         &self,
         index: &mut Option<Placements<'a>>,
         element: &dyn Val,
-        es: &Context<'_, 'static>,
+        es: &Scope<'_>,
         branches: &Forced,
         out: &mut Outcome,
     ) -> Finding {
@@ -616,7 +648,7 @@ impl<'a> Judging<'a, '_> {
         &self,
         index: &mut Option<Placements<'a>>,
         element: &dyn Val,
-        es: &Context<'_, 'static>,
+        es: &Scope<'_>,
         touched: &Touched,
         out: &mut Outcome,
     ) -> Finding {
@@ -858,16 +890,15 @@ impl<'a> Placements<'a> {
     }
 }
 
-/// Binds `key`, the element's key in its parent map (or index in its parent list).
-fn bind_key<'a>(
-    ctx: &mut Context<'_, 'static>,
+/// The value of `key`: the element's key in its parent map (or index in its parent list).
+fn key_value<'a>(
     index: &mut Option<Placements<'a>>,
     doc: &'a Document,
     element: &dyn Val,
-) {
+) -> CelString<'static> {
     let index = index.get_or_insert_with(|| Placements::of(&doc.root));
     let key = id_of(element).and_then(|id| index.key(id));
-    ctx.add_variable_as_val("key", Box::new(CelString::from(key.unwrap_or_default())));
+    CelString::from(key.unwrap_or_default())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -877,13 +908,15 @@ fn build_finding<'a>(
     doc: &'a Document,
     path: &str,
     element: &dyn Val,
-    es: &Context<'_, 'static>,
+    es: &Scope<'_>,
     branches: &Forced,
     out: &mut Outcome,
 ) -> Finding {
-    let mut ms = es.new_inner_scope();
+    let key;
+    let mut ms = *es;
     if !rule.verdict().uses_key {
-        bind_key(&mut ms, index, doc, element);
+        key = key_value(index, doc, element);
+        ms = ms.with(KEY, &key);
     }
     let index = index.get_or_insert_with(|| Placements::of(&doc.root));
     let id = id_of(element);
@@ -903,7 +936,8 @@ fn build_finding<'a>(
         }
         None => (element_span, ""),
     };
-    ms.add_variable_as_val("path", Box::new(CelString::from(element_path.clone())));
+    let path_value = CelString::from(element_path.clone());
+    let ms = ms.with(PATH, &path_value);
     // The message reads the branches the failing check took.
     let ids: Vec<(reads::ChoiceId, usize)> = branches.iter().map(|(c, b)| (c.id(), *b)).collect();
     reads::begin(false, &ids);
@@ -947,17 +981,11 @@ fn build_finding<'a>(
 /// What `item` gives on the branches of a failing check: `Some(true)` when it is in scope and
 /// complies, `Some(false)` when in scope and failing, `None` otherwise (out of scope, unknown,
 /// an error).
-fn verdict_on(
-    rule: &Rule,
-    es: &Context<'_, 'static>,
-    forced: &Forced,
-    item: &Node,
-) -> Option<bool> {
-    let mut s = es.new_inner_scope();
-    s.add_variable_as_val("item", item.as_val().clone_as_boxed());
+fn verdict_on(rule: &Rule, es: &Scope<'_>, forced: &Forced, item: &Node) -> Option<bool> {
+    let mut s = es.with(ITEM, item.as_val());
     // Without `select` the element is the document, which rules read as `doc` too.
     if rule.selection().select.is_none() {
-        s.add_variable_as_val("doc", item.as_val().clone_as_boxed());
+        s = s.with(DOC, item.as_val());
     }
     if let Some(w) = &rule.selection().when
         && !matches!(evaluate_expr(w, &s, forced, as_bool).0, Three::Known(true))
@@ -976,7 +1004,7 @@ fn verdict_on(
 /// of them. `None` when no member decides alone (a missing setting, members that fail together).
 fn deciding_member(
     rule: &Rule,
-    es: &Context<'_, 'static>,
+    es: &Scope<'_>,
     forced: &Forced,
     element: &Node,
     route: &[Step],
@@ -1025,20 +1053,20 @@ fn is_missing(e: &ExecutionError) -> bool {
 
 /// The message of a finding: text and `{{ }}` holes, a missing value shown as
 /// [`MISSING_VALUE`]; any other failure of a hole is passed to `on_error` (a rule error).
-fn render(rule: &Rule, ctx: &Context<'_, 'static>, mut on_error: impl FnMut(String)) -> String {
+fn render(rule: &Rule, scope: &Scope<'_>, mut on_error: impl FnMut(String)) -> String {
     let mut s = String::new();
     for part in &rule.verdict().message {
         match part {
             TemplatePart::Text(t) => s.push_str(t),
-            TemplatePart::Expr(e) => match CelValue::resolve_val(e.program.expression(), ctx) {
+            TemplatePart::Expr(e) => e.evaluate(&scope.vars, false, scope.engine, |r| match r {
                 Ok(v) if v.downcast_ref::<CelNull>().is_some() => s.push_str(MISSING_VALUE),
-                Ok(v) => s.push_str(&crate::cel::display(v.as_ref())),
+                Ok(v) => s.push_str(&crate::cel::display(v)),
                 Err(err) if is_missing(&err) => s.push_str(MISSING_VALUE),
                 Err(err) => {
                     s.push('?');
                     on_error(describe(&err));
                 }
-            },
+            }),
         }
     }
     // Messages are one line: folded YAML and multi-line CEL results must not break reports.

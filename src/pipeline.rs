@@ -31,6 +31,9 @@ pub struct RunOptions {
     /// The CEL cost budget of one rule on one document (`--max-cel-cost`); `None` takes the
     /// config's `max-cel-cost`, else [`crate::eval::DEFAULT_MAX_CEL_COST`].
     pub max_cel_cost: Option<u64>,
+    /// Which evaluator runs the rules' CEL (the compiled programs, unless testing them
+    /// against the interpreter).
+    pub cel_engine: crate::rules::Engine,
     /// Worker threads.
     pub jobs: Option<usize>,
     /// Report only findings not in this baseline file.
@@ -216,6 +219,7 @@ pub fn run(opts: &RunOptions) -> Result<Run, RunError> {
         .max_cel_cost
         .or(config.config.max_cel_cost)
         .unwrap_or(crate::eval::DEFAULT_MAX_CEL_COST);
+    rules.engine = opts.cel_engine;
     let mut excludes = opts.excludes.clone();
     excludes.extend(config.config.exclude.iter().cloned());
     let today = config::today();

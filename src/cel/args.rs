@@ -55,6 +55,23 @@ pub fn charge(units: usize) -> Result<(), ExecutionError> {
     cel::cost::charge(u64::try_from(units).unwrap_or(u64::MAX))
 }
 
+thread_local! {
+    static SAVED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Notes `units` of work a helper's memo saved (a walk it would have charged, done before by
+/// an earlier call on the same document). Not charged: the differential engine adds it to the
+/// cost, so that two evaluators compare equal whichever of them met the memo first.
+pub fn note_saved(units: usize) {
+    let units = u64::try_from(units).unwrap_or(u64::MAX);
+    SAVED.with(|s| s.set(s.get().saturating_add(units)));
+}
+
+/// All the work helpers' memos saved on this thread, see [`note_saved`].
+pub fn saved() -> u64 {
+    SAVED.with(std::cell::Cell::get)
+}
+
 /// A list of document nodes, as a document list: its items keep their spans and stay what they
 /// are (an unknown value is still read as one).
 pub fn list_of<'b, 'v>(nodes: Vec<Node>) -> Ret<'b, 'v> {

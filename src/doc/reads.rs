@@ -70,6 +70,17 @@ pub fn finish() -> Reads {
     })
 }
 
+/// What the current recording has read so far (the differential engine runs an expression
+/// twice and compares what each run read).
+pub fn snapshot() -> Reads {
+    STATE.with(|s| s.borrow().reads.clone())
+}
+
+/// Replaces what the current recording has read so far with `reads`.
+pub fn restore(reads: Reads) {
+    STATE.with(|s| s.borrow_mut().reads = reads);
+}
+
 /// Records that an unknown value was read; true when it must read as an [`Unresolved`] value.
 pub(super) fn note_unknown(text: &str, span: Span) -> bool {
     STATE.with(|s| {

@@ -827,7 +827,25 @@ fn compile_source(
                     .with_help(help),
                 );
             }
-            ok.then(|| Expr::new(source.to_string(), program))
+            if !ok {
+                return None;
+            }
+            match Expr::new(source.to_string(), program) {
+                Ok(expr) => Some(expr),
+                Err(e) => {
+                    ctx.errors.push(
+                        FileDiagnostic::at_offset(
+                            &ctx.src.path,
+                            text,
+                            start,
+                            source.len().max(1),
+                            format!("CEL in '{field}' cannot be compiled: {e}"),
+                        )
+                        .with_help("docs/rule-format.md lists the CEL that rules may use"),
+                    );
+                    None
+                }
+            }
         }
     }
 }
@@ -885,7 +903,7 @@ fn compile_template(ctx: &mut Ctx<'_>, m: &Spanned<String>) -> Vec<TemplatePart>
         let lead = inner.len() - inner.trim_start().len();
         let delta = consumed + open + 2 + lead;
         if let Some(e) = compile_source(ctx, m, inner.trim(), delta, "message") {
-            parts.push(TemplatePart::Expr(e));
+            parts.push(TemplatePart::Expr(Box::new(e)));
         }
         let step = open + 2 + close + 2;
         consumed += step;

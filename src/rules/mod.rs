@@ -11,6 +11,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::{Arc, OnceLock};
 
+use cel::common::value::Val;
 use globset::GlobSet;
 
 pub use load::{builtin_sources, load_dir_sources, rule_fields, RawRule, RuleSourceFile};
@@ -149,32 +150,189 @@ pub struct ControlLink {
     pub rationale: String,
 }
 
+/// Which evaluator runs rules' CEL.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Engine {
+    /// Programs compiled once into resolved operations ([`cel::compiled`]): the default.
+    #[default]
+    Compiled,
+    /// The `cel` crate's tree-walking interpreter: the oracle the compiled programs are tested
+    /// against (`ISMS_LINT_CEL_ENGINE=interpreter`).
+    Interpreter,
+    /// Both, on every evaluation, panicking on the first difference in value, error, CEL cost
+    /// or values read (`ISMS_LINT_CEL_ENGINE=differential`, for tests; about 3× slower).
+    Differential,
+}
+
+impl Engine {
+    /// The engine `ISMS_LINT_CEL_ENGINE` names (`compiled`, the default, or `interpreter`).
+    pub fn from_env() -> Result<Engine, String> {
+        match std::env::var("ISMS_LINT_CEL_ENGINE").as_deref() {
+            Err(_) | Ok("") | Ok("compiled") => Ok(Engine::Compiled),
+            Ok("interpreter") => Ok(Engine::Interpreter),
+            Ok("differential") => Ok(Engine::Differential),
+            Ok(other) => Err(format!(
+                "ISMS_LINT_CEL_ENGINE must be 'compiled', 'interpreter' or 'differential', not '{other}'"
+            )),
+        }
+    }
+}
+
+/// The values of an expression's variables, in the order of [`crate::cel::VARIABLES`]
+/// (`None`: not bound here).
+pub type Vars<'b> = [Option<&'b (dyn Val + 'static)>; 6];
+
 /// A compiled CEL expression with its source text.
 pub struct Expr {
     /// The expression as written.
     pub source: String,
-    /// The compiled program.
+    /// The parsed program (what the interpreter runs).
     pub program: cel::Program,
+    /// The program compiled against [`env::env`] with [`crate::cel::VARIABLES`] as slots.
+    compiled: cel::compiled::Program<'static>,
     /// Its strict form ([`crate::cel::strict_form`]), built the first time an evaluation
-    /// of it reads an unknown value.
-    strict: OnceLock<cel::common::ast::IdedExpr>,
+    /// of it reads an unknown value, parsed and compiled.
+    strict: OnceLock<(cel::common::ast::IdedExpr, CompiledStrict)>,
 }
 
+type CompiledStrict = Result<cel::compiled::Program<'static>, cel::compiled::CompileError>;
+
 impl Expr {
-    /// A compiled expression with its source.
-    pub fn new(source: String, program: cel::Program) -> Expr {
-        Expr {
+    /// A compiled expression with its source; an error when a construct it uses does not
+    /// compile ([`cel::compiled`]).
+    pub fn new(source: String, program: cel::Program) -> Result<Expr, cel::compiled::CompileError> {
+        let compiled = cel::compiled::Program::compile(
+            program.expression(),
+            env::env(),
+            crate::cel::VARIABLES,
+        )?;
+        Ok(Expr {
             source,
             program,
+            compiled,
             strict: OnceLock::new(),
+        })
+    }
+
+    fn strict(&self) -> &(cel::common::ast::IdedExpr, CompiledStrict) {
+        self.strict.get_or_init(|| {
+            let ast = crate::cel::strict_form(self.program.expression());
+            let compiled = cel::compiled::Program::compile(&ast, env::env(), crate::cel::VARIABLES);
+            (ast, compiled)
+        })
+    }
+
+    /// The strict form's AST (for tests and tools).
+    pub fn strict_ast(&self) -> &cel::common::ast::IdedExpr {
+        &self.strict().0
+    }
+
+    /// Evaluates the expression (its strict form when `strict`) with `vars` bound, and hands
+    /// the result to `then`.
+    pub fn evaluate<R>(
+        &self,
+        vars: &Vars<'_>,
+        strict: bool,
+        engine: Engine,
+        then: impl FnOnce(Result<&(dyn Val + 'static), cel::ExecutionError>) -> R,
+    ) -> R {
+        match engine {
+            Engine::Compiled => self.compiled(vars, strict, then),
+            Engine::Interpreter => self.interpreted(vars, strict, then),
+            Engine::Differential => {
+                let before = crate::doc::reads::snapshot();
+                // Work a helper's memo saved counts as done: the memo is filled by whichever
+                // engine runs first.
+                let work = || cel::cost::spent() + crate::cel::args::saved();
+                let (spent, work_before) = (cel::cost::spent(), work());
+                let oracle = self.interpreted(vars, strict, outcome);
+                let oracle_cost = work() - work_before;
+                let oracle_reads = crate::doc::reads::snapshot();
+                crate::doc::reads::restore(before);
+                cel::cost::rewind(spent);
+                let work_before = work();
+                let (compiled, result) = self.compiled(vars, strict, |r| {
+                    let summary = outcome(r.as_ref().map(|v| *v).map_err(Clone::clone));
+                    (summary, then(r))
+                });
+                let compiled_cost = work() - work_before;
+                let compiled_reads = crate::doc::reads::snapshot();
+                let same_reads = oracle_reads.unknown == compiled_reads.unknown
+                    && oracle_reads.unresolved == compiled_reads.unresolved
+                    && oracle_reads
+                        .choices
+                        .iter()
+                        .map(|c| c.id())
+                        .eq(compiled_reads.choices.iter().map(|c| c.id()));
+                if oracle != compiled || oracle_cost != compiled_cost || !same_reads {
+                    panic!(
+                        "compiled CEL differs from the interpreter on `{}` (strict: {strict}):\n  interpreter: {oracle} (cost {oracle_cost}, reads {oracle_reads:?})\n  compiled:    {compiled} (cost {compiled_cost}, reads {compiled_reads:?})",
+                        self.source
+                    );
+                }
+                result
+            }
         }
     }
 
-    /// The expression for strict reading of unknown values.
-    pub fn strict(&self) -> &cel::common::ast::IdedExpr {
-        self.strict
-            .get_or_init(|| crate::cel::strict_form(self.program.expression()))
+    fn compiled<R>(
+        &self,
+        vars: &Vars<'_>,
+        strict: bool,
+        then: impl FnOnce(Result<&(dyn Val + 'static), cel::ExecutionError>) -> R,
+    ) -> R {
+        let program = if strict {
+            match &self.strict().1 {
+                Ok(p) => p,
+                Err(e) => {
+                    return then(Err(cel::ExecutionError::function_error("strict form", e)));
+                }
+            }
+        } else {
+            &self.compiled
+        };
+        match program.run(vars) {
+            Ok(v) => then(Ok(v.as_ref())),
+            Err(e) => then(Err(e)),
+        }
     }
+
+    fn interpreted<R>(
+        &self,
+        vars: &Vars<'_>,
+        strict: bool,
+        then: impl FnOnce(Result<&(dyn Val + 'static), cel::ExecutionError>) -> R,
+    ) -> R {
+        let root = env::root_context();
+        let mut ctx = root.new_inner_scope();
+        for (name, value) in crate::cel::VARIABLES.iter().zip(vars) {
+            if let Some(v) = value {
+                ctx.add_variable_as_val(*name, v.clone_as_boxed());
+            }
+        }
+        let expr = if strict {
+            &self.strict().0
+        } else {
+            self.program.expression()
+        };
+        match cel::Value::resolve_val(expr, &ctx) {
+            Ok(v) => then(Ok(v.as_ref())),
+            Err(e) => then(Err(e)),
+        }
+    }
+}
+
+/// An evaluation's outcome as the differential engine compares it: the value's type and JSON
+/// form, or the error's text.
+/// Showing the value reads all of it: what that reads is not recorded.
+fn outcome(r: Result<&(dyn Val + 'static), cel::ExecutionError>) -> String {
+    let reads = crate::doc::reads::snapshot();
+    let shown = match r {
+        Ok(v) => format!("{} {}", v.get_type().name(), crate::cel::to_json(v)),
+        Err(e) => format!("error: {e}"),
+    };
+    crate::doc::reads::restore(reads);
+    shown
 }
 
 impl fmt::Debug for Expr {
@@ -189,7 +347,7 @@ pub enum TemplatePart {
     /// Text as written.
     Text(String),
     /// A CEL expression whose value is inserted.
-    Expr(Expr),
+    Expr(Box<Expr>),
 }
 
 /// Where a rule came from.
@@ -435,6 +593,8 @@ pub struct RuleSet {
     /// The CEL cost budget of one rule on one document (`--max-cel-cost`): past it the rule
     /// stops on that document with a rule error. Default [`DEFAULT_MAX_CEL_COST`].
     pub max_cel_cost: u64,
+    /// Which evaluator runs the rules' CEL (compiled, unless testing against the interpreter).
+    pub engine: Engine,
     /// Every rule id that loaded, including those `--only`, `--skip` or the config later left
     /// out (suppressions and waivers may name them), sorted.
     loaded_ids: Vec<String>,
@@ -454,6 +614,7 @@ impl Default for RuleSet {
             errors: Vec::new(),
             profile: false,
             max_cel_cost: DEFAULT_MAX_CEL_COST,
+            engine: Engine::default(),
             loaded_ids: Vec::new(),
             skipped_builtins: Vec::new(),
             not_in_profile: Vec::new(),
@@ -474,6 +635,7 @@ impl RuleSet {
             errors,
             profile: false,
             max_cel_cost: DEFAULT_MAX_CEL_COST,
+            engine: Engine::default(),
             loaded_ids,
             skipped_builtins: Vec::new(),
             not_in_profile: Vec::new(),

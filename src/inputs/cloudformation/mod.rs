@@ -91,11 +91,13 @@ fn is_rain_directive(t: &Node) -> bool {
         .is_some_and(|m| m.len() == 1 && m.iter().all(|(k, _)| k.starts_with("Rain::")))
 }
 
-/// Per-thread memo of `refsAt` for the document being evaluated. It holds that document, so
-/// its address cannot be reused by another one while the memo lives.
+/// Per-thread memo of `refsAt` for the document being evaluated, with what each result took
+/// to compute: a hit is not charged (the first call paid for the walk), but noted as saved
+/// ([`crate::cel::args::note_saved`]). It holds that document, so its address cannot be
+/// reused by another one while the memo lives.
 type RefsCache = Option<(
     MapNode,
-    std::collections::HashMap<(String, String), MapNode>,
+    std::collections::HashMap<(String, String), (MapNode, usize)>,
 )>;
 
 thread_local! {
@@ -125,7 +127,8 @@ fn refs_at<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
         Some((d, memo)) if d.same(&doc) => memo.get(&cache_key).cloned(),
         _ => None,
     });
-    if let Some(hit) = hit {
+    if let Some((hit, walked)) = hit {
+        crate::cel::args::note_saved(walked);
         return Ok(CowVal::owned(hit));
     }
     let mut b = MapBuilder::new();
@@ -164,11 +167,11 @@ fn refs_at<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
         let mut c = c.borrow_mut();
         match &mut *c {
             Some((d, memo)) if d.same(&doc) => {
-                memo.insert(cache_key, result.clone());
+                memo.insert(cache_key, (result.clone(), walked));
             }
             _ => {
                 let mut memo = std::collections::HashMap::new();
-                memo.insert(cache_key, result.clone());
+                memo.insert(cache_key, (result.clone(), walked));
                 *c = Some((doc.clone(), memo));
             }
         }

@@ -49,6 +49,12 @@ pub fn spent() -> u64 {
     BUDGET.with(|b| b.spent.get())
 }
 
+/// Sets the count back to `spent`, a value [`spent`] gave during the same budget: for running
+/// one expression twice (with two evaluators) and charging it once.
+pub fn rewind(spent: u64) {
+    BUDGET.with(|b| b.spent.set(spent));
+}
+
 /// Whether the count has passed the limit since the last [`start`].
 pub fn exceeded() -> bool {
     BUDGET.with(|b| b.spent.get() > b.limit.get())

@@ -315,6 +315,12 @@ impl Env {
         }
     }
 
+    /// isms-lint patch: the declaration of the function `name`, for the compiler
+    /// ([`crate::compiled`]) to resolve its overloads once.
+    pub(crate) fn function_decl(&self, name: &str) -> Option<&FunctionDecl> {
+        self.functions.get(name)
+    }
+
     pub(crate) fn has_overload(&self, name: &str) -> bool {
         self.functions
             .get(name)

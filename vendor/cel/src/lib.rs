@@ -28,6 +28,7 @@ pub use macros::to_camel_case;
 pub mod common;
 mod container;
 pub mod context;
+pub mod compiled;
 pub mod cost;
 mod env;
 pub mod extensions;

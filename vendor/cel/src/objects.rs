@@ -1531,11 +1531,11 @@ impl Value {
 }
 
 /// A boolean result, borrowed from a constant: no allocation.
-fn bool<'b, 'v>(boolean: bool) -> CowVal<'b, 'v> {
+pub(crate) fn bool<'b, 'v>(boolean: bool) -> CowVal<'b, 'v> {
     CowVal::Borrowed(if boolean { &Bool::TRUE } else { &Bool::FALSE })
 }
 
-fn compare_values(
+pub(crate) fn compare_values(
     operator: &str,
     lhs: &dyn Val,
     rhs: &dyn Val,
@@ -1547,7 +1547,7 @@ fn compare_values(
         .map_err(|error| error.with_overload_context(context))
 }
 
-fn boolean_operator_error(
+pub(crate) fn boolean_operator_error(
     operator: &str,
     left: Result<bool, ExecutionError>,
     right: &dyn Val,
@@ -1565,13 +1565,13 @@ fn boolean_operator_error(
 /// The connective of an `all()` / `exists()` loop step: `@result && x` or
 /// `@result || x`.
 #[derive(Clone, Copy)]
-enum LogicalFold {
+pub(crate) enum LogicalFold {
     And,
     Or,
 }
 
 impl LogicalFold {
-    fn of(comprehension: &ComprehensionExpr) -> Option<Self> {
+    pub(crate) fn of(comprehension: &ComprehensionExpr) -> Option<Self> {
         let Expr::Call(call) = &comprehension.loop_step.expr else {
             return None;
         };
@@ -1603,9 +1603,9 @@ impl LogicalFold {
 /// Errors from an `all()` / `exists()` loop step that a later element may
 /// still override, as in cel-go's `evalAnd` / `evalOr`: `error && false` is
 /// `false`, while `error && true` stays the error.
-struct DeferredErrors {
-    fold: Option<LogicalFold>,
-    pending: Option<ExecutionError>,
+pub(crate) struct DeferredErrors {
+    pub(crate) fold: Option<LogicalFold>,
+    pub(crate) pending: Option<ExecutionError>,
 }
 
 impl DeferredErrors {
@@ -1618,7 +1618,7 @@ impl DeferredErrors {
 
     /// Feeds one loop-step result. Returns the new accumulator, or `None`
     /// when it must be left unchanged because an error is pending.
-    fn step<'b, 'v>(
+    pub(crate) fn step<'b, 'v>(
         &mut self,
         step: Result<CowVal<'b, 'v>, ExecutionError>,
     ) -> Result<Option<CowVal<'b, 'v>>, ExecutionError> {
@@ -1637,7 +1637,7 @@ impl DeferredErrors {
     }
 
     /// Fails with the error still pending once the loop ends.
-    fn finish(self) -> Result<(), ExecutionError> {
+    pub(crate) fn finish(self) -> Result<(), ExecutionError> {
         self.pending.map_or(Ok(()), Err)
     }
 }
@@ -1734,7 +1734,7 @@ impl<'e> AppendStep<'e> {
     }
 }
 
-fn try_bool(val: Result<CowVal<'_, '_>, ExecutionError>) -> Result<bool, ExecutionError> {
+pub(crate) fn try_bool(val: Result<CowVal<'_, '_>, ExecutionError>) -> Result<bool, ExecutionError> {
     match val {
         Ok(val) => val
             .downcast_ref::<CelBool>()
@@ -1781,7 +1781,7 @@ fn call_function<'e, 'p, 'v>(
 
 /// isms-lint patch: charges what a call returns (a string's length, a list's size).
 #[inline(always)]
-fn charge_result<'b, 'v>(
+pub(crate) fn charge_result<'b, 'v>(
     result: Result<CowVal<'b, 'v>, ExecutionError>,
 ) -> Result<CowVal<'b, 'v>, ExecutionError> {
     let value = result?;
@@ -1792,7 +1792,7 @@ fn charge_result<'b, 'v>(
 /// Selects `field` on `left`, the already resolved operand of a select:
 /// `left.field`, or `has(left.field)` when `test` is set.
 #[inline(always)]
-fn select_field<'b, 'v>(
+pub(crate) fn select_field<'b, 'v>(
     left: CowVal<'b, 'v>,
     field: &str,
     test: bool,
@@ -1883,7 +1883,7 @@ fn select_field<'b, 'v>(
 /// Only the built-in containers are known to be able to give up their
 /// elements; any other owned value is indexed in place and the element is
 /// copied out, so a `Val` need only implement [`Val::as_indexer`].
-fn index_into<'b, 'v>(
+pub(crate) fn index_into<'b, 'v>(
     value: CowVal<'b, 'v>,
     idx: &dyn Val,
     function: &str,

@@ -56,6 +56,15 @@ impl FunctionDecl {
         None
     }
 
+    /// isms-lint patch: the ids of the overloads of this kind (member or
+    /// global), in the order they were declared.
+    pub(crate) fn overload_ids(&self, member_function: bool) -> impl Iterator<Item = &str> {
+        self.overloads
+            .iter()
+            .filter(move |o| o.member_function == member_function)
+            .map(|o| o.id.as_str())
+    }
+
     pub(crate) fn has_overload(&self, member_function: bool) -> bool {
         self.overloads
             .iter()
