@@ -61,7 +61,8 @@ run "$ISMS_TOOLS/bin/pre-commit" validate-manifest .pre-commit-hooks.yaml
 
 step "shellcheck"
 run "$ISMS_TOOLS/bin/shellcheck" scripts/action.sh scripts/install.sh scripts/release.sh tests/action/run.sh \
-  tests/action/install.sh tests/wheel/run.sh tests/pre-commit/run.sh .ci/integrations.sh .ci/install-tools.sh
+  tests/action/install.sh tests/wheel/run.sh tests/pre-commit/run.sh .ci/integrations.sh .ci/install-tools.sh \
+  .ci/compiled-cel.sh .ci/corpus.sh
 
 bin="${ISMS_LINT_BIN:-}"
 if [[ -z "$bin" ]]; then

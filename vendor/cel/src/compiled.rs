@@ -150,9 +150,13 @@ struct Comprehension<'env> {
 
 enum Op<'env> {
     Literal(LiteralValue),
-    /// A program variable (index into [`Vars`]), and what the name is when the
-    /// variable is not bound.
-    Global(usize, Box<Op<'env>>),
+    /// A program variable (index into [`Vars`]) with fields selected on it, and what the
+    /// name is when the variable is not bound.
+    Global {
+        slot: usize,
+        fields: Vec<String>,
+        unbound: Box<Op<'env>>,
+    },
     /// A comprehension variable.
     Local(u32),
     /// A name that is no variable but a type of the environment.
@@ -210,9 +214,20 @@ impl<'env> Compiler<'env> {
     fn compile(&mut self, expr: &IdedExpr) -> Result<Op<'env>, CompileError> {
         match &expr.expr {
             Expr::Literal(l) => Ok(Op::Literal(l.clone())),
-            Expr::Ident(name) => Ok(self.ident(name)),
+            Expr::Ident(name) => Ok(self.name(&[name])),
             Expr::Select(select) => {
-                let operand = self.compile(&select.operand)?;
+                // As the interpreter, a selection that spells a name resolves the name
+                // (`a.b.c`: the variable `a`, else the type `a.b.c`); `has(a.b.c)` resolves
+                // `a.b` and tests for `c`.
+                if !select.test {
+                    if let Some(segments) = expr.expr.qualified_name_segments() {
+                        return Ok(self.name(&segments));
+                    }
+                }
+                let operand = match select.operand.expr.qualified_name_segments() {
+                    Some(segments) if select.test => self.name(&segments),
+                    _ => self.compile(&select.operand)?,
+                };
                 Ok(Op::Select {
                     operand: Box::new(operand),
                     field: select.field.clone(),
@@ -254,23 +269,39 @@ impl<'env> Compiler<'env> {
         Ok(Box::new([self.compile(&args[0])?, self.compile(&args[1])?]))
     }
 
-    fn ident(&self, name: &str) -> Op<'env> {
-        if !name.starts_with('.') {
-            if let Some((_, slot)) = self.locals.iter().rev().find(|(n, _)| n == name) {
-                return Op::Local(*slot);
+    /// The qualified name `segments[0].segments[1]…`, resolved as the interpreter does: the
+    /// innermost variable named `segments[0]` with the other segments selected on it, else the
+    /// type of the whole name, else an undeclared reference to `segments[0]`.
+    fn name(&self, segments: &[&str]) -> Op<'env> {
+        let root = segments[0];
+        let fields: Vec<String> = segments[1..].iter().map(|s| s.to_string()).collect();
+        let select = |op: Op<'env>| {
+            fields.iter().fold(op, |operand, field| Op::Select {
+                operand: Box::new(operand),
+                field: field.clone(),
+                test: false,
+            })
+        };
+        if !root.starts_with('.') {
+            if let Some((_, slot)) = self.locals.iter().rev().find(|(n, _)| n == root) {
+                return select(Op::Local(*slot));
             }
-            if let Some(i) = self.globals.iter().position(|g| g == name) {
-                return Op::Global(i, Box::new(self.root_ident(name)));
+            if let Some(i) = self.globals.iter().position(|g| g == root) {
+                return Op::Global {
+                    slot: i,
+                    fields,
+                    unbound: Box::new(self.root_name(segments)),
+                };
             }
         }
-        self.root_ident(name)
+        self.root_name(segments)
     }
 
-    /// What `name` is in the root scope, which has no variables: a type, or nothing.
-    fn root_ident(&self, name: &str) -> Op<'env> {
-        match self.root.resolve_ident(name) {
+    /// What a name is in the root scope, which has no variables: a type, or nothing.
+    fn root_name(&self, segments: &[&str]) -> Op<'env> {
+        match self.root.resolve_ident(&segments.join(".")) {
             Some(value) => Op::Type(value.into_owned()),
-            None => Op::Undeclared(Arc::new(name.to_string())),
+            None => Op::Undeclared(Arc::new(segments[0].to_string())),
         }
     }
 
@@ -572,8 +603,18 @@ impl<'env> Op<'env> {
     fn eval<'s, 'v>(&'s self, sc: &Scope<'s, 'v>) -> Result<CowVal<'s, 'v>, ExecutionError> {
         match self {
             Op::Literal(l) => Ok(l.to_val()),
-            Op::Global(i, unbound) => match sc.globals.get(*i).copied().flatten() {
-                Some(v) => Ok(CowVal::Borrowed(v)),
+            Op::Global {
+                slot,
+                fields,
+                unbound,
+            } => match sc.globals.get(*slot).copied().flatten() {
+                Some(v) => {
+                    let mut value = CowVal::Borrowed(v);
+                    for field in fields {
+                        value = select_field(value, field, false)?;
+                    }
+                    Ok(value)
+                }
                 None => unbound.eval(sc),
             },
             Op::Local(slot) => sc
