@@ -19,6 +19,9 @@ use isms_lint::rules::{env, Engine, Expr, Vars};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
 
+/// The properties' fixed seed: the same cases on every run (tests are deterministic).
+const SEED: u64 = 27_001;
+
 const FIELDS: &[&str] = &["a", "b", "name", "items", "n", "image"];
 
 /// A random JSON document over a few keys, scalars of the kinds rules meet.
@@ -266,7 +269,7 @@ fn compile(source: &str) -> Option<Expr> {
 proptest! {
     #![proptest_config(Config {
         cases: 4000,
-        rng_seed: RngSeed::Fixed(0x1505_2700_1),
+        rng_seed: RngSeed::Fixed(SEED),
         failure_persistence: None,
         ..Config::default()
     })]
@@ -297,7 +300,7 @@ fn the_grammar_reaches_values_errors_and_costs() {
     // it sees values and errors of many kinds, and non-trivial costs.
     use proptest::strategy::ValueTree;
     let mut runner = proptest::test_runner::TestRunner::new(Config {
-        rng_seed: RngSeed::Fixed(0x1505_2700_1),
+        rng_seed: RngSeed::Fixed(SEED),
         ..Config::default()
     });
     let (mut values, mut errors, mut costly) = (0, 0, 0);
