@@ -346,13 +346,25 @@ struct Path<T> {
 /// combination once: a run that meets a new node also schedules the runs where it takes its
 /// other branch). `None` when there are more than [`MAX_PATHS`] combinations.
 fn explore<T>(mut eval: impl FnMut(&Forced) -> (T, Vec<ChoiceNode>)) -> Option<Vec<Path<T>>> {
+    // Most evaluations meet no conditional node: one run, one path.
+    let (result, met) = eval(&Vec::new());
+    if met.is_empty() {
+        return Some(vec![Path {
+            branches: Vec::new(),
+            result,
+        }]);
+    }
     let mut done = Vec::new();
     let mut pending: Vec<Forced> = vec![Vec::new()];
+    let mut first = Some((result, met)); // the run with nothing forced, done above
     while let Some(forced) = pending.pop() {
         if done.len() == MAX_PATHS {
             return None;
         }
-        let (result, met) = eval(&forced);
+        let (result, met) = match first.take() {
+            Some(first) => first,
+            None => eval(&forced),
+        };
         for (i, choice) in met.iter().enumerate() {
             let mut other = forced.clone();
             other.extend(met[..i].iter().map(|c| (c.clone(), 0)));

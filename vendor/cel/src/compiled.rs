@@ -1029,7 +1029,15 @@ impl<'env> Comprehension<'env> {
                     continue;
                 }
             }
-            accu.extend(items_op.eval(&inner)?.as_ref())?;
+            match items_op {
+                // `[a, b]` appended item by item, as `extend` would copy them from the list.
+                Op::List { items, optional } if optional.is_empty() => {
+                    for item in items {
+                        accu.push(item.eval(&inner)?.into_owned());
+                    }
+                }
+                _ => accu.extend(items_op.eval(&inner)?.as_ref())?,
+            }
         }
         Ok(CowVal::owned(accu.to_immutable()))
     }

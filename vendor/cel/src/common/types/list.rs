@@ -337,6 +337,12 @@ impl<'v> MutableList<'v> {
         Ok(())
     }
 
+    /// isms-lint patch: appends one element (the compiled `map`/`filter` step appends the
+    /// items of its `[x]` without building that list first).
+    pub(crate) fn push(&mut self, item: Box<dyn Val + 'v>) {
+        self.0.push(item);
+    }
+
     /// Converts the mutable list into an immutable [`DefaultList`], reusing
     /// the backing storage.
     pub fn to_immutable(self) -> DefaultList<'v> {
