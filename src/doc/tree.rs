@@ -14,7 +14,6 @@ use cel::common::types::{
 };
 use cel::common::value::{CowVal, StaticVal, Val};
 use cel::ExecutionError;
-use indexmap::{Equivalent, IndexMap};
 
 use super::reads;
 
@@ -303,15 +302,38 @@ pub struct Entry {
     pub value: Node,
 }
 
-/// Deterministic, fast hashing for document maps (iteration order is insertion order anyway).
-type Hasher = foldhash::fast::FixedState;
+/// Maps of at most this many members are searched in order, without an index: most maps of
+/// configuration files are this small, and a scan of a few keys is as fast as hashing one.
+const SMALL_MAP: usize = 8;
 
-type Entries = IndexMap<CelString<'static>, Entry, Hasher>;
+/// A member of a mapping: its key (a CEL string, so that iterating a map hands CEL its keys
+/// without copies) and its entry.
+type Member = (CelString<'static>, Entry);
+
+/// Deterministic, fast hashing of keys while a large map is built.
+type Hasher = foldhash::fast::FixedState;
 
 #[derive(Debug)]
 struct MapData {
-    entries: Entries,
+    /// Members in source order, allocated to their exact number.
+    members: Box<[Member]>,
+    /// For maps of more than [`SMALL_MAP`] members: the positions of `members` sorted by key
+    /// (a binary search finds a key); empty for small maps.
+    sorted: Box<[u32]>,
     span: Span,
+}
+
+impl MapData {
+    /// The position of `key` among the members.
+    fn position(&self, key: &str) -> Option<usize> {
+        if self.sorted.is_empty() {
+            return self.members.iter().position(|(k, _)| k.inner() == key);
+        }
+        self.sorted
+            .binary_search_by(|&i| self.members[i as usize].0.inner().cmp(key))
+            .ok()
+            .map(|i| self.sorted[i] as usize)
+    }
 }
 
 /// A mapping of the document tree; cheap to clone (shared), a CEL `map` value.
@@ -321,27 +343,30 @@ pub struct MapNode(Arc<MapData>);
 impl fmt::Debug for MapNode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map()
-            .entries(self.0.entries.iter().map(|(k, v)| (k.inner(), &v.value)))
+            .entries(self.0.members.iter().map(|(k, v)| (k.inner(), &v.value)))
             .finish()
-    }
-}
-
-/// Looks a `CelString` key up by `&str` without allocating.
-#[derive(Hash)]
-struct KeyRef<'a>(&'a str);
-
-impl Equivalent<CelString<'static>> for KeyRef<'_> {
-    fn equivalent(&self, key: &CelString<'static>) -> bool {
-        self.0 == key.inner()
     }
 }
 
 /// Builds a [`MapNode`]; later duplicates of a key replace earlier ones, as YAML loaders do.
 #[derive(Default)]
 pub struct MapBuilder {
-    entries: Entries,
+    members: Vec<Member>,
+    /// Once there are more than [`SMALL_MAP`] members: the hash of each key to its position
+    /// (a key whose hash is already taken by another key is found by a scan instead).
+    index: std::collections::HashMap<u64, u32, Hasher>,
     /// Keys that came from a `<<` merge: an explicit key may override them.
     merged: std::collections::HashSet<String>,
+}
+
+fn hash_key(key: &str) -> u64 {
+    use std::hash::BuildHasher;
+    Hasher::default().hash_one(key)
+}
+
+/// A position in a map as stored (a map's members are counted in `u32`).
+fn position_u32(i: usize) -> u32 {
+    u32::try_from(i).expect("a mapping of fewer than 2^32 members")
 }
 
 impl MapBuilder {
@@ -350,34 +375,75 @@ impl MapBuilder {
         MapBuilder::default()
     }
 
+    fn position(&self, key: &str) -> Option<usize> {
+        if self.index.is_empty() {
+            return self.members.iter().position(|(k, _)| k.inner() == key);
+        }
+        match self.index.get(&hash_key(key)) {
+            Some(&i) if self.members[i as usize].0.inner() == key => Some(i as usize),
+            Some(_) => self.members.iter().position(|(k, _)| k.inner() == key),
+            None => None,
+        }
+    }
+
+    fn push(&mut self, key: CelString<'static>, entry: Entry) {
+        self.members.push((key, entry));
+        let n = self.members.len();
+        if n == SMALL_MAP + 1 {
+            for (i, (k, _)) in self.members.iter().enumerate() {
+                self.index.entry(hash_key(k)).or_insert(position_u32(i));
+            }
+        } else if n > SMALL_MAP + 1 {
+            self.index
+                .entry(hash_key(&self.members[n - 1].0))
+                .or_insert(position_u32(n - 1));
+        }
+    }
+
     /// Adds a member; returns true when the key was already present.
     pub fn insert(&mut self, key: String, key_span: Span, value: Node) -> bool {
-        let overrides_merge = self.merged.remove(&key);
-        let existed = self
-            .entries
-            .insert(CelString::from(key), Entry { key_span, value })
-            .is_some();
-        existed && !overrides_merge
+        let overrides_merge = !self.merged.is_empty() && self.merged.remove(&key);
+        let entry = Entry { key_span, value };
+        match self.position(&key) {
+            Some(i) => {
+                self.members[i].1 = entry;
+                !overrides_merge
+            }
+            None => {
+                self.push(CelString::from(key), entry);
+                false
+            }
+        }
     }
 
     /// Adds a member only when the key is absent (YAML merge keys: explicit keys win).
     pub fn insert_if_absent(&mut self, key: &str, entry: &Entry) {
-        if !self.entries.contains_key(&KeyRef(key)) {
-            self.entries
-                .insert(CelString::from(key.to_string()), entry.clone());
+        if self.position(key).is_none() {
+            self.push(CelString::from(key.to_string()), entry.clone());
             self.merged.insert(key.to_string());
         }
     }
 
     /// Whether the key is present.
     pub fn contains(&self, key: &str) -> bool {
-        self.entries.contains_key(&KeyRef(key))
+        self.position(key).is_some()
     }
 
     /// The finished mapping, written at `span`.
     pub fn finish(self, span: Span) -> MapNode {
+        let members = self.members.into_boxed_slice();
+        let sorted = if members.len() > SMALL_MAP {
+            let mut sorted: Vec<u32> = (0..position_u32(members.len())).collect();
+            sorted.sort_unstable_by(|&a, &b| {
+                members[a as usize].0.inner().cmp(members[b as usize].0.inner())
+            });
+            sorted.into_boxed_slice()
+        } else {
+            Box::default()
+        };
         MapNode(Arc::new(MapData {
-            entries: self.entries,
+            members,
+            sorted,
             span,
         }))
     }
@@ -386,27 +452,27 @@ impl MapBuilder {
 impl MapNode {
     /// The member `key`.
     pub fn get(&self, key: &str) -> Option<&Node> {
-        self.0.entries.get(&KeyRef(key)).map(|e| &e.value)
+        self.entry(key).map(|e| &e.value)
     }
 
     /// The member `key` with its key span.
     pub fn entry(&self, key: &str) -> Option<&Entry> {
-        self.0.entries.get(&KeyRef(key))
+        self.0.position(key).map(|i| &self.0.members[i].1)
     }
 
     /// Members in source order.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&str, &Entry)> + ExactSizeIterator {
-        self.0.entries.iter().map(|(k, e)| (k.inner(), e))
+        self.0.members.iter().map(|(k, e)| (k.inner(), e))
     }
 
     /// Number of members.
     pub fn len(&self) -> usize {
-        self.0.entries.len()
+        self.0.members.len()
     }
 
     /// Whether the mapping has no members.
     pub fn is_empty(&self) -> bool {
-        self.0.entries.is_empty()
+        self.0.members.is_empty()
     }
 
     /// Where the mapping was written.
@@ -422,7 +488,8 @@ impl MapNode {
 
 #[derive(Debug)]
 struct ListData {
-    items: Vec<Node>,
+    /// Allocated to the exact number of items.
+    items: Box<[Node]>,
     span: Span,
 }
 
@@ -441,7 +508,10 @@ impl fmt::Debug for ListNode {
 impl ListNode {
     /// A list of `items` written at `span`.
     pub fn new(items: Vec<Node>, span: Span) -> ListNode {
-        ListNode(Arc::new(ListData { items, span }))
+        ListNode(Arc::new(ListData {
+            items: items.into_boxed_slice(),
+            span,
+        }))
     }
 
     /// The items.
@@ -527,7 +597,7 @@ impl Val for MapNode {
             return false;
         };
         *sizer.size() == self.len() as i64
-            && self.0.entries.iter().all(|(k, e)| {
+            && self.0.members.iter().all(|(k, e)| {
                 indexer
                     .get(k)
                     .is_ok_and(|v| e.value.as_val().equals(v.as_ref()))
@@ -584,7 +654,7 @@ impl Indexer for MapNode {
 }
 
 struct KeyIter<'b> {
-    inner: indexmap::map::Iter<'b, CelString<'static>, Entry>,
+    inner: std::slice::Iter<'b, Member>,
 }
 
 impl<'b, 'v> CelIterator<'b, 'v> for KeyIter<'b> {
@@ -602,7 +672,7 @@ impl Iterable for MapNode {
         Self: 'v,
     {
         Box::new(KeyIter {
-            inner: self.0.entries.iter(),
+            inner: self.0.members.iter(),
         })
     }
 }

@@ -3,6 +3,7 @@
 //! A document no input recognises is a generic `yaml` or `json` document, judged only by rules
 //! that name its files.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use super::{
@@ -122,7 +123,7 @@ pub fn read_as(path: &Path, display: &str, text: &str, forced: Option<Kind>) -> 
     let detected = forced.is_some() || registry().iter().any(|i| i.sniff(path, text));
     let texts = match format {
         TreeFormat::Json => json_values(path, display, text),
-        TreeFormat::Yaml => Ok(vec![text.to_string()]),
+        TreeFormat::Yaml => Ok(vec![Cow::Borrowed(text)]),
     };
     let mut streams = Vec::new();
     let parsed = texts.and_then(|texts| {
@@ -202,12 +203,16 @@ pub fn read_as(path: &Path, display: &str, text: &str, forced: Option<Kind>) -> 
 /// trailing commas are blanked first in files that allow them ([`allows_comments`]); an empty
 /// file has no value; several values one after the other (`{…}\n{…}`, as kubectl reads them)
 /// are several documents.
-fn json_values(path: &Path, display: &str, text: &str) -> Result<Vec<String>, ParseError> {
+fn json_values<'t>(
+    path: &Path,
+    display: &str,
+    text: &'t str,
+) -> Result<Vec<Cow<'t, str>>, ParseError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let text = if allows_comments(path) {
-        blank_jsonc(text)
+        Cow::Owned(blank_jsonc(text))
     } else {
-        text.to_string()
+        Cow::Borrowed(text)
     };
     let mut ranges = Vec::new();
     let mut values = serde_json::Deserializer::from_str(&text).into_iter::<serde::de::IgnoredAny>();
@@ -237,9 +242,11 @@ fn json_values(path: &Path, display: &str, text: &str) -> Result<Vec<String>, Pa
     Ok(ranges
         .into_iter()
         .map(|r| {
-            text.char_indices()
-                .map(|(i, c)| if r.contains(&i) || c == '\n' { c } else { ' ' })
-                .collect()
+            Cow::Owned(
+                text.char_indices()
+                    .map(|(i, c)| if r.contains(&i) || c == '\n' { c } else { ' ' })
+                    .collect(),
+            )
         })
         .collect())
 }

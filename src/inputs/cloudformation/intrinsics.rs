@@ -110,40 +110,72 @@ impl<'t> Template<'t> {
     }
 
     fn rewrite(&self, node: &Node, depth: u32) -> Resolved {
+        self.rewritten(node, depth)
+            .unwrap_or_else(|| Resolved::Node(node.clone()))
+    }
+
+    /// `node` rewritten; `None` when nothing in it changes, so that the rewritten template
+    /// shares every unchanged map and list with the template as read instead of copying it.
+    fn rewritten(&self, node: &Node, depth: u32) -> Option<Resolved> {
         if depth > 100 {
-            return Resolved::Node(node.clone());
+            return None;
         }
         match &node.value {
             Value::Map(m) => {
                 if m.len() == 1 {
                     let (name, entry) = m.iter().next().expect("one entry");
                     if let Some(r) = self.intrinsic(name, &entry.value, node, depth) {
-                        return r;
+                        return Some(r);
                     }
                 }
+                let changed: Vec<(usize, Resolved)> = m
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, (_, e))| Some((i, self.rewritten(&e.value, depth + 1)?)))
+                    .collect();
+                if changed.is_empty() {
+                    return None;
+                }
+                let mut changed = changed.into_iter().peekable();
                 let mut b = MapBuilder::new();
-                for (k, e) in m.iter() {
-                    if let Resolved::Node(n) = self.rewrite(&e.value, depth + 1) {
+                for (i, (k, e)) in m.iter().enumerate() {
+                    let value = match changed.next_if(|(j, _)| *j == i) {
+                        Some((_, r)) => r,
+                        None => Resolved::Node(e.value.clone()),
+                    };
+                    if let Resolved::Node(n) = value {
                         b.insert(k.to_string(), e.key_span, n);
                     }
                 }
-                Resolved::Node(Node::new(Value::Map(b.finish(m.span())), node.span))
+                Some(Resolved::Node(Node::new(Value::Map(b.finish(m.span())), node.span)))
             }
             Value::List(l) => {
+                let changed: Vec<(usize, Resolved)> = l
+                    .items()
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, item)| Some((i, self.rewritten(item, depth + 1)?)))
+                    .collect();
+                if changed.is_empty() {
+                    return None;
+                }
+                let mut changed = changed.into_iter().peekable();
                 let items = l
                     .items()
                     .iter()
-                    .filter_map(|i| match self.rewrite(i, depth + 1) {
-                        Resolved::Node(n) => Some(n),
-                        Resolved::Absent => None,
+                    .enumerate()
+                    .filter_map(|(i, item)| match changed.next_if(|(j, _)| *j == i) {
+                        Some((_, Resolved::Node(n))) => Some(n),
+                        Some((_, Resolved::Absent)) => None,
+                        None => Some(item.clone()),
                     })
                     .collect();
-                Resolved::Node(Node::new(
+                Some(Resolved::Node(Node::new(
                     Value::List(ListNode::new(items, l.span())),
                     node.span,
-                ))
+                )))
             }
-            _ => Resolved::Node(node.clone()),
+            _ => None,
         }
     }
 
