@@ -15,7 +15,7 @@ use cel::common::types::{
 use cel::common::value::{CowVal, StaticVal, Val};
 use cel::ExecutionError;
 
-use super::reads;
+use super::{keys, reads};
 
 /// A 1-based line and column (columns count characters, as editors and SARIF do).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -410,7 +410,7 @@ impl MapBuilder {
                 !overrides_merge
             }
             None => {
-                self.push(CelString::from(key), entry);
+                self.push(keys::intern(key), entry);
                 false
             }
         }
@@ -419,7 +419,7 @@ impl MapBuilder {
     /// Adds a member only when the key is absent (YAML merge keys: explicit keys win).
     pub fn insert_if_absent(&mut self, key: &str, entry: &Entry) {
         if self.position(key).is_none() {
-            self.push(CelString::from(key.to_string()), entry.clone());
+            self.push(keys::intern_str(key), entry.clone());
             self.merged.insert(key.to_string());
         }
     }

@@ -112,11 +112,17 @@ pub fn read_as(path: &Path, display: &str, text: &str, forced: Option<Kind>) -> 
         Some(Kind::Json) => TreeFormat::Json,
         _ => format_of(path).unwrap_or(TreeFormat::Yaml),
     };
+    let comments = format == TreeFormat::Yaml;
     let mut read = Read {
         sources: vec![SourceFile {
             path: display.to_string(),
-            text: text.to_string(),
-            comments: format == TreeFormat::Yaml,
+            // Only suppression comments read the text again: a JSON file's is not kept.
+            text: if comments {
+                text.to_string()
+            } else {
+                String::new()
+            },
+            comments,
         }],
         ..Read::default()
     };
