@@ -127,17 +127,17 @@ impl Unresolved {
 
     /// Whether the value is known to be set (a reference).
     pub fn is_set(&self) -> bool {
-        self.0.1
+        self.0 .1
     }
 
     /// Its source text.
     pub fn text(&self) -> &str {
-        self.0.0.inner()
+        self.0 .0.inner()
     }
 
     /// Its source text as a CEL string (what lenient reading sees).
     pub fn as_cel_string(&self) -> &CelString<'static> {
-        &self.0.0
+        &self.0 .0
     }
 }
 

@@ -435,7 +435,10 @@ impl MapBuilder {
         let sorted = if members.len() > SMALL_MAP {
             let mut sorted: Vec<u32> = (0..position_u32(members.len())).collect();
             sorted.sort_unstable_by(|&a, &b| {
-                members[a as usize].0.inner().cmp(members[b as usize].0.inner())
+                members[a as usize]
+                    .0
+                    .inner()
+                    .cmp(members[b as usize].0.inner())
             });
             sorted.into_boxed_slice()
         } else {
@@ -876,5 +879,124 @@ impl ListNode {
     /// Stable identity of this list while the tree lives.
     pub fn id(&self) -> NodeId {
         NodeId(Arc::as_ptr(&self.0) as usize)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(line: u32) -> Span {
+        Span::new(Pos::new(line, 1), Pos::new(line, 5))
+    }
+
+    fn int(i: i64, line: u32) -> Node {
+        Node::new(Value::Int(CelInt::from(i)), at(line))
+    }
+
+    /// A map of `n` members `k0`… written in reverse order (so source order is not key order).
+    fn map_of(n: u32) -> MapNode {
+        let mut b = MapBuilder::new();
+        for i in (0..n).rev() {
+            assert!(!b.insert(format!("k{i}"), at(i + 1), int(i64::from(i), i + 1)));
+        }
+        b.finish(at(0))
+    }
+
+    #[test]
+    fn small_and_large_maps_find_every_key_in_source_order() {
+        for n in [0, 1, SMALL_MAP as u32, SMALL_MAP as u32 + 1, 1000] {
+            let m = map_of(n);
+            assert_eq!(m.len(), n as usize);
+            let keys: Vec<String> = m.iter().map(|(k, _)| k.to_string()).collect();
+            let expected: Vec<String> = (0..n).rev().map(|i| format!("k{i}")).collect();
+            assert_eq!(keys, expected, "source order, {n} members");
+            for i in 0..n {
+                let e = m.entry(&format!("k{i}")).expect("present");
+                assert_eq!(e.key_span, at(i + 1));
+                assert_eq!(e.value.to_json(), serde_json::json!(i));
+                assert_eq!(e.value.span, at(i + 1));
+            }
+            for absent in ["", "k", "k-1", "zz", "k00"] {
+                assert!(m.get(absent).is_none(), "{absent} in a map of {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_repeated_key_replaces_the_value_in_its_first_place() {
+        for n in [3, 20] {
+            let mut b = MapBuilder::new();
+            for i in 0..n {
+                b.insert(format!("k{i}"), at(i + 1), int(i64::from(i), i + 1));
+            }
+            assert!(b.insert("k1".to_string(), at(99), int(-1, 99)));
+            assert!(b.contains("k1"));
+            assert!(!b.contains("k99"));
+            let m = b.finish(at(0));
+            assert_eq!(m.len(), n as usize);
+            assert_eq!(m.iter().nth(1).map(|(k, _)| k), Some("k1"));
+            let e = m.entry("k1").expect("present");
+            assert_eq!(
+                (e.key_span, e.value.to_json()),
+                (at(99), serde_json::json!(-1))
+            );
+        }
+    }
+
+    #[test]
+    fn merged_keys_yield_to_explicit_ones_at_any_size() {
+        for n in [2, 30] {
+            let source = map_of(n);
+            let mut b = MapBuilder::new();
+            b.insert("k0".to_string(), at(50), int(50, 50));
+            for (k, e) in source.iter() {
+                b.insert_if_absent(k, e);
+            }
+            assert!(
+                !b.insert("k1".to_string(), at(60), int(60, 60)),
+                "overrides a merge"
+            );
+            let m = b.finish(at(0));
+            assert_eq!(m.len(), n as usize);
+            assert_eq!(m.get("k0").map(Node::to_json), Some(serde_json::json!(50)));
+            assert_eq!(m.get("k1").map(Node::to_json), Some(serde_json::json!(60)));
+            assert_eq!(m.iter().next().map(|(k, _)| k), Some("k0"));
+        }
+    }
+
+    #[test]
+    fn large_maps_index_cel_lookups_and_equality() {
+        let m = map_of(40);
+        let key = CelString::from("k17");
+        let got = Indexer::get(&m, &key).expect("present");
+        assert!(got.as_ref().equals(&CelInt::from(17)));
+        assert!(Container::contains(&m, &CelString::from("k39")).expect("ok"));
+        assert!(!Container::contains(&m, &CelString::from("k40")).expect("ok"));
+        assert!(m.equals(&map_of(40)));
+        assert!(!m.equals(&map_of(39)));
+    }
+
+    #[test]
+    fn lists_keep_their_items() {
+        let items: Vec<Node> = (0..5).map(|i| int(i, 1)).collect();
+        let l = ListNode::new(items, at(1));
+        assert_eq!(l.items().len(), 5);
+        assert_eq!(l.items()[4].to_json(), serde_json::json!(4));
+        assert_eq!(l.span(), at(1));
+    }
+
+    #[test]
+    fn unknown_values_keep_their_text_and_kind() {
+        let n = Node::reference("aws_s3_bucket.b.arn", at(3));
+        let Value::Unknown(u) = &n.value else {
+            panic!("unknown");
+        };
+        assert_eq!((u.text(), u.is_set()), ("aws_s3_bucket.b.arn", true));
+        assert_eq!(n.clone().to_display(), "aws_s3_bucket.b.arn");
+        let Value::Unknown(v) = Node::unknown("var.x", at(3)).value else {
+            panic!("unknown");
+        };
+        assert!(!v.is_set());
     }
 }

@@ -352,9 +352,11 @@ mod tests {
         let other = read_text(Path::new("x.yaml"), "x.yaml", "a: 1\n");
         assert_eq!(other.documents[0].kind, Kind::Yaml);
         assert!(other.sources[0].comments);
+        assert_eq!(other.sources[0].text, "a: 1\n", "kept for suppressions");
         let json = read_text(Path::new("x.JSON"), "x.JSON", "{\"a\": 1}");
         assert_eq!(json.documents[0].kind, Kind::Json);
         assert!(!json.sources[0].comments);
+        assert_eq!(json.sources[0].text, "", "a JSON text is not kept");
     }
 
     #[test]

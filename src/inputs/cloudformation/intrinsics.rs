@@ -147,7 +147,10 @@ impl<'t> Template<'t> {
                         b.insert(k.to_string(), e.key_span, n);
                     }
                 }
-                Some(Resolved::Node(Node::new(Value::Map(b.finish(m.span())), node.span)))
+                Some(Resolved::Node(Node::new(
+                    Value::Map(b.finish(m.span())),
+                    node.span,
+                )))
             }
             Value::List(l) => {
                 let changed: Vec<(usize, Resolved)> = l
@@ -458,6 +461,39 @@ mod tests {
             .and_then(|r| r.get(resource))
             .and_then(|r| r.get("Properties"))
             .expect("resource properties")
+    }
+
+    #[test]
+    fn unchanged_parts_are_shared_with_the_template_as_read_changed_ones_rebuilt() {
+        let text = "Parameters:\n  Cidr: {Type: String, Default: 10.0.0.0/8}\nResources:\n  Plain:\n    Type: AWS::S3::Bucket\n    Properties:\n      Tags: [{Key: a, Value: b}]\n      Vpc: !Ref Vpc\n  Changed:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      Kept: {X: [1, 2]}\n      Rules:\n        - CidrIp: !Ref Cidr\n        - CidrIp: 0.0.0.0/0\n        - !Ref AWS::NoValue\n";
+        let read = yaml::parse(text).unwrap().documents.remove(0);
+        let t = normalize(&read);
+        let resource = |root: &Node, name: &str| {
+            root.get("Resources")
+                .and_then(|r| r.get(name))
+                .cloned()
+                .expect("resource")
+        };
+        let same = |a: &Node, b: &Node| a.as_map().unwrap().same(b.as_map().unwrap());
+        assert!(same(&resource(&t, "Plain"), &resource(&read, "Plain")));
+        assert!(!same(&resource(&t, "Changed"), &resource(&read, "Changed")));
+        let (new, old) = (props(&t, "Changed"), props(&read, "Changed"));
+        assert!(same(new.get("Kept").unwrap(), old.get("Kept").unwrap()));
+        let rules = new.get("Rules").and_then(Node::as_list).expect("rules");
+        let before = old.get("Rules").and_then(Node::as_list).expect("rules");
+        assert_eq!(rules.items().len(), 2, "AWS::NoValue leaves the item out");
+        assert_eq!(rules.span(), before.span());
+        assert_eq!(
+            rules.items()[0].get("CidrIp").and_then(Node::as_str),
+            Some("10.0.0.0/8")
+        );
+        assert!(same(&rules.items()[1], &before.items()[1]));
+        let cidr = rules.items()[0].as_map().unwrap().entry("CidrIp").unwrap();
+        assert_eq!(
+            (cidr.key_span.start.line, cidr.value.span.start.line),
+            (14, 14)
+        );
+        assert_eq!(new.to_json()["Kept"], serde_json::json!({"X": [1, 2]}));
     }
 
     #[test]
