@@ -483,6 +483,12 @@ impl MapNode {
         self.0.span
     }
 
+    /// Whether this mapping is referenced from more than one place (a YAML alias or merge, or
+    /// a handle held elsewhere).
+    pub fn is_shared(&self) -> bool {
+        Arc::strong_count(&self.0) > 1
+    }
+
     /// Whether two handles share the same mapping.
     pub fn same(&self, other: &MapNode) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
@@ -525,6 +531,12 @@ impl ListNode {
     /// Where the list was written.
     pub fn span(&self) -> Span {
         self.0.span
+    }
+
+    /// Whether this list is referenced from more than one place (a YAML alias or merge, or a
+    /// handle held elsewhere).
+    pub fn is_shared(&self) -> bool {
+        Arc::strong_count(&self.0) > 1
     }
 }
 

@@ -68,6 +68,9 @@ struct Template<'t> {
     conditions: HashMap<&'t str, &'t Node>,
     mappings: Option<&'t MapNode>,
     decided: RefCell<HashMap<String, Option<bool>>>,
+    /// How many maps or lists referenced from more than one place (a YAML alias, a merge) the
+    /// rewrite is inside: there everything is copied, so that each place has its own nodes.
+    copying: std::cell::Cell<u32>,
 }
 
 impl<'t> Template<'t> {
@@ -84,6 +87,7 @@ impl<'t> Template<'t> {
             conditions,
             mappings: section("Mappings"),
             decided: RefCell::new(HashMap::new()),
+            copying: std::cell::Cell::new(0),
         }
     }
 
@@ -116,10 +120,28 @@ impl<'t> Template<'t> {
 
     /// `node` rewritten; `None` when nothing in it changes, so that the rewritten template
     /// shares every unchanged map and list with the template as read instead of copying it.
+    /// A map or list referenced from several places is copied with everything in it, each
+    /// time, as every place must have nodes of its own (findings are located by node).
     fn rewritten(&self, node: &Node, depth: u32) -> Option<Resolved> {
         if depth > 100 {
             return None;
         }
+        let shared = match &node.value {
+            Value::Map(m) => m.is_shared(),
+            Value::List(l) => l.is_shared(),
+            _ => false,
+        };
+        if !shared {
+            return self.rewritten_here(node, depth);
+        }
+        self.copying.set(self.copying.get() + 1);
+        let r = self.rewritten_here(node, depth);
+        self.copying.set(self.copying.get() - 1);
+        r
+    }
+
+    fn rewritten_here(&self, node: &Node, depth: u32) -> Option<Resolved> {
+        let copy = self.copying.get() > 0;
         match &node.value {
             Value::Map(m) => {
                 if m.len() == 1 {
@@ -133,7 +155,7 @@ impl<'t> Template<'t> {
                     .enumerate()
                     .filter_map(|(i, (_, e))| Some((i, self.rewritten(&e.value, depth + 1)?)))
                     .collect();
-                if changed.is_empty() {
+                if changed.is_empty() && !copy {
                     return None;
                 }
                 let mut changed = changed.into_iter().peekable();
@@ -159,7 +181,7 @@ impl<'t> Template<'t> {
                     .enumerate()
                     .filter_map(|(i, item)| Some((i, self.rewritten(item, depth + 1)?)))
                     .collect();
-                if changed.is_empty() {
+                if changed.is_empty() && !copy {
                     return None;
                 }
                 let mut changed = changed.into_iter().peekable();
@@ -494,6 +516,34 @@ mod tests {
             (14, 14)
         );
         assert_eq!(new.to_json()["Kept"], serde_json::json!({"X": [1, 2]}));
+    }
+
+    #[test]
+    fn a_part_written_once_and_aliased_gets_nodes_of_its_own_in_each_place() {
+        let text = "Resources:\n  A:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      Ingress: &open\n        - {CidrIp: 0.0.0.0/0, Rule: {Port: 22}}\n  B:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      Ingress: *open\n";
+        let read = yaml::parse(text).unwrap().documents.remove(0);
+        let t = normalize(&read);
+        let ingress = |root: &Node, r: &str| props(root, r).get("Ingress").cloned().unwrap();
+        let (a, b) = (ingress(&t, "A"), ingress(&t, "B"));
+        let (a, b) = (a.as_list().unwrap(), b.as_list().unwrap());
+        assert!(
+            ingress(&read, "A").as_list().unwrap().id()
+                == ingress(&read, "B").as_list().unwrap().id()
+        );
+        assert_ne!(a.id(), b.id(), "each place its own list");
+        let (ia, ib) = (
+            a.items()[0].as_map().unwrap(),
+            b.items()[0].as_map().unwrap(),
+        );
+        assert!(!ia.same(ib), "and its own items");
+        assert!(!ia
+            .get("Rule")
+            .unwrap()
+            .as_map()
+            .unwrap()
+            .same(ib.get("Rule").unwrap().as_map().unwrap()));
+        assert_eq!(a.items()[0].to_json(), b.items()[0].to_json());
+        assert_eq!(a.span(), b.span(), "both written where the anchor is");
     }
 
     #[test]
