@@ -3,6 +3,7 @@
 
 pub mod edit;
 pub mod image;
+pub mod keys;
 pub mod reads;
 pub mod tree;
 pub mod yaml;

@@ -6,6 +6,7 @@
 
 use std::any::Any;
 use std::cell::RefCell;
+use std::sync::Arc;
 
 use cel::common::traits::{Container, Indexer};
 use cel::common::types::{CelString, Type, UNKNOWN_TYPE};
@@ -116,36 +117,38 @@ pub(super) fn branch(choice: &ChoiceNode) -> usize {
 /// A value the input cannot give before deployment, with its source text (`var.x`,
 /// `!ImportValue shared`). In strict reading CEL sees this value itself: any field of it is
 /// unresolved again, and every other operation on it fails; in lenient reading CEL sees its text.
+///
+/// Shared behind one pointer, so that it keeps [`Value`](super::Value) (and every node) small.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Unresolved(CelString<'static>, bool);
+pub struct Unresolved(Arc<(CelString<'static>, bool)>);
 
 static UNKNOWN_T: Type = UNKNOWN_TYPE;
 
 impl Unresolved {
     /// An unknown value written as `text`.
     pub fn new(text: impl Into<String>) -> Unresolved {
-        Unresolved(CelString::from(text.into()), false)
+        Unresolved(Arc::new((CelString::from(text.into()), false)))
     }
 
     /// A reference to an attribute of another resource, written as `text`: its value is not
     /// known before deployment, but it is set (never null, never empty).
     pub fn reference(text: impl Into<String>) -> Unresolved {
-        Unresolved(CelString::from(text.into()), true)
+        Unresolved(Arc::new((CelString::from(text.into()), true)))
     }
 
     /// Whether the value is known to be set (a reference).
     pub fn is_set(&self) -> bool {
-        self.1
+        self.0 .1
     }
 
     /// Its source text.
     pub fn text(&self) -> &str {
-        self.0.inner()
+        self.0 .0.inner()
     }
 
     /// Its source text as a CEL string (what lenient reading sees).
     pub fn as_cel_string(&self) -> &CelString<'static> {
-        &self.0
+        &self.0 .0
     }
 }
 

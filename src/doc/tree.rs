@@ -14,9 +14,8 @@ use cel::common::types::{
 };
 use cel::common::value::{CowVal, StaticVal, Val};
 use cel::ExecutionError;
-use indexmap::{Equivalent, IndexMap};
 
-use super::reads;
+use super::{keys, reads};
 
 /// A 1-based line and column (columns count characters, as editors and SARIF do).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -303,15 +302,38 @@ pub struct Entry {
     pub value: Node,
 }
 
-/// Deterministic, fast hashing for document maps (iteration order is insertion order anyway).
-type Hasher = foldhash::fast::FixedState;
+/// Maps of at most this many members are searched in order, without an index: most maps of
+/// configuration files are this small, and a scan of a few keys is as fast as hashing one.
+const SMALL_MAP: usize = 8;
 
-type Entries = IndexMap<CelString<'static>, Entry, Hasher>;
+/// A member of a mapping: its key (a CEL string, so that iterating a map hands CEL its keys
+/// without copies) and its entry.
+type Member = (CelString<'static>, Entry);
+
+/// Deterministic, fast hashing of keys while a large map is built.
+type Hasher = foldhash::fast::FixedState;
 
 #[derive(Debug)]
 struct MapData {
-    entries: Entries,
+    /// Members in source order, allocated to their exact number.
+    members: Box<[Member]>,
+    /// For maps of more than [`SMALL_MAP`] members: the positions of `members` sorted by key
+    /// (a binary search finds a key); empty for small maps.
+    sorted: Box<[u32]>,
     span: Span,
+}
+
+impl MapData {
+    /// The position of `key` among the members.
+    fn position(&self, key: &str) -> Option<usize> {
+        if self.sorted.is_empty() {
+            return self.members.iter().position(|(k, _)| k.inner() == key);
+        }
+        self.sorted
+            .binary_search_by(|&i| self.members[i as usize].0.inner().cmp(key))
+            .ok()
+            .map(|i| self.sorted[i] as usize)
+    }
 }
 
 /// A mapping of the document tree; cheap to clone (shared), a CEL `map` value.
@@ -321,27 +343,30 @@ pub struct MapNode(Arc<MapData>);
 impl fmt::Debug for MapNode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map()
-            .entries(self.0.entries.iter().map(|(k, v)| (k.inner(), &v.value)))
+            .entries(self.0.members.iter().map(|(k, v)| (k.inner(), &v.value)))
             .finish()
-    }
-}
-
-/// Looks a `CelString` key up by `&str` without allocating.
-#[derive(Hash)]
-struct KeyRef<'a>(&'a str);
-
-impl Equivalent<CelString<'static>> for KeyRef<'_> {
-    fn equivalent(&self, key: &CelString<'static>) -> bool {
-        self.0 == key.inner()
     }
 }
 
 /// Builds a [`MapNode`]; later duplicates of a key replace earlier ones, as YAML loaders do.
 #[derive(Default)]
 pub struct MapBuilder {
-    entries: Entries,
+    members: Vec<Member>,
+    /// Once there are more than [`SMALL_MAP`] members: the hash of each key to its position
+    /// (a key whose hash is already taken by another key is found by a scan instead).
+    index: std::collections::HashMap<u64, u32, Hasher>,
     /// Keys that came from a `<<` merge: an explicit key may override them.
     merged: std::collections::HashSet<String>,
+}
+
+fn hash_key(key: &str) -> u64 {
+    use std::hash::BuildHasher;
+    Hasher::default().hash_one(key)
+}
+
+/// A position in a map as stored (a map's members are counted in `u32`).
+fn position_u32(i: usize) -> u32 {
+    u32::try_from(i).expect("a mapping of fewer than 2^32 members")
 }
 
 impl MapBuilder {
@@ -350,34 +375,78 @@ impl MapBuilder {
         MapBuilder::default()
     }
 
+    fn position(&self, key: &str) -> Option<usize> {
+        if self.index.is_empty() {
+            return self.members.iter().position(|(k, _)| k.inner() == key);
+        }
+        match self.index.get(&hash_key(key)) {
+            Some(&i) if self.members[i as usize].0.inner() == key => Some(i as usize),
+            Some(_) => self.members.iter().position(|(k, _)| k.inner() == key),
+            None => None,
+        }
+    }
+
+    fn push(&mut self, key: CelString<'static>, entry: Entry) {
+        self.members.push((key, entry));
+        let n = self.members.len();
+        if n == SMALL_MAP + 1 {
+            for (i, (k, _)) in self.members.iter().enumerate() {
+                self.index.entry(hash_key(k)).or_insert(position_u32(i));
+            }
+        } else if n > SMALL_MAP + 1 {
+            self.index
+                .entry(hash_key(&self.members[n - 1].0))
+                .or_insert(position_u32(n - 1));
+        }
+    }
+
     /// Adds a member; returns true when the key was already present.
     pub fn insert(&mut self, key: String, key_span: Span, value: Node) -> bool {
-        let overrides_merge = self.merged.remove(&key);
-        let existed = self
-            .entries
-            .insert(CelString::from(key), Entry { key_span, value })
-            .is_some();
-        existed && !overrides_merge
+        let overrides_merge = !self.merged.is_empty() && self.merged.remove(&key);
+        let entry = Entry { key_span, value };
+        match self.position(&key) {
+            Some(i) => {
+                self.members[i].1 = entry;
+                !overrides_merge
+            }
+            None => {
+                self.push(keys::intern(key), entry);
+                false
+            }
+        }
     }
 
     /// Adds a member only when the key is absent (YAML merge keys: explicit keys win).
     pub fn insert_if_absent(&mut self, key: &str, entry: &Entry) {
-        if !self.entries.contains_key(&KeyRef(key)) {
-            self.entries
-                .insert(CelString::from(key.to_string()), entry.clone());
+        if self.position(key).is_none() {
+            self.push(keys::intern_str(key), entry.clone());
             self.merged.insert(key.to_string());
         }
     }
 
     /// Whether the key is present.
     pub fn contains(&self, key: &str) -> bool {
-        self.entries.contains_key(&KeyRef(key))
+        self.position(key).is_some()
     }
 
     /// The finished mapping, written at `span`.
     pub fn finish(self, span: Span) -> MapNode {
+        let members = self.members.into_boxed_slice();
+        let sorted = if members.len() > SMALL_MAP {
+            let mut sorted: Vec<u32> = (0..position_u32(members.len())).collect();
+            sorted.sort_unstable_by(|&a, &b| {
+                members[a as usize]
+                    .0
+                    .inner()
+                    .cmp(members[b as usize].0.inner())
+            });
+            sorted.into_boxed_slice()
+        } else {
+            Box::default()
+        };
         MapNode(Arc::new(MapData {
-            entries: self.entries,
+            members,
+            sorted,
             span,
         }))
     }
@@ -386,32 +455,38 @@ impl MapBuilder {
 impl MapNode {
     /// The member `key`.
     pub fn get(&self, key: &str) -> Option<&Node> {
-        self.0.entries.get(&KeyRef(key)).map(|e| &e.value)
+        self.entry(key).map(|e| &e.value)
     }
 
     /// The member `key` with its key span.
     pub fn entry(&self, key: &str) -> Option<&Entry> {
-        self.0.entries.get(&KeyRef(key))
+        self.0.position(key).map(|i| &self.0.members[i].1)
     }
 
     /// Members in source order.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&str, &Entry)> + ExactSizeIterator {
-        self.0.entries.iter().map(|(k, e)| (k.inner(), e))
+        self.0.members.iter().map(|(k, e)| (k.inner(), e))
     }
 
     /// Number of members.
     pub fn len(&self) -> usize {
-        self.0.entries.len()
+        self.0.members.len()
     }
 
     /// Whether the mapping has no members.
     pub fn is_empty(&self) -> bool {
-        self.0.entries.is_empty()
+        self.0.members.is_empty()
     }
 
     /// Where the mapping was written.
     pub fn span(&self) -> Span {
         self.0.span
+    }
+
+    /// Whether this mapping is referenced from more than one place (a YAML alias or merge, or
+    /// a handle held elsewhere).
+    pub fn is_shared(&self) -> bool {
+        Arc::strong_count(&self.0) > 1
     }
 
     /// Whether two handles share the same mapping.
@@ -422,7 +497,8 @@ impl MapNode {
 
 #[derive(Debug)]
 struct ListData {
-    items: Vec<Node>,
+    /// Allocated to the exact number of items.
+    items: Box<[Node]>,
     span: Span,
 }
 
@@ -441,7 +517,10 @@ impl fmt::Debug for ListNode {
 impl ListNode {
     /// A list of `items` written at `span`.
     pub fn new(items: Vec<Node>, span: Span) -> ListNode {
-        ListNode(Arc::new(ListData { items, span }))
+        ListNode(Arc::new(ListData {
+            items: items.into_boxed_slice(),
+            span,
+        }))
     }
 
     /// The items.
@@ -452,6 +531,12 @@ impl ListNode {
     /// Where the list was written.
     pub fn span(&self) -> Span {
         self.0.span
+    }
+
+    /// Whether this list is referenced from more than one place (a YAML alias or merge, or a
+    /// handle held elsewhere).
+    pub fn is_shared(&self) -> bool {
+        Arc::strong_count(&self.0) > 1
     }
 }
 
@@ -527,7 +612,7 @@ impl Val for MapNode {
             return false;
         };
         *sizer.size() == self.len() as i64
-            && self.0.entries.iter().all(|(k, e)| {
+            && self.0.members.iter().all(|(k, e)| {
                 indexer
                     .get(k)
                     .is_ok_and(|v| e.value.as_val().equals(v.as_ref()))
@@ -584,7 +669,7 @@ impl Indexer for MapNode {
 }
 
 struct KeyIter<'b> {
-    inner: indexmap::map::Iter<'b, CelString<'static>, Entry>,
+    inner: std::slice::Iter<'b, Member>,
 }
 
 impl<'b, 'v> CelIterator<'b, 'v> for KeyIter<'b> {
@@ -602,7 +687,7 @@ impl Iterable for MapNode {
         Self: 'v,
     {
         Box::new(KeyIter {
-            inner: self.0.entries.iter(),
+            inner: self.0.members.iter(),
         })
     }
 }
@@ -806,5 +891,124 @@ impl ListNode {
     /// Stable identity of this list while the tree lives.
     pub fn id(&self) -> NodeId {
         NodeId(Arc::as_ptr(&self.0) as usize)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(line: u32) -> Span {
+        Span::new(Pos::new(line, 1), Pos::new(line, 5))
+    }
+
+    fn int(i: i64, line: u32) -> Node {
+        Node::new(Value::Int(CelInt::from(i)), at(line))
+    }
+
+    /// A map of `n` members `k0`… written in reverse order (so source order is not key order).
+    fn map_of(n: u32) -> MapNode {
+        let mut b = MapBuilder::new();
+        for i in (0..n).rev() {
+            assert!(!b.insert(format!("k{i}"), at(i + 1), int(i64::from(i), i + 1)));
+        }
+        b.finish(at(0))
+    }
+
+    #[test]
+    fn small_and_large_maps_find_every_key_in_source_order() {
+        for n in [0, 1, SMALL_MAP as u32, SMALL_MAP as u32 + 1, 1000] {
+            let m = map_of(n);
+            assert_eq!(m.len(), n as usize);
+            let keys: Vec<String> = m.iter().map(|(k, _)| k.to_string()).collect();
+            let expected: Vec<String> = (0..n).rev().map(|i| format!("k{i}")).collect();
+            assert_eq!(keys, expected, "source order, {n} members");
+            for i in 0..n {
+                let e = m.entry(&format!("k{i}")).expect("present");
+                assert_eq!(e.key_span, at(i + 1));
+                assert_eq!(e.value.to_json(), serde_json::json!(i));
+                assert_eq!(e.value.span, at(i + 1));
+            }
+            for absent in ["", "k", "k-1", "zz", "k00"] {
+                assert!(m.get(absent).is_none(), "{absent} in a map of {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_repeated_key_replaces_the_value_in_its_first_place() {
+        for n in [3, 20] {
+            let mut b = MapBuilder::new();
+            for i in 0..n {
+                b.insert(format!("k{i}"), at(i + 1), int(i64::from(i), i + 1));
+            }
+            assert!(b.insert("k1".to_string(), at(99), int(-1, 99)));
+            assert!(b.contains("k1"));
+            assert!(!b.contains("k99"));
+            let m = b.finish(at(0));
+            assert_eq!(m.len(), n as usize);
+            assert_eq!(m.iter().nth(1).map(|(k, _)| k), Some("k1"));
+            let e = m.entry("k1").expect("present");
+            assert_eq!(
+                (e.key_span, e.value.to_json()),
+                (at(99), serde_json::json!(-1))
+            );
+        }
+    }
+
+    #[test]
+    fn merged_keys_yield_to_explicit_ones_at_any_size() {
+        for n in [2, 30] {
+            let source = map_of(n);
+            let mut b = MapBuilder::new();
+            b.insert("k0".to_string(), at(50), int(50, 50));
+            for (k, e) in source.iter() {
+                b.insert_if_absent(k, e);
+            }
+            assert!(
+                !b.insert("k1".to_string(), at(60), int(60, 60)),
+                "overrides a merge"
+            );
+            let m = b.finish(at(0));
+            assert_eq!(m.len(), n as usize);
+            assert_eq!(m.get("k0").map(Node::to_json), Some(serde_json::json!(50)));
+            assert_eq!(m.get("k1").map(Node::to_json), Some(serde_json::json!(60)));
+            assert_eq!(m.iter().next().map(|(k, _)| k), Some("k0"));
+        }
+    }
+
+    #[test]
+    fn large_maps_index_cel_lookups_and_equality() {
+        let m = map_of(40);
+        let key = CelString::from("k17");
+        let got = Indexer::get(&m, &key).expect("present");
+        assert!(got.as_ref().equals(&CelInt::from(17)));
+        assert!(Container::contains(&m, &CelString::from("k39")).expect("ok"));
+        assert!(!Container::contains(&m, &CelString::from("k40")).expect("ok"));
+        assert!(m.equals(&map_of(40)));
+        assert!(!m.equals(&map_of(39)));
+    }
+
+    #[test]
+    fn lists_keep_their_items() {
+        let items: Vec<Node> = (0..5).map(|i| int(i, 1)).collect();
+        let l = ListNode::new(items, at(1));
+        assert_eq!(l.items().len(), 5);
+        assert_eq!(l.items()[4].to_json(), serde_json::json!(4));
+        assert_eq!(l.span(), at(1));
+    }
+
+    #[test]
+    fn unknown_values_keep_their_text_and_kind() {
+        let n = Node::reference("aws_s3_bucket.b.arn", at(3));
+        let Value::Unknown(u) = &n.value else {
+            panic!("unknown");
+        };
+        assert_eq!((u.text(), u.is_set()), ("aws_s3_bucket.b.arn", true));
+        assert_eq!(n.clone().to_display(), "aws_s3_bucket.b.arn");
+        let Value::Unknown(v) = Node::unknown("var.x", at(3)).value else {
+            panic!("unknown");
+        };
+        assert!(!v.is_set());
     }
 }

@@ -160,7 +160,8 @@ pub enum Unit {
 pub struct SourceFile {
     /// Display path.
     pub path: String,
-    /// Content.
+    /// Content, for the inline suppressions read from its comments; may be left empty when
+    /// `comments` is false (a JSON file's is: nothing else reads it).
     pub text: String,
     /// Whether `# isms-lint: ignore[…]` comments are read in it (not in JSON, which has none).
     pub comments: bool,

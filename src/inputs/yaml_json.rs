@@ -3,6 +3,7 @@
 //! A document no input recognises is a generic `yaml` or `json` document, judged only by rules
 //! that name its files.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use super::{
@@ -111,18 +112,24 @@ pub fn read_as(path: &Path, display: &str, text: &str, forced: Option<Kind>) -> 
         Some(Kind::Json) => TreeFormat::Json,
         _ => format_of(path).unwrap_or(TreeFormat::Yaml),
     };
+    let comments = format == TreeFormat::Yaml;
     let mut read = Read {
         sources: vec![SourceFile {
             path: display.to_string(),
-            text: text.to_string(),
-            comments: format == TreeFormat::Yaml,
+            // Only suppression comments read the text again: a JSON file's is not kept.
+            text: if comments {
+                text.to_string()
+            } else {
+                String::new()
+            },
+            comments,
         }],
         ..Read::default()
     };
     let detected = forced.is_some() || registry().iter().any(|i| i.sniff(path, text));
     let texts = match format {
         TreeFormat::Json => json_values(path, display, text),
-        TreeFormat::Yaml => Ok(vec![text.to_string()]),
+        TreeFormat::Yaml => Ok(vec![Cow::Borrowed(text)]),
     };
     let mut streams = Vec::new();
     let parsed = texts.and_then(|texts| {
@@ -202,12 +209,16 @@ pub fn read_as(path: &Path, display: &str, text: &str, forced: Option<Kind>) -> 
 /// trailing commas are blanked first in files that allow them ([`allows_comments`]); an empty
 /// file has no value; several values one after the other (`{…}\n{…}`, as kubectl reads them)
 /// are several documents.
-fn json_values(path: &Path, display: &str, text: &str) -> Result<Vec<String>, ParseError> {
+fn json_values<'t>(
+    path: &Path,
+    display: &str,
+    text: &'t str,
+) -> Result<Vec<Cow<'t, str>>, ParseError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let text = if allows_comments(path) {
-        blank_jsonc(text)
+        Cow::Owned(blank_jsonc(text))
     } else {
-        text.to_string()
+        Cow::Borrowed(text)
     };
     let mut ranges = Vec::new();
     let mut values = serde_json::Deserializer::from_str(&text).into_iter::<serde::de::IgnoredAny>();
@@ -237,9 +248,11 @@ fn json_values(path: &Path, display: &str, text: &str) -> Result<Vec<String>, Pa
     Ok(ranges
         .into_iter()
         .map(|r| {
-            text.char_indices()
-                .map(|(i, c)| if r.contains(&i) || c == '\n' { c } else { ' ' })
-                .collect()
+            Cow::Owned(
+                text.char_indices()
+                    .map(|(i, c)| if r.contains(&i) || c == '\n' { c } else { ' ' })
+                    .collect(),
+            )
         })
         .collect())
 }
@@ -339,9 +352,11 @@ mod tests {
         let other = read_text(Path::new("x.yaml"), "x.yaml", "a: 1\n");
         assert_eq!(other.documents[0].kind, Kind::Yaml);
         assert!(other.sources[0].comments);
+        assert_eq!(other.sources[0].text, "a: 1\n", "kept for suppressions");
         let json = read_text(Path::new("x.JSON"), "x.JSON", "{\"a\": 1}");
         assert_eq!(json.documents[0].kind, Kind::Json);
         assert!(!json.sources[0].comments);
+        assert_eq!(json.sources[0].text, "", "a JSON text is not kept");
     }
 
     #[test]

@@ -68,6 +68,9 @@ struct Template<'t> {
     conditions: HashMap<&'t str, &'t Node>,
     mappings: Option<&'t MapNode>,
     decided: RefCell<HashMap<String, Option<bool>>>,
+    /// How many maps or lists referenced from more than one place (a YAML alias, a merge) the
+    /// rewrite is inside: there everything is copied, so that each place has its own nodes.
+    copying: std::cell::Cell<u32>,
 }
 
 impl<'t> Template<'t> {
@@ -84,6 +87,7 @@ impl<'t> Template<'t> {
             conditions,
             mappings: section("Mappings"),
             decided: RefCell::new(HashMap::new()),
+            copying: std::cell::Cell::new(0),
         }
     }
 
@@ -110,40 +114,93 @@ impl<'t> Template<'t> {
     }
 
     fn rewrite(&self, node: &Node, depth: u32) -> Resolved {
+        self.rewritten(node, depth)
+            .unwrap_or_else(|| Resolved::Node(node.clone()))
+    }
+
+    /// `node` rewritten; `None` when nothing in it changes, so that the rewritten template
+    /// shares every unchanged map and list with the template as read instead of copying it.
+    /// A map or list referenced from several places is copied with everything in it, each
+    /// time, as every place must have nodes of its own (findings are located by node).
+    fn rewritten(&self, node: &Node, depth: u32) -> Option<Resolved> {
         if depth > 100 {
-            return Resolved::Node(node.clone());
+            return None;
         }
+        let shared = match &node.value {
+            Value::Map(m) => m.is_shared(),
+            Value::List(l) => l.is_shared(),
+            _ => false,
+        };
+        if !shared {
+            return self.rewritten_here(node, depth);
+        }
+        self.copying.set(self.copying.get() + 1);
+        let r = self.rewritten_here(node, depth);
+        self.copying.set(self.copying.get() - 1);
+        r
+    }
+
+    fn rewritten_here(&self, node: &Node, depth: u32) -> Option<Resolved> {
+        let copy = self.copying.get() > 0;
         match &node.value {
             Value::Map(m) => {
                 if m.len() == 1 {
                     let (name, entry) = m.iter().next().expect("one entry");
                     if let Some(r) = self.intrinsic(name, &entry.value, node, depth) {
-                        return r;
+                        return Some(r);
                     }
                 }
+                let changed: Vec<(usize, Resolved)> = m
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, (_, e))| Some((i, self.rewritten(&e.value, depth + 1)?)))
+                    .collect();
+                if changed.is_empty() && !copy {
+                    return None;
+                }
+                let mut changed = changed.into_iter().peekable();
                 let mut b = MapBuilder::new();
-                for (k, e) in m.iter() {
-                    if let Resolved::Node(n) = self.rewrite(&e.value, depth + 1) {
+                for (i, (k, e)) in m.iter().enumerate() {
+                    let value = match changed.next_if(|(j, _)| *j == i) {
+                        Some((_, r)) => r,
+                        None => Resolved::Node(e.value.clone()),
+                    };
+                    if let Resolved::Node(n) = value {
                         b.insert(k.to_string(), e.key_span, n);
                     }
                 }
-                Resolved::Node(Node::new(Value::Map(b.finish(m.span())), node.span))
+                Some(Resolved::Node(Node::new(
+                    Value::Map(b.finish(m.span())),
+                    node.span,
+                )))
             }
             Value::List(l) => {
+                let changed: Vec<(usize, Resolved)> = l
+                    .items()
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, item)| Some((i, self.rewritten(item, depth + 1)?)))
+                    .collect();
+                if changed.is_empty() && !copy {
+                    return None;
+                }
+                let mut changed = changed.into_iter().peekable();
                 let items = l
                     .items()
                     .iter()
-                    .filter_map(|i| match self.rewrite(i, depth + 1) {
-                        Resolved::Node(n) => Some(n),
-                        Resolved::Absent => None,
+                    .enumerate()
+                    .filter_map(|(i, item)| match changed.next_if(|(j, _)| *j == i) {
+                        Some((_, Resolved::Node(n))) => Some(n),
+                        Some((_, Resolved::Absent)) => None,
+                        None => Some(item.clone()),
                     })
                     .collect();
-                Resolved::Node(Node::new(
+                Some(Resolved::Node(Node::new(
                     Value::List(ListNode::new(items, l.span())),
                     node.span,
-                ))
+                )))
             }
-            _ => Resolved::Node(node.clone()),
+            _ => None,
         }
     }
 
@@ -426,6 +483,67 @@ mod tests {
             .and_then(|r| r.get(resource))
             .and_then(|r| r.get("Properties"))
             .expect("resource properties")
+    }
+
+    #[test]
+    fn unchanged_parts_are_shared_with_the_template_as_read_changed_ones_rebuilt() {
+        let text = "Parameters:\n  Cidr: {Type: String, Default: 10.0.0.0/8}\nResources:\n  Plain:\n    Type: AWS::S3::Bucket\n    Properties:\n      Tags: [{Key: a, Value: b}]\n      Vpc: !Ref Vpc\n  Changed:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      Kept: {X: [1, 2]}\n      Rules:\n        - CidrIp: !Ref Cidr\n        - CidrIp: 0.0.0.0/0\n        - !Ref AWS::NoValue\n";
+        let read = yaml::parse(text).unwrap().documents.remove(0);
+        let t = normalize(&read);
+        let resource = |root: &Node, name: &str| {
+            root.get("Resources")
+                .and_then(|r| r.get(name))
+                .cloned()
+                .expect("resource")
+        };
+        let same = |a: &Node, b: &Node| a.as_map().unwrap().same(b.as_map().unwrap());
+        assert!(same(&resource(&t, "Plain"), &resource(&read, "Plain")));
+        assert!(!same(&resource(&t, "Changed"), &resource(&read, "Changed")));
+        let (new, old) = (props(&t, "Changed"), props(&read, "Changed"));
+        assert!(same(new.get("Kept").unwrap(), old.get("Kept").unwrap()));
+        let rules = new.get("Rules").and_then(Node::as_list).expect("rules");
+        let before = old.get("Rules").and_then(Node::as_list).expect("rules");
+        assert_eq!(rules.items().len(), 2, "AWS::NoValue leaves the item out");
+        assert_eq!(rules.span(), before.span());
+        assert_eq!(
+            rules.items()[0].get("CidrIp").and_then(Node::as_str),
+            Some("10.0.0.0/8")
+        );
+        assert!(same(&rules.items()[1], &before.items()[1]));
+        let cidr = rules.items()[0].as_map().unwrap().entry("CidrIp").unwrap();
+        assert_eq!(
+            (cidr.key_span.start.line, cidr.value.span.start.line),
+            (14, 14)
+        );
+        assert_eq!(new.to_json()["Kept"], serde_json::json!({"X": [1, 2]}));
+    }
+
+    #[test]
+    fn a_part_written_once_and_aliased_gets_nodes_of_its_own_in_each_place() {
+        let text = "Resources:\n  A:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      Ingress: &open\n        - {CidrIp: 0.0.0.0/0, Rule: {Port: 22}}\n  B:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      Ingress: *open\n";
+        let read = yaml::parse(text).unwrap().documents.remove(0);
+        let t = normalize(&read);
+        let ingress = |root: &Node, r: &str| props(root, r).get("Ingress").cloned().unwrap();
+        let (a, b) = (ingress(&t, "A"), ingress(&t, "B"));
+        let (a, b) = (a.as_list().unwrap(), b.as_list().unwrap());
+        assert!(
+            ingress(&read, "A").as_list().unwrap().id()
+                == ingress(&read, "B").as_list().unwrap().id()
+        );
+        assert_ne!(a.id(), b.id(), "each place its own list");
+        let (ia, ib) = (
+            a.items()[0].as_map().unwrap(),
+            b.items()[0].as_map().unwrap(),
+        );
+        assert!(!ia.same(ib), "and its own items");
+        assert!(!ia
+            .get("Rule")
+            .unwrap()
+            .as_map()
+            .unwrap()
+            .same(ib.get("Rule").unwrap().as_map().unwrap()));
+        assert_eq!(a.items()[0].to_json(), b.items()[0].to_json());
+        assert_eq!(a.span(), b.span(), "both written where the anchor is");
     }
 
     #[test]
