@@ -803,14 +803,15 @@ fn as_node(v: &dyn Val) -> Option<Node> {
 enum Edge<'a> {
     /// The document root.
     Root,
-    /// Under a map key (with the key's span).
-    Key(NodeId, &'a str, Span),
-    /// An item of a list (with the item, for a readable label).
-    Item(NodeId, usize, &'a Node),
+    /// Under a map key: the map and the member's position.
+    Key(&'a MapNode, u32),
+    /// An item of a list: the list and the item's position.
+    Item(&'a ListNode, u32),
 }
 
 /// Where every map and list of a document hangs, built once per document: one hash entry per
-/// container, keys borrowed from the tree, paths spelled out only for findings.
+/// container, naming its parent and its position there (keys and spans are read from the
+/// parent when needed), paths spelled out only for findings.
 pub struct Placements<'a> {
     edges: HashMap<NodeId, Edge<'a>>,
 }
@@ -838,16 +839,16 @@ impl<'a> Placements<'a> {
             edges.insert(me, edge);
             match &node.value {
                 Value::Map(m) => {
-                    for (k, e) in m.iter() {
+                    for (i, (_, e)) in m.iter().enumerate() {
                         if container_id(&e.value).is_some() {
-                            stack.push((&e.value, Edge::Key(me, k, e.key_span)));
+                            stack.push((&e.value, Edge::Key(m, i as u32)));
                         }
                     }
                 }
                 Value::List(l) => {
                     for (i, item) in l.items().iter().enumerate() {
                         if container_id(item).is_some() {
-                            stack.push((item, Edge::Item(me, i, item)));
+                            stack.push((item, Edge::Item(l, i as u32)));
                         }
                     }
                 }
@@ -861,15 +862,15 @@ impl<'a> Placements<'a> {
     pub fn key(&self, id: NodeId) -> Option<String> {
         match self.edges.get(&id)? {
             Edge::Root => None,
-            Edge::Key(_, k, _) => Some((*k).to_string()),
-            Edge::Item(_, i, _) => Some(i.to_string()),
+            Edge::Key(m, i) => m.member(*i as usize).map(|(k, _)| k.to_string()),
+            Edge::Item(_, i) => Some(i.to_string()),
         }
     }
 
     /// The span of the element's key, when its parent is a map.
     pub fn key_span(&self, id: NodeId) -> Option<Span> {
         match self.edges.get(&id)? {
-            Edge::Key(_, _, span) => Some(*span),
+            Edge::Key(m, i) => m.member(*i as usize).map(|(_, e)| e.key_span),
             _ => None,
         }
     }
@@ -880,18 +881,20 @@ impl<'a> Placements<'a> {
         let mut cur = id;
         for _ in 0..10_000 {
             match self.edges.get(&cur) {
-                Some(Edge::Key(parent, k, _)) => {
+                Some(Edge::Key(parent, j)) => {
+                    let k = parent.member(*j as usize).map_or("", |(k, _)| k);
                     parts.push(format!(".{k}"));
-                    cur = *parent;
+                    cur = parent.id();
                 }
-                Some(Edge::Item(parent, i, item)) => {
+                Some(Edge::Item(parent, i)) => {
+                    let item = &parent.items()[*i as usize];
                     let label = item
                         .get("name")
                         .or_else(|| item.get("id"))
                         .and_then(Node::as_str)
                         .map_or_else(|| i.to_string(), |n| format!("name={n}"));
                     parts.push(format!("[{label}]"));
-                    cur = *parent;
+                    cur = parent.id();
                 }
                 Some(Edge::Root) | None => break,
             }

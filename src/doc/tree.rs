@@ -468,6 +468,11 @@ impl MapNode {
         self.0.members.iter().map(|(k, e)| (k.inner(), e))
     }
 
+    /// The member at position `i` in source order (as [`MapNode::iter`] gives them).
+    pub fn member(&self, i: usize) -> Option<(&str, &Entry)> {
+        self.0.members.get(i).map(|(k, e)| (k.inner(), e))
+    }
+
     /// Number of members.
     pub fn len(&self) -> usize {
         self.0.members.len()
