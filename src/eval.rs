@@ -1132,6 +1132,23 @@ spec:
       image: c
 ";
 
+    #[test]
+    fn the_slots_are_the_variables_in_their_order() {
+        // Compiled programs read `crate::cel::VARIABLES[i]` from slot `i` of `Vars`.
+        let slots = [
+            (DOC, "doc"),
+            (ITEM, "item"),
+            (FILE, "file"),
+            (REPO, "repo"),
+            (KEY, "key"),
+            (PATH, "path"),
+        ];
+        assert_eq!(slots.len(), crate::cel::VARIABLES.len());
+        for (slot, name) in slots {
+            assert_eq!(crate::cel::VARIABLES[slot], name);
+        }
+    }
+
     fn run(rule_text: &str, doc_text: &str) -> Outcome {
         let set = rules(rule_text);
         let parsed = crate::inputs::read_text(Path::new("pod.yaml"), "pod.yaml", doc_text);
