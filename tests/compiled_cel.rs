@@ -443,6 +443,48 @@ fn an_unknown_engine_is_a_usage_error() {
 }
 
 #[test]
+fn a_literal_pattern_is_compiled_when_the_rule_loads() {
+    // `matches` with a literal pattern holds its compiled expression: it gives what the
+    // interpreter gives (a string text, a non-string one, a pattern from the document), and an
+    // invalid literal is an error when the rule compiles, not on every element.
+    let root = yaml::parse(r#"{"a": "abc", "n": 3, "p": "^b"}"#)
+        .unwrap()
+        .documents
+        .remove(0);
+    let mut vars: Vars<'_> = [None; 6];
+    vars[0] = Some(root.as_val());
+    for (source, expected) in [
+        ("doc.a.matches('^a')", "bool true"),
+        ("matches(doc.a, 'c$')", "bool true"),
+        ("doc.a.matches('^b')", "bool false"),
+        ("doc.a.matches(doc.p)", "bool false"),
+        (
+            "doc.n.matches('^3')",
+            "error: found no matching overload for 'matches' applied to 'int.(string)'",
+        ),
+    ] {
+        let expr = compile(source).unwrap();
+        let compiled = run(&expr, &vars, false, Engine::Compiled);
+        assert_eq!(compiled.0, expected, "{source}");
+        assert_eq!(
+            compiled,
+            run(&expr, &vars, false, Engine::Interpreter),
+            "{source}"
+        );
+    }
+    let program = env::env().compile("doc.a.matches('(')").unwrap();
+    let error = Expr::new("doc.a.matches('(')".into(), program)
+        .err()
+        .unwrap();
+    assert!(
+        error
+            .to_string()
+            .starts_with("'(' is not a valid regular expression: regex parse error"),
+        "{error}"
+    );
+}
+
+#[test]
 fn cel_that_does_not_compile_is_a_load_error_at_the_rules_line() {
     let dir = tempfile::tempdir().unwrap();
     let rules = dir.path().join("rules");

@@ -4,7 +4,7 @@
 
 use std::net::IpAddr;
 
-use cel::common::types::{CelInt, CelString, CelUInt, Kind as CelKind};
+use cel::common::types::{CelBool, CelInt, CelString, CelUInt, Kind as CelKind};
 use cel::common::value::{CowVal, Val};
 use cel::ExecutionError;
 
@@ -66,6 +66,31 @@ fn matches<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
         }
     })
 }
+
+/// What rule compilation makes of a call's literal arguments ([`cel::compiled::Specializer`]):
+/// `matches` with a literal pattern (`x.matches('^a')`, `matches(x, '^a')`) compiles its
+/// regular expression once, when the rule loads, and an invalid one is a load-time error at the
+/// rule's line. Other calls run their overload.
+pub fn specialize(
+    name: &str,
+    _member: bool,
+    literals: &[Option<&cel::common::ast::LiteralValue>],
+) -> Result<Option<cel::compiled::Special>, String> {
+    use cel::common::ast::LiteralValue;
+    let (MATCHES_NAME, [_, Some(LiteralValue::String(pattern))]) = (name, literals) else {
+        return Ok(None);
+    };
+    let pattern = pattern.inner();
+    let re = regex::Regex::new(pattern)
+        .map_err(|e| format!("'{pattern}' is not a valid regular expression: {e}"))?;
+    Ok(Some(std::sync::Arc::new(move |args| {
+        // A text that is not a string: the overload says what is wrong, as without this.
+        let text = args.first()?.downcast_ref::<CelString>()?;
+        Some(Ok(Box::new(CelBool::from(re.is_match(text.inner())))))
+    })))
+}
+
+const MATCHES_NAME: &str = "matches";
 
 fn values<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
     let m = arg_map(&args, 0, "values")?;

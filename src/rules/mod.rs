@@ -201,10 +201,11 @@ impl Expr {
     /// A compiled expression with its source; an error when a construct it uses does not
     /// compile ([`cel::compiled`]).
     pub fn new(source: String, program: cel::Program) -> Result<Expr, cel::compiled::CompileError> {
-        let compiled = cel::compiled::Program::compile(
+        let compiled = cel::compiled::Program::compile_with(
             program.expression(),
             env::env(),
             crate::cel::VARIABLES,
+            &crate::cel::helpers::specialize,
         )?;
         Ok(Expr {
             source,
@@ -217,7 +218,12 @@ impl Expr {
     fn strict(&self) -> &(cel::common::ast::IdedExpr, CompiledStrict) {
         self.strict.get_or_init(|| {
             let ast = crate::cel::strict_form(self.program.expression());
-            let compiled = cel::compiled::Program::compile(&ast, env::env(), crate::cel::VARIABLES);
+            let compiled = cel::compiled::Program::compile_with(
+                &ast,
+                env::env(),
+                crate::cel::VARIABLES,
+                &crate::cel::helpers::specialize,
+            );
             (ast, compiled)
         })
     }

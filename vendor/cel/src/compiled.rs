@@ -54,6 +54,21 @@ use std::collections::HashMap;
 #[error("{0}")]
 pub struct CompileError(pub String);
 
+/// What the application runs in place of a call's overload, compiled when some of the call's
+/// arguments were literals (isms-lint: `matches` with a literal pattern holds its compiled
+/// regular expression). Given the call's arguments (a member call's target first), it returns
+/// the result, or `None` when it does not apply to them (the declared overload then runs, as
+/// without it).
+pub type Special =
+    Arc<dyn Fn(&[CowVal<'_, '_>]) -> Option<Result<Box<dyn Val>, ExecutionError>> + Send + Sync>;
+
+/// Asked at compile time for every call: its function's name, whether it is a member call, and
+/// its arguments that are literals (`None` for the others; a member call's target first).
+/// Returns a [`Special`] for the call, or an error when a literal is invalid for the function
+/// (a compile error).
+pub type Specializer<'a> =
+    &'a dyn Fn(&str, bool, &[Option<&LiteralValue>]) -> Result<Option<Special>, String>;
+
 /// An expression compiled against an environment, with its variables as slots.
 pub struct Program<'env> {
     root: Op<'env>,
@@ -72,12 +87,23 @@ impl<'env> Program<'env> {
         env: &'env Arc<Env>,
         variables: &[&str],
     ) -> Result<Program<'env>, CompileError> {
+        Program::compile_with(expr, env, variables, &|_, _, _| Ok(None))
+    }
+
+    /// [`Program::compile`], asking `specializer` about every call.
+    pub fn compile_with(
+        expr: &IdedExpr,
+        env: &'env Arc<Env>,
+        variables: &[&str],
+        specializer: Specializer<'_>,
+    ) -> Result<Program<'env>, CompileError> {
         let mut compiler = Compiler {
             env,
             root: Context::with_env(env.clone()),
             globals: variables.iter().map(|v| v.to_string()).collect(),
             locals: Vec::new(),
             next_slot: 0,
+            specializer,
         };
         Ok(Program {
             root: compiler.compile(expr)?,
@@ -94,7 +120,7 @@ impl<'env> Program<'env> {
 }
 
 /// Compile-time state: the names in scope.
-struct Compiler<'env> {
+struct Compiler<'env, 's> {
     env: &'env Arc<Env>,
     /// An empty root context of `env`, to resolve names as the interpreter does.
     root: Context<'static, 'static>,
@@ -102,6 +128,7 @@ struct Compiler<'env> {
     /// Comprehension variables in scope, innermost last, with their slots.
     locals: Vec<(String, u32)>,
     next_slot: u32,
+    specializer: Specializer<'s>,
 }
 
 /// A function declaration and the name a call to it is reported under.
@@ -109,6 +136,8 @@ struct Callee<'env> {
     /// The resolved (qualified) name.
     name: String,
     decl: Option<&'env FunctionDecl>,
+    /// What the application compiled for this call's literal arguments.
+    special: Option<Special>,
 }
 
 enum Arith {
@@ -210,7 +239,7 @@ enum Op<'env> {
     Comprehension(Box<Comprehension<'env>>),
 }
 
-impl<'env> Compiler<'env> {
+impl<'env> Compiler<'env, '_> {
     fn compile(&mut self, expr: &IdedExpr) -> Result<Op<'env>, CompileError> {
         match &expr.expr {
             Expr::Literal(l) => Ok(Op::Literal(l.clone())),
@@ -305,11 +334,25 @@ impl<'env> Compiler<'env> {
         }
     }
 
-    fn callee(&self, name: String) -> Callee<'env> {
-        Callee {
+    /// The callee `name`, with what the specializer makes of the literal ones of `args`.
+    fn callee(&self, name: String, member: bool, args: &[&IdedExpr]) -> Result<Callee<'env>, CompileError> {
+        let literals: Vec<Option<&LiteralValue>> = args
+            .iter()
+            .map(|a| match &a.expr {
+                Expr::Literal(l) => Some(l),
+                _ => None,
+            })
+            .collect();
+        let special = if literals.iter().any(Option::is_some) {
+            (self.specializer)(&name, member, &literals).map_err(CompileError)?
+        } else {
+            None
+        };
+        Ok(Callee {
             decl: self.env.function_decl(&name),
             name,
-        }
+            special,
+        })
     }
 
     fn call(&mut self, call: &CallExpr) -> Result<Op<'env>, CompileError> {
@@ -368,27 +411,29 @@ impl<'env> Compiler<'env> {
                 return Ok(op);
             }
         }
+        let args: Vec<&IdedExpr> = call.args.iter().collect();
         let Some(target) = &call.target else {
             let resolved = self.root.resolve_function(name).into_owned();
             return Ok(Op::Call {
-                callee: self.callee(resolved),
+                callee: self.callee(resolved, false, &args)?,
                 args: self.all(&call.args)?,
             });
         };
         if let Some(qualified) = self.root.resolve_qualified_function(target, name) {
             return Ok(Op::Call {
-                callee: self.callee(qualified),
+                callee: self.callee(qualified, false, &args)?,
                 args: self.all(&call.args)?,
             });
         }
         if let Some(path) = self.opt_path(call)? {
             return Ok(path);
         }
-        let args = self.all(&call.args)?;
+        let with_target: Vec<&IdedExpr> = std::iter::once(&**target).chain(args).collect();
+        let callee = self.callee(name.to_string(), true, &with_target)?;
         Ok(Op::Member {
-            callee: self.callee(name.to_string()),
+            callee,
             target: Box::new(self.compile(target)?),
-            args,
+            args: self.all(&call.args)?,
         })
     }
 
@@ -813,6 +858,9 @@ impl<'env> Op<'env> {
                     values.push(a.eval(sc)?);
                 }
                 cost::charge_call(values.iter().map(|a| a.as_ref()))?;
+                if let Some(result) = callee.special.as_ref().and_then(|f| f(&values)) {
+                    return charge_result(result.map(CowVal::Owned));
+                }
                 match callee.decl.and_then(|d| d.find_overload(false, &values)) {
                     Some(op) => charge_result(op(values)),
                     None => Err(no_overload(callee, &values, false)),
@@ -830,6 +878,9 @@ impl<'env> Op<'env> {
                 }
                 values.insert(0, target.eval(sc)?);
                 cost::charge_call(values.iter().map(|a| a.as_ref()))?;
+                if let Some(result) = callee.special.as_ref().and_then(|f| f(&values)) {
+                    return charge_result(result.map(CowVal::Owned));
+                }
                 match callee.decl.and_then(|d| d.find_overload(true, &values)) {
                     Some(op) => charge_result(op(values)),
                     None => Err(no_overload(callee, &values, true)),
