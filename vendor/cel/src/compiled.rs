@@ -35,14 +35,14 @@ use crate::common::ast::{
 };
 use crate::common::decls::FunctionDecl;
 use crate::common::types::optional::{unwrap_optional, Unwrapped};
+use crate::common::types::MutableList;
 use crate::common::types::{map, CelBool, CelList, CelMap, CelMapKey, CelOptional, CelString};
-use crate::common::types::{Kind, MutableList};
 use crate::common::value::{CowVal, Val};
 use crate::context::Context;
 use crate::cost;
 use crate::objects::{
-    bool, boolean_operator_error, compare_values, index_into, select_field, try_bool,
-    DeferredErrors, LogicalFold,
+    bool, boolean_operator_error, charge_result, compare_values, index_into, select_field,
+    try_bool, DeferredErrors, LogicalFold,
 };
 use crate::{Env, ExecutionError};
 
@@ -335,7 +335,12 @@ impl<'env> Compiler<'env, '_> {
     }
 
     /// The callee `name`, with what the specializer makes of the literal ones of `args`.
-    fn callee(&self, name: String, member: bool, args: &[&IdedExpr]) -> Result<Callee<'env>, CompileError> {
+    fn callee(
+        &self,
+        name: String,
+        member: bool,
+        args: &[&IdedExpr],
+    ) -> Result<Callee<'env>, CompileError> {
         let literals: Vec<Option<&LiteralValue>> = args
             .iter()
             .map(|a| match &a.expr {
@@ -358,58 +363,54 @@ impl<'env> Compiler<'env, '_> {
     fn call(&mut self, call: &CallExpr) -> Result<Op<'env>, CompileError> {
         let name = call.func_name.as_str();
         let n = call.args.len();
-        {
-            let op = match (n, name) {
-                (3, operators::CONDITIONAL) => Some(Op::Conditional(Box::new([
-                    self.compile(&call.args[0])?,
-                    self.compile(&call.args[1])?,
-                    self.compile(&call.args[2])?,
-                ]))),
-                (2, operators::LOGICAL_OR) => Some(Op::Or(self.two(&call.args)?)),
-                (2, operators::LOGICAL_AND) => Some(Op::And(self.two(&call.args)?)),
-                (2, operators::EQUALS) => Some(Op::Equals(self.two(&call.args)?, true)),
-                (2, operators::NOT_EQUALS) => Some(Op::Equals(self.two(&call.args)?, false)),
-                (2, operators::INDEX) | (2, operators::OPT_INDEX) => Some(Op::Index {
-                    operands: self.two(&call.args)?,
-                    optional: name == operators::OPT_INDEX,
-                }),
-                (2, operators::OPT_SELECT) => {
-                    let operand = self.compile(&call.args[0])?;
-                    match &call.args[1].expr {
-                        Expr::Literal(LiteralValue::String(field)) => Some(Op::OptSelect(
-                            Box::new(operand),
-                            CelString::from(field.inner().to_string()),
-                        )),
-                        _ => return Err(CompileError("_?._: field must be a string".into())),
-                    }
+        // As in the interpreter, these shapes are operators whatever the target.
+        let op = match (n, name) {
+            (3, operators::CONDITIONAL) => Some(Op::Conditional(Box::new([
+                self.compile(&call.args[0])?,
+                self.compile(&call.args[1])?,
+                self.compile(&call.args[2])?,
+            ]))),
+            (2, operators::LOGICAL_OR) => Some(Op::Or(self.two(&call.args)?)),
+            (2, operators::LOGICAL_AND) => Some(Op::And(self.two(&call.args)?)),
+            (2, operators::EQUALS) => Some(Op::Equals(self.two(&call.args)?, true)),
+            (2, operators::NOT_EQUALS) => Some(Op::Equals(self.two(&call.args)?, false)),
+            (2, operators::INDEX) | (2, operators::OPT_INDEX) => Some(Op::Index {
+                operands: self.two(&call.args)?,
+                optional: name == operators::OPT_INDEX,
+            }),
+            (2, operators::OPT_SELECT) => {
+                let operand = self.compile(&call.args[0])?;
+                match &call.args[1].expr {
+                    Expr::Literal(LiteralValue::String(field)) => Some(Op::OptSelect(
+                        Box::new(operand),
+                        CelString::from(field.inner().to_string()),
+                    )),
+                    _ => return Err(CompileError("_?._: field must be a string".into())),
                 }
-                (2, operators::ADD) => Some(Op::Arith(Arith::Add, self.two(&call.args)?)),
-                (2, operators::SUBSTRACT) => Some(Op::Arith(Arith::Sub, self.two(&call.args)?)),
-                (2, operators::MULTIPLY) => Some(Op::Arith(Arith::Mul, self.two(&call.args)?)),
-                (2, operators::DIVIDE) => Some(Op::Arith(Arith::Div, self.two(&call.args)?)),
-                (2, operators::MODULO) => Some(Op::Arith(Arith::Mod, self.two(&call.args)?)),
-                (2, operators::LESS) => Some(Op::Compare(Cmp::Less, self.two(&call.args)?)),
-                (2, operators::LESS_EQUALS) => {
-                    Some(Op::Compare(Cmp::LessEquals, self.two(&call.args)?))
-                }
-                (2, operators::GREATER) => Some(Op::Compare(Cmp::Greater, self.two(&call.args)?)),
-                (2, operators::GREATER_EQUALS) => {
-                    Some(Op::Compare(Cmp::GreaterEquals, self.two(&call.args)?))
-                }
-                (2, operators::IN) => Some(Op::In(self.two(&call.args)?)),
-                (1, operators::LOGICAL_NOT) => {
-                    Some(Op::Not(Box::new(self.compile(&call.args[0])?)))
-                }
-                (1, operators::NEGATE) => Some(Op::Negate(Box::new(self.compile(&call.args[0])?))),
-                (1, operators::NOT_STRICTLY_FALSE) => Some(Op::NotStrictlyFalse(Box::new(
-                    self.compile(&call.args[0])?,
-                ))),
-                _ => None,
-            };
-            if let Some(op) = op {
-                // As in the interpreter, these shapes are operators whatever the target.
-                return Ok(op);
             }
+            (2, operators::ADD) => Some(Op::Arith(Arith::Add, self.two(&call.args)?)),
+            (2, operators::SUBSTRACT) => Some(Op::Arith(Arith::Sub, self.two(&call.args)?)),
+            (2, operators::MULTIPLY) => Some(Op::Arith(Arith::Mul, self.two(&call.args)?)),
+            (2, operators::DIVIDE) => Some(Op::Arith(Arith::Div, self.two(&call.args)?)),
+            (2, operators::MODULO) => Some(Op::Arith(Arith::Mod, self.two(&call.args)?)),
+            (2, operators::LESS) => Some(Op::Compare(Cmp::Less, self.two(&call.args)?)),
+            (2, operators::LESS_EQUALS) => {
+                Some(Op::Compare(Cmp::LessEquals, self.two(&call.args)?))
+            }
+            (2, operators::GREATER) => Some(Op::Compare(Cmp::Greater, self.two(&call.args)?)),
+            (2, operators::GREATER_EQUALS) => {
+                Some(Op::Compare(Cmp::GreaterEquals, self.two(&call.args)?))
+            }
+            (2, operators::IN) => Some(Op::In(self.two(&call.args)?)),
+            (1, operators::LOGICAL_NOT) => Some(Op::Not(Box::new(self.compile(&call.args[0])?))),
+            (1, operators::NEGATE) => Some(Op::Negate(Box::new(self.compile(&call.args[0])?))),
+            (1, operators::NOT_STRICTLY_FALSE) => {
+                Some(Op::NotStrictlyFalse(Box::new(self.compile(&call.args[0])?)))
+            }
+            _ => None,
+        };
+        if let Some(op) = op {
+            return Ok(op);
         }
         let args: Vec<&IdedExpr> = call.args.iter().collect();
         let Some(target) = &call.target else {
@@ -662,10 +663,9 @@ impl<'env> Op<'env> {
                 }
                 None => unbound.eval(sc),
             },
-            Op::Local(slot) => sc
-                .local(*slot)
-                .map(CowVal::Borrowed)
-                .ok_or_else(|| ExecutionError::InternalError("unbound comprehension variable".into())),
+            Op::Local(slot) => sc.local(*slot).map(CowVal::Borrowed).ok_or_else(|| {
+                ExecutionError::InternalError("unbound comprehension variable".into())
+            }),
             Op::Type(t) => Ok(CowVal::Borrowed(t.as_ref())),
             Op::Undeclared(name) => Err(ExecutionError::UndeclaredReference(name.clone())),
             Op::Conditional(ops) => {
@@ -766,7 +766,8 @@ impl<'env> Op<'env> {
                 let found = opt_path(base.eval(sc)?, fields);
                 match default {
                     Some(default) => {
-                        cost::charge(1 + string_weight(default.as_ref()))?;
+                        // the call `orValue(optional, default)`: only a string default weighs
+                        cost::charge_call(std::iter::once(default.as_ref()))?;
                         let value = found.unwrap_or(default);
                         cost::charge(cost::weight(value.as_ref()))?;
                         Ok(value)
@@ -810,7 +811,11 @@ impl<'env> Op<'env> {
                     Cmp::Greater => (operators::GREATER, |o| o == Ordering::Greater),
                     Cmp::GreaterEquals => (operators::GREATER_EQUALS, |o| o != Ordering::Less),
                 };
-                Ok(bool(accept(compare_values(name, lhs.as_ref(), rhs.as_ref())?)))
+                Ok(bool(accept(compare_values(
+                    name,
+                    lhs.as_ref(),
+                    rhs.as_ref(),
+                )?)))
             }
             Op::In(ops) => {
                 let lhs = ops[0].eval(sc)?;
@@ -936,21 +941,6 @@ impl<'env> Op<'env> {
             Op::Comprehension(c) => c.eval(sc),
         }
     }
-}
-
-/// The weight of a string argument (other arguments weigh nothing in a call).
-fn string_weight(value: &dyn Val) -> u64 {
-    if value.get_type().kind() == Kind::String {
-        cost::weight(value)
-    } else {
-        0
-    }
-}
-
-fn charge_result<'b, 'v>(
-    result: Result<CowVal<'b, 'v>, ExecutionError>,
-) -> Result<CowVal<'b, 'v>, ExecutionError> {
-    crate::objects::charge_result(result)
 }
 
 /// Follows `base.?a.?b…`: the value at the end, or `None` where a step finds nothing.
