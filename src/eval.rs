@@ -3,6 +3,10 @@
 
 use std::collections::HashMap;
 
+/// Hashing for the per-document tables (keys are rules' own text and node ids, not input an
+/// attacker picks to collide).
+type Hasher = foldhash::fast::FixedState;
+
 use cel::common::types::{CelBool, CelNull, CelString};
 use cel::common::value::Val;
 use cel::ExecutionError;
@@ -199,7 +203,7 @@ pub fn evaluate_some(
     let facts = Facts::of(doc.root.as_map());
     // Rules that select with the same expression share its result (it sees only `doc`,
     // `file` and `repo`, the same for every rule).
-    let mut selections: HashMap<&str, Selected> = HashMap::new();
+    let mut selections: HashMap<&str, Selected, Hasher> = HashMap::default();
     for (i, rule) in rules.indexed_for_kind(doc.kind) {
         if !keep(i) || !rule.applies_to(doc.kind, path) {
             continue;
@@ -391,7 +395,7 @@ fn select<'r, 'm>(
     doc: &Document,
     path: &str,
     scope: &Scope<'_>,
-    selections: &'m mut HashMap<&'r str, Selected>,
+    selections: &'m mut HashMap<&'r str, Selected, Hasher>,
     max_cost: u64,
 ) -> Result<&'m Selected, RuleRunError> {
     let Some(expr) = &rule.selection().select else {
@@ -813,7 +817,7 @@ enum Edge<'a> {
 /// container, naming its parent and its position there (keys and spans are read from the
 /// parent when needed), paths spelled out only for findings.
 pub struct Placements<'a> {
-    edges: HashMap<NodeId, Edge<'a>>,
+    edges: HashMap<NodeId, Edge<'a>, Hasher>,
 }
 
 fn container_id(n: &Node) -> Option<NodeId> {
@@ -827,7 +831,7 @@ fn container_id(n: &Node) -> Option<NodeId> {
 impl<'a> Placements<'a> {
     /// Indexes `root` (an iterative walk: documents may be deep and large).
     pub fn of(root: &'a Node) -> Placements<'a> {
-        let mut edges = HashMap::new();
+        let mut edges = HashMap::default();
         let mut stack: Vec<(&'a Node, Edge<'a>)> = vec![(root, Edge::Root)];
         while let Some((node, edge)) = stack.pop() {
             let Some(me) = container_id(node) else {

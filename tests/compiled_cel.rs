@@ -392,6 +392,26 @@ fn fused_optional_paths_and_comprehensions_match_on_a_known_document() {
     );
 }
 
+#[test]
+fn constant_lists_and_maps_give_what_the_interpreter_gives() {
+    // List and map literals of constants are built once, when the expression compiles; those
+    // whose building fails (a duplicate key, a key of a type maps cannot have) or that hold
+    // optional entries or non-constants are built on each evaluation, as before.
+    gives(
+        r#"{"a": "abc"}"#,
+        &[
+            ("'b' in {'a': 1, 'b': 2}", "bool true"),
+            ("{'a': [1, 2]}['a'][1]", "int 2"),
+            ("[1, [2, 'x'], {'k': null}][1]", "list [2,\"x\"]"),
+            ("['x', 'abc'].exists(v, v == doc.a)", "bool true"),
+            ("[doc.a, 'x'][0]", "string \"abc\""),
+            ("[?doc.?missing, 1].size()", "int 1"),
+            ("{'a': 1, 'a': 2}", "error: Failed with repeated key: String(\"a\")"),
+            ("{1.5: 'x'}", "error: Unable to use value 'Float(1.5)' as a key"),
+        ],
+    );
+}
+
 fn scan(engine: &str, format: &str, out: &Path) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_isms-lint"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))

@@ -300,7 +300,7 @@ fn names_type(e: &IdedExpr) -> bool {
 pub struct Facts<'a> {
     doc: &'a MapNode,
     kind: Option<&'a str>,
-    resource_types: OnceCell<(bool, HashSet<&'a str>)>,
+    resource_types: OnceCell<(bool, HashSet<&'a str, foldhash::fast::FixedState>)>,
     helpers: std::cell::RefCell<Vec<(&'static str, bool)>>,
 }
 
@@ -319,7 +319,7 @@ impl<'a> Facts<'a> {
     fn has_resource(&self, wanted: &str) -> bool {
         let (any, types) = self.resource_types.get_or_init(|| {
             let mut any = false;
-            let mut types = HashSet::new();
+            let mut types = HashSet::default();
             for (t, _) in inputs::resource_nodes(self.doc) {
                 any = true;
                 types.extend(t);

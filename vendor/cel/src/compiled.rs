@@ -190,6 +190,9 @@ enum Op<'env> {
     Local(u32),
     /// A name that is no variable but a type of the environment.
     Type(Box<dyn Val>),
+    /// A list or map literal whose entries are all constants, built once when the expression
+    /// compiles (evaluating one charges no cost, so the interpreter's cost is unchanged).
+    Const(Box<dyn Val>),
     /// A name that is neither a variable nor a type.
     Undeclared(Arc<String>),
     Conditional(Box<[Op<'env>; 3]>),
@@ -264,10 +267,10 @@ impl<'env> Compiler<'env, '_> {
                 })
             }
             Expr::Call(call) => self.call(call),
-            Expr::List(list) => Ok(Op::List {
+            Expr::List(list) => Ok(fold_constant(Op::List {
                 items: self.all(&list.elements)?,
                 optional: list.optional_indices.clone(),
-            }),
+            })),
             Expr::Map(m) => {
                 let mut entries = Vec::with_capacity(m.entries.len());
                 for entry in &m.entries {
@@ -276,10 +279,10 @@ impl<'env> Compiler<'env, '_> {
                     };
                     entries.push((self.compile(&e.key)?, self.compile(&e.value)?, e.optional));
                 }
-                Ok(Op::Map {
+                Ok(fold_constant(Op::Map {
                     entries,
                     unique: self.env.error_on_duplicate_map_keys(),
-                })
+                }))
             }
             Expr::Comprehension(c) => self.comprehension(c),
             Expr::Struct(s) => Err(CompileError(format!(
@@ -636,6 +639,48 @@ impl<'s, 'v> Scope<'s, 'v> {
     }
 }
 
+/// The value of a constant operation: a literal, or a literal list or map already folded.
+fn constant(op: &Op<'_>) -> Option<Box<dyn Val>> {
+    match op {
+        Op::Literal(l) => Some(l.to_val().into_owned()),
+        Op::Const(v) => Some(v.clone_as_boxed()),
+        _ => None,
+    }
+}
+
+/// `op` as one [`Op::Const`] when it is a list or map literal of constants without optional
+/// entries, and building it cannot fail (map keys of a key type, no duplicate key where the
+/// environment rejects them); otherwise `op` as it is, to be built on each evaluation.
+fn fold_constant(op: Op<'_>) -> Op<'_> {
+    let folded: Option<Box<dyn Val>> = match &op {
+        Op::List { items, optional } if optional.is_empty() => items
+            .iter()
+            .map(constant)
+            .collect::<Option<Vec<_>>>()
+            .map(|items| Box::new(CelList::from(items)) as Box<dyn Val>),
+        Op::Map { entries, unique } => (|| {
+            let mut out: HashMap<CelMapKey<'static>, Box<dyn Val>> =
+                HashMap::with_capacity(entries.len());
+            for (k, v, is_optional) in entries {
+                if *is_optional {
+                    return None;
+                }
+                let key: CelMapKey<'static> = CowVal::Owned(constant(k)?).try_into().ok()?;
+                if *unique && map::has_key(&out, &key) {
+                    return None;
+                }
+                out.insert(key, constant(v)?);
+            }
+            Some(Box::new(CelMap::from(out)) as Box<dyn Val>)
+        })(),
+        _ => None,
+    };
+    match folded {
+        Some(value) => Op::Const(value),
+        None => op,
+    }
+}
+
 fn no_overload(callee: &Callee<'_>, args: &[CowVal<'_, '_>], member: bool) -> ExecutionError {
     let declared = callee.decl.is_some_and(|d| d.has_overload(member));
     if declared {
@@ -666,7 +711,7 @@ impl<'env> Op<'env> {
             Op::Local(slot) => sc.local(*slot).map(CowVal::Borrowed).ok_or_else(|| {
                 ExecutionError::InternalError("unbound comprehension variable".into())
             }),
-            Op::Type(t) => Ok(CowVal::Borrowed(t.as_ref())),
+            Op::Type(t) | Op::Const(t) => Ok(CowVal::Borrowed(t.as_ref())),
             Op::Undeclared(name) => Err(ExecutionError::UndeclaredReference(name.clone())),
             Op::Conditional(ops) => {
                 if try_bool(ops[0].eval(sc))? {
