@@ -199,7 +199,13 @@ fn run_scan(args: cli::ScanArgs, chat: Chat) -> u8 {
             report_started.elapsed(),
         );
     }
-    exit_code(&input)
+    let code = exit_code(&input);
+    // The process ends here and its memory goes back to the system whole: the rules' compiled
+    // programs and the findings are not freed one by one (5% of a pre-commit run's CPU).
+    std::mem::forget(run);
+    std::mem::forget(all);
+    std::mem::forget(known);
+    code
 }
 
 /// Prints why a run stopped before scanning; exit code 2.

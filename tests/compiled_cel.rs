@@ -406,8 +406,14 @@ fn constant_lists_and_maps_give_what_the_interpreter_gives() {
             ("['x', 'abc'].exists(v, v == doc.a)", "bool true"),
             ("[doc.a, 'x'][0]", "string \"abc\""),
             ("[?doc.?missing, 1].size()", "int 1"),
-            ("{'a': 1, 'a': 2}", "error: Failed with repeated key: String(\"a\")"),
-            ("{1.5: 'x'}", "error: Unable to use value 'Float(1.5)' as a key"),
+            (
+                "{'a': 1, 'a': 2}",
+                "error: Failed with repeated key: String(\"a\")",
+            ),
+            (
+                "{1.5: 'x'}",
+                "error: Unable to use value 'Float(1.5)' as a key",
+            ),
         ],
     );
 }
@@ -477,16 +483,21 @@ fn an_unknown_engine_is_a_usage_error() {
 }
 
 #[test]
-fn a_literal_pattern_is_compiled_when_the_rule_loads() {
-    // `matches` with a literal pattern holds its compiled expression: it gives what the
-    // interpreter gives (a string text, a non-string one, a pattern from the document), and an
-    // invalid literal is an error when the rule compiles, not on every element.
+fn a_literal_pattern_is_checked_when_the_rule_loads_and_built_once() {
+    // `matches` with a literal pattern holds its expression, built on first use: it gives what
+    // the interpreter gives (a string text, a non-string one, a pattern from the document, the
+    // same call twice), and an invalid literal is an error when the rule compiles, not on every
+    // element.
     gives(
         r#"{"a": "abc", "n": 3, "p": "^b"}"#,
         &[
             ("doc.a.matches('^a')", "bool true"),
             ("matches(doc.a, 'c$')", "bool true"),
             ("doc.a.matches('^b')", "bool false"),
+            (
+                "[doc.a, 'bcd'].map(v, v.matches('^b'))",
+                "list [false,true]",
+            ),
             ("doc.a.matches(doc.p)", "bool false"),
             (
                 "doc.n.matches('^3')",

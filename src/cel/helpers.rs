@@ -68,9 +68,10 @@ fn matches<'b, 'v>(args: Args<'b, 'v>) -> Ret<'b, 'v> {
 }
 
 /// What rule compilation makes of a call's literal arguments ([`cel::compiled::Specializer`]):
-/// `matches` with a literal pattern (`x.matches('^a')`, `matches(x, '^a')`) compiles its
-/// regular expression once, when the rule loads, and an invalid one is a load-time error at the
-/// rule's line. Other calls run their overload.
+/// `matches` with a literal pattern (`x.matches('^a')`, `matches(x, '^a')`) checks its regular
+/// expression when the rule loads (an invalid one is a load-time error at the rule's line) and
+/// builds it once, when the call first runs, so rules that never reach the call do not pay for
+/// building it. Other calls run their overload.
 pub fn specialize(
     name: &str,
     _member: bool,
@@ -80,12 +81,18 @@ pub fn specialize(
     let (MATCHES_NAME, [_, Some(LiteralValue::String(pattern))]) = (name, literals) else {
         return Ok(None);
     };
-    let pattern = pattern.inner();
-    let re = regex::Regex::new(pattern)
+    let pattern = pattern.inner().to_string();
+    regex_syntax::Parser::new()
+        .parse(&pattern)
         .map_err(|e| format!("'{pattern}' is not a valid regular expression: {e}"))?;
+    let built: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
     Ok(Some(std::sync::Arc::new(move |args| {
-        // A text that is not a string: the overload says what is wrong, as without this.
+        // A text that is not a string, or a pattern too large to build: the overload says what
+        // is wrong, as without this.
         let text = args.first()?.downcast_ref::<CelString>()?;
+        let re = built
+            .get_or_init(|| regex::Regex::new(&pattern).ok())
+            .as_ref()?;
         Some(Ok(Box::new(CelBool::from(re.is_match(text.inner())))))
     })))
 }
