@@ -311,6 +311,115 @@ proptest! {
     }
 }
 
+/// The tree `source` parses to with the ANTLR parser and with the Pratt parser that loading
+/// rules uses (`Env::compile_pratt`), node ids left out (evaluation never reads them, and the
+/// two parsers number `?.` selections differently); `None` for what a parser rejects.
+fn trees(source: &str) -> (Option<String>, Option<String>) {
+    let ids = regex::Regex::new(r"id: [0-9]+, ").unwrap();
+    let tree = |p: Result<cel::Program, _>| {
+        p.ok().map(|p| {
+            ids.replace_all(&format!("{:?}", p.expression()), "")
+                .into_owned()
+        })
+    };
+    (
+        tree(env::env().compile(source)),
+        tree(env::env().compile_pratt(source)),
+    )
+}
+
+proptest! {
+    #![proptest_config(Config {
+        cases: 4000,
+        rng_seed: RngSeed::Fixed(SEED),
+        failure_persistence: None,
+        ..Config::default()
+    })]
+
+    #[test]
+    fn random_expressions_and_their_prefixes_parse_to_the_same_tree_with_both_parsers(
+        source in source(),
+        cut in 0.0..1.0f64,
+    ) {
+        // A prefix is mostly not valid CEL: the Pratt parser must reject it too (what it
+        // rejects is parsed again by the ANTLR parser, so it cannot accept less).
+        let mut end = (source.len() as f64 * cut) as usize;
+        while !source.is_char_boundary(end) {
+            end -= 1;
+        }
+        for text in [source.as_str(), &source[..end]] {
+            let (antlr, pratt) = trees(text);
+            prop_assert_eq!(antlr, pratt, "`{}`", text);
+        }
+    }
+}
+
+#[test]
+fn every_built_in_expression_parses_to_the_same_tree_with_both_parsers() {
+    let rules = isms_lint::rules::RuleSet::load(isms_lint::rules::builtin_sources());
+    assert!(rules.errors.is_empty(), "{:?}", rules.errors);
+    let mut sources: Vec<&str> = Vec::new();
+    for rule in &rules.rules {
+        let (selection, verdict) = (rule.selection(), rule.verdict());
+        sources.extend(selection.select.iter().map(|e| e.source.as_str()));
+        sources.extend(selection.when.iter().map(|e| e.source.as_str()));
+        sources.push(verdict.assert.source.as_str());
+        for part in &verdict.message {
+            if let isms_lint::rules::TemplatePart::Expr(e) = part {
+                sources.push(e.source.as_str());
+            }
+        }
+    }
+    assert!(sources.len() > 2000, "only {} expressions", sources.len());
+    for source in sources {
+        let (antlr, pratt) = trees(source);
+        assert!(antlr.is_some(), "`{source}` does not parse");
+        assert_eq!(antlr, pratt, "`{source}`");
+    }
+}
+
+#[test]
+fn literals_escapes_and_unary_chains_parse_to_the_same_tree_with_both_parsers() {
+    let mut parsed = 0;
+    for source in [
+        r#""a\n\u00e9\x41\101""#,
+        r#"r'\d+' + R"\w""#,
+        r#"'''multi
+line''' + """x""""#,
+        r#"b'abc' == b"\xff""#,
+        "1u + 0x1Fu + 18446744073709551615u",
+        "0x1F - -0x1F + 9223372036854775807",
+        "-9223372036854775808",
+        "9223372036854775808",
+        "1e3 + -1.5e-3 + .5 + 2.",
+        "1e3 + -1.5e-3 + 0.5 + 2.0",
+        "!-1 && !!-2.5 && !-1.?a.hasValue()",
+        "--1 + ---x + -(-x)",
+        "-!x",
+        "!-x",
+        "a.?b[?0].?c.orValue([?a, 1]) == {?'a': b, 'c': 1}",
+        "x in [1] && has(a.b.c) && a ? b : c ? d : e",
+        "1 + 2 * 3 - -4 % 5 / 6",
+        "a.all(x, x > 0) || a.exists_one(x, x) || [1, 2].map(x, x > 1, x * 2) == []",
+        "a.b.c(d).e[f]['g'].h()",
+        "'unterminated",
+        "a.(b)",
+        "[1, 2,] == [1, 2] && {'a': 1,}.size() == 1",
+        "null == null && true != false && type(1) == int",
+        "a.in",
+    ] {
+        let (antlr, pratt) = trees(source);
+        parsed += usize::from(antlr.is_some());
+        assert_eq!(antlr, pratt, "`{source}`");
+    }
+    // Invalid: an int out of range, `2.` (CEL needs a digit after the point), mixed unary
+    // chains, an unterminated string, `.(`, a reserved word as a field.
+    assert_eq!(
+        parsed, 17,
+        "the valid sources parse, the seven invalid ones do not"
+    );
+}
+
 #[test]
 fn the_grammar_reaches_values_errors_and_costs() {
     // The property above must not pass for want of anything to compare: over its first cases

@@ -218,6 +218,22 @@ impl Env {
         Program::parse_with(self.parser(), source)
     }
 
+    /// Compiles `source` as [`Env::compile`] does, with the Pratt parser (isms-lint patch: many
+    /// times faster than the ANTLR one; its trees differ from the ANTLR parser's only in node
+    /// ids and recorded offsets). Sources it rejects are compiled again with the ANTLR parser, so
+    /// errors read the same as [`Env::compile`]'s.
+    #[cfg(feature = "parser_pratt")]
+    pub fn compile_pratt(&self, source: &str) -> Result<Program, ParseErrors> {
+        match crate::parser::PrattParser::new()
+            .enable_optional_syntax(self.optional)
+            .with_macros(Arc::clone(&self.macros))
+            .parse_with_source_info(source)
+        {
+            Ok((expression, source_info)) => Ok(Program::from_parts(expression, source_info)),
+            Err(_) => self.compile(source),
+        }
+    }
+
     /// Adds a macro, expanded by the programs this environment compiles with
     /// [`Env::compile`], and by the parsers it builds with [`Env::parser`];
     /// [`Program::compile`] only expands the standard ones.

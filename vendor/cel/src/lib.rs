@@ -26,9 +26,9 @@ mod macros;
 pub use macros::to_camel_case;
 
 pub mod common;
+pub mod compiled;
 mod container;
 pub mod context;
-pub mod compiled;
 pub mod cost;
 mod env;
 pub mod extensions;
@@ -429,6 +429,19 @@ impl Program {
     }
 
     /// Parses `source` into a program with `parser`, and the macros it expands.
+    /// A program from an expression parsed elsewhere and where its nodes were written
+    /// (isms-lint patch: programs parsed by the Pratt parser).
+    #[cfg(feature = "parser_pratt")]
+    pub(crate) fn from_parts(
+        expression: IdedExpr,
+        source_info: common::ast::SourceInfo,
+    ) -> Program {
+        Program {
+            expression,
+            source_info,
+        }
+    }
+
     pub(crate) fn parse_with(parser: Parser, source: &str) -> Result<Program, ParseErrors> {
         parser
             .parse_with_source_info(source)

@@ -1734,7 +1734,9 @@ impl<'e> AppendStep<'e> {
     }
 }
 
-pub(crate) fn try_bool(val: Result<CowVal<'_, '_>, ExecutionError>) -> Result<bool, ExecutionError> {
+pub(crate) fn try_bool(
+    val: Result<CowVal<'_, '_>, ExecutionError>,
+) -> Result<bool, ExecutionError> {
     match val {
         Ok(val) => val
             .downcast_ref::<CelBool>()

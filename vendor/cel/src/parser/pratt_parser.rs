@@ -1211,6 +1211,23 @@ impl PrattParser {
         let mut worker = PrattParserWorker::new(self, source);
         worker.parse()
     }
+
+    /// Expands `macros` instead of the standard ones (isms-lint patch).
+    pub(crate) fn with_macros(mut self, macros: Arc<Macros>) -> Self {
+        self.macros = macros;
+        self
+    }
+
+    /// Parses, returning where every node was written alongside the expression (isms-lint
+    /// patch, as [`crate::parser::Parser::parse_with_source_info`]).
+    pub fn parse_with_source_info(
+        self,
+        source: &str,
+    ) -> Result<(IdedExpr, SourceInfo), ParseErrors> {
+        let mut worker = PrattParserWorker::new(self, source);
+        let expr = worker.parse()?;
+        Ok((expr, mem::take(&mut worker.helper.source_info)))
+    }
 }
 
 struct PrattParserWorker<'a> {
@@ -1892,6 +1909,29 @@ impl<'a> PrattParserWorker<'a> {
             raw_ops.push(UnaryOpInfo { kind: op.kind, id });
         }
 
+        // As the ANTLR grammar (`'!'+ member | '-'+ member`, a number's sign part of the
+        // literal; isms-lint patch): a `-` right after `!`s and before a number is the number's
+        // sign, and otherwise the operators of a chain are all of one kind.
+        let sign_id = match raw_ops.as_slice() {
+            [.., before, last]
+                if last.kind == TokenKind::TokMinus
+                    && before.kind == TokenKind::TokExclamation
+                    && matches!(self.peek_tok.kind, TokenKind::TokInt | TokenKind::TokFloat) =>
+            {
+                Some(last.id)
+            }
+            _ => None,
+        };
+        if sign_id.is_some() {
+            raw_ops.pop();
+        }
+        if raw_ops.iter().any(|op| op.kind != first_op.kind) {
+            return self.report_error(
+                &first_op,
+                "unary operators of two kinds in a row".to_string(),
+            );
+        }
+
         let mut ops: Vec<UnaryOpInfo> = Vec::new();
         for op in raw_ops {
             if let Some(last) = ops.last() {
@@ -1903,7 +1943,17 @@ impl<'a> PrattParserWorker<'a> {
             ops.push(op);
         }
 
-        let mut operand = self.parse_selector_chain();
+        let mut operand = match sign_id {
+            Some(id) => {
+                let literal = if self.peek_tok.kind == TokenKind::TokInt {
+                    self.parse_negative_int_literal(id)
+                } else {
+                    self.parse_negative_double_literal(id)
+                };
+                self.parse_selector_chain_tail(literal)
+            }
+            None => self.parse_selector_chain(),
+        };
 
         for op in ops.into_iter().rev() {
             let func_name = if op.kind == TokenKind::TokMinus {
