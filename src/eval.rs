@@ -695,7 +695,7 @@ fn conditions(branches: &Forced) -> String {
 
 /// A source text shortened to one line of reasonable length, for messages.
 fn one_line(text: &str) -> String {
-    let folded = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let folded = fold_whitespace(text);
     if folded.chars().count() > 80 {
         let cut: String = folded.chars().take(77).collect();
         format!("{cut}…")
@@ -1089,7 +1089,19 @@ fn render(rule: &Rule, scope: &Scope<'_>, mut on_error: impl FnMut(String)) -> S
         }
     }
     // Messages are one line: folded YAML and multi-line CEL results must not break reports.
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    fold_whitespace(&s)
+}
+
+/// `text` with each run of whitespace made one space, and none at either end.
+fn fold_whitespace(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
 }
 
 #[cfg(test)]

@@ -327,13 +327,24 @@ impl MapData {
     /// The position of `key` among the members.
     fn position(&self, key: &str) -> Option<usize> {
         if self.sorted.is_empty() {
-            return self.members.iter().position(|(k, _)| k.inner() == key);
+            return self
+                .members
+                .iter()
+                .position(|(k, _)| same_key(k.inner(), key));
         }
         self.sorted
             .binary_search_by(|&i| self.members[i as usize].0.inner().cmp(key))
             .ok()
             .map(|i| self.sorted[i] as usize)
     }
+}
+
+/// Whether two keys are equal, telling most unequal ones apart by length and first byte
+/// without calling `memcmp` (many keys of a configuration file have the same length: `name`,
+/// `kind`, `spec`, `type`).
+#[inline]
+fn same_key(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
 }
 
 /// A mapping of the document tree; cheap to clone (shared), a CEL `map` value.
