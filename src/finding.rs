@@ -193,7 +193,10 @@ pub fn drop_module_repeats(findings: &mut Vec<Finding>) {
 
 /// Merges the findings of rendered kustomizations that repeat one another: a base rendered by
 /// two overlays gives the same finding at the same source line twice. One is kept per rule,
-/// file, line and logical path, with the related locations (the overlays) of all.
+/// file, line and logical path, with the related locations (the overlays) of all. Unlike
+/// [`drop_module_repeats`], the message is not part of the key: overlays rename what they
+/// render (`namePrefix`, `nameSuffix`), so the same line's finding names a different object
+/// in each overlay while the reviewer's fix is the one line.
 pub fn merge_rendered_repeats(findings: Vec<Finding>) -> Vec<Finding> {
     let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
     let mut index: std::collections::HashMap<(String, String, u32, String), usize> =
