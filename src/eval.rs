@@ -1,7 +1,7 @@
 //! Evaluation: every rule of a document's kind over that document, yielding findings at the
 //! exact span of the judged element (or of its `at` key), and rule errors that name the rule.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use cel::common::types::{CelBool, CelNull, CelString};
 use cel::common::value::Val;
@@ -809,11 +809,13 @@ enum Edge<'a> {
     Item(&'a ListNode, u32),
 }
 
-/// Where every map and list of a document hangs, built once per document: one hash entry per
+/// Where every map and list of a document hangs, built once per document: one entry per
 /// container, naming its parent and its position there (keys and spans are read from the
-/// parent when needed), paths spelled out only for findings.
+/// parent when needed), paths spelled out only for findings. The entries are a vector sorted by
+/// container, allocated to their exact number (a hash table of them was twice the size, and
+/// twice that again while it grew).
 pub struct Placements<'a> {
-    edges: HashMap<NodeId, Edge<'a>>,
+    edges: Vec<(NodeId, Edge<'a>)>,
 }
 
 fn container_id(n: &Node) -> Option<NodeId> {
@@ -824,43 +826,75 @@ fn container_id(n: &Node) -> Option<NodeId> {
     }
 }
 
-impl<'a> Placements<'a> {
-    /// Indexes `root` (an iterative walk: documents may be deep and large).
-    pub fn of(root: &'a Node) -> Placements<'a> {
-        let mut edges = HashMap::new();
-        let mut stack: Vec<(&'a Node, Edge<'a>)> = vec![(root, Edge::Root)];
-        while let Some((node, edge)) = stack.pop() {
-            let Some(me) = container_id(node) else {
-                continue;
-            };
-            if edges.contains_key(&me) {
-                continue; // shared through an alias: keep the first place
-            }
-            edges.insert(me, edge);
-            match &node.value {
-                Value::Map(m) => {
-                    for (i, (_, e)) in m.iter().enumerate() {
-                        if container_id(&e.value).is_some() {
-                            stack.push((&e.value, Edge::Key(m, i as u32)));
-                        }
-                    }
-                }
-                Value::List(l) => {
-                    for (i, item) in l.items().iter().enumerate() {
-                        if container_id(item).is_some() {
-                            stack.push((item, Edge::Item(l, i as u32)));
-                        }
-                    }
-                }
-                _ => {}
-            }
+/// Calls `visit` with every map and list under `root` (itself included) and how it hangs from
+/// its parent and whether other handles share it (an alias, a selection holding it), in a
+/// depth-first walk (iterative: documents may be deep and large); `visit` says whether to walk
+/// into it.
+fn walk<'a>(root: &'a Node, mut visit: impl FnMut(NodeId, Edge<'a>, bool) -> bool) {
+    let mut stack: Vec<(&'a Node, Edge<'a>)> = vec![(root, Edge::Root)];
+    while let Some((node, edge)) = stack.pop() {
+        let (me, shared) = match &node.value {
+            Value::Map(m) => (m.id(), m.is_shared()),
+            Value::List(l) => (l.id(), l.is_shared()),
+            _ => continue,
+        };
+        if !visit(me, edge, shared) {
+            continue;
         }
+        match &node.value {
+            Value::Map(m) => {
+                for (i, (_, e)) in m.iter().enumerate() {
+                    if container_id(&e.value).is_some() {
+                        stack.push((&e.value, Edge::Key(m, i as u32)));
+                    }
+                }
+            }
+            Value::List(l) => {
+                for (i, item) in l.items().iter().enumerate() {
+                    if container_id(item).is_some() {
+                        stack.push((item, Edge::Item(l, i as u32)));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl<'a> Placements<'a> {
+    /// Indexes `root`: one walk counts the containers, a second records them, then they are
+    /// sorted by identity. A container shared through an alias keeps the first place the walk
+    /// meets, and its subtree is walked once.
+    pub fn of(root: &'a Node) -> Placements<'a> {
+        // Only a container with other handles can be met twice: those are remembered.
+        let mut met: HashSet<NodeId> = HashSet::new();
+        let mut count = 0usize;
+        walk(root, |id, _, shared| {
+            let first = !shared || met.insert(id);
+            count += usize::from(first);
+            first
+        });
+        let mut edges: Vec<(NodeId, Edge<'a>)> = Vec::with_capacity(count);
+        met.clear();
+        walk(root, |id, edge, shared| {
+            let first = !shared || met.insert(id);
+            if first {
+                edges.push((id, edge));
+            }
+            first
+        });
+        edges.sort_unstable_by_key(|(id, _)| *id);
         Placements { edges }
+    }
+
+    fn edge(&self, id: NodeId) -> Option<&Edge<'a>> {
+        let i = self.edges.binary_search_by_key(&id, |(k, _)| *k).ok()?;
+        Some(&self.edges[i].1)
     }
 
     /// The element's key in its parent map, or its index in its parent list.
     pub fn key(&self, id: NodeId) -> Option<String> {
-        match self.edges.get(&id)? {
+        match self.edge(id)? {
             Edge::Root => None,
             Edge::Key(m, i) => m.member(*i as usize).map(|(k, _)| k.to_string()),
             Edge::Item(_, i) => Some(i.to_string()),
@@ -869,7 +903,7 @@ impl<'a> Placements<'a> {
 
     /// The span of the element's key, when its parent is a map.
     pub fn key_span(&self, id: NodeId) -> Option<Span> {
-        match self.edges.get(&id)? {
+        match self.edge(id)? {
             Edge::Key(m, i) => m.member(*i as usize).map(|(_, e)| e.key_span),
             _ => None,
         }
@@ -880,7 +914,7 @@ impl<'a> Placements<'a> {
         let mut parts: Vec<String> = Vec::new();
         let mut cur = id;
         for _ in 0..10_000 {
-            match self.edges.get(&cur) {
+            match self.edge(cur) {
                 Some(Edge::Key(parent, j)) => {
                     let k = parent.member(*j as usize).map_or("", |(k, _)| k);
                     parts.push(format!(".{k}"));
