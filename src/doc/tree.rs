@@ -306,9 +306,9 @@ pub struct Entry {
 /// configuration files are this small, and a scan of a few keys is as fast as hashing one.
 const SMALL_MAP: usize = 8;
 
-/// A member of a mapping: its key (a CEL string, so that iterating a map hands CEL its keys
-/// without copies) and its entry.
-type Member = (CelString<'static>, Entry);
+/// A member of a mapping: its key (a handle to a CEL string, so that iterating a map hands CEL
+/// its keys without copies) and its entry.
+type Member = (keys::Key, Entry);
 
 /// Deterministic, fast hashing of keys while a large map is built.
 type Hasher = foldhash::fast::FixedState;
@@ -386,7 +386,7 @@ impl MapBuilder {
         }
     }
 
-    fn push(&mut self, key: CelString<'static>, entry: Entry) {
+    fn push(&mut self, key: keys::Key, entry: Entry) {
         self.members.push((key, entry));
         let n = self.members.len();
         if n == SMALL_MAP + 1 {
@@ -619,7 +619,7 @@ impl Val for MapNode {
         *sizer.size() == self.len() as i64
             && self.0.members.iter().all(|(k, e)| {
                 indexer
-                    .get(k)
+                    .get(&**k)
                     .is_ok_and(|v| e.value.as_val().equals(v.as_ref()))
             })
     }
@@ -682,7 +682,7 @@ impl<'b, 'v> CelIterator<'b, 'v> for KeyIter<'b> {
         self.inner
             .by_ref()
             .find(|(_, e)| !e.value.is_absent())
-            .map(|(k, _)| k as &(dyn Val + 'v))
+            .map(|(k, _)| &**k as &(dyn Val + 'v))
     }
 }
 
