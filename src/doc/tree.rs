@@ -213,9 +213,9 @@ impl Node {
         Node::new(value, span)
     }
 
-    /// A string node.
+    /// A string node (a short string is kept in the node itself).
     pub fn string(s: impl Into<String>, span: Span) -> Node {
-        Node::new(Value::Str(CelString::from(s.into())), span)
+        Node::new(Value::Str(CelString::compact_owned(s.into())), span)
     }
 
     /// The node as a CEL value, borrowed.
@@ -992,6 +992,39 @@ mod tests {
         assert!(!Container::contains(&m, &CelString::from("k40")).expect("ok"));
         assert!(m.equals(&map_of(40)));
         assert!(!m.equals(&map_of(39)));
+    }
+
+    #[test]
+    fn short_strings_are_kept_in_the_node_and_read_the_same() {
+        use std::hash::{BuildHasher, Hash};
+        const INLINE_MAX: usize = CelString::INLINE_MAX;
+        assert_eq!(size_of::<CelString<'static>>(), 24);
+        assert_eq!(size_of::<Value>(), 24);
+        let hash = |s: &CelString<'_>| Hasher::default().hash_one(s);
+        let short = "é".repeat(7); // 14 bytes
+        let exact = "x".repeat(INLINE_MAX);
+        let long = "y".repeat(INLINE_MAX + 1);
+        for text in ["", "a", "tcp", short.as_str(), exact.as_str(), long.as_str()] {
+            let plain = CelString::from(text.to_string());
+            let borrowed = CelString::from(text);
+            let node = Node::string(text, at(1));
+            let Value::Str(from_node) = &node.value else {
+                panic!("a string node");
+            };
+            for compact in [CelString::compact(text), from_node.clone()] {
+                assert_eq!(compact.inner(), text);
+                assert_eq!((&compact, &compact), (&plain, &borrowed));
+                assert_eq!(compact.cmp(&plain), std::cmp::Ordering::Equal);
+                assert_eq!(hash(&compact), hash(&plain));
+                assert_eq!(format!("{compact:?}"), format!("{plain:?}"));
+                assert!(compact.equals(&plain) && plain.equals(&compact));
+                assert_eq!(compact.as_borrowed(), None);
+                assert_eq!(compact.clone().into_static().inner(), text);
+                assert_eq!(compact.clone().into_inner(), text);
+            }
+            assert_eq!(node.to_json(), serde_json::json!(text));
+        }
+        assert!(CelString::compact("a") < CelString::from("b"));
     }
 
     #[test]
