@@ -996,7 +996,7 @@ mod tests {
 
     #[test]
     fn short_strings_are_kept_in_the_node_and_read_the_same() {
-        use std::hash::{BuildHasher, Hash};
+        use std::hash::BuildHasher;
         const INLINE_MAX: usize = CelString::INLINE_MAX;
         assert_eq!(size_of::<CelString<'static>>(), 24);
         assert_eq!(size_of::<Value>(), 24);
