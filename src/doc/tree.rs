@@ -473,6 +473,20 @@ impl MapNode {
         self.0.members.get(i).map(|(k, e)| (k.inner(), e))
     }
 
+    /// The position of the member `key` in source order.
+    pub fn position(&self, key: &str) -> Option<usize> {
+        self.0.position(key)
+    }
+
+    /// The value of the member at position `i`, to replace in place; `None` when another handle
+    /// shares this mapping (its holders must not see it change) or `i` is out of range.
+    pub fn value_mut(&mut self, i: usize) -> Option<&mut Node> {
+        Arc::get_mut(&mut self.0)?
+            .members
+            .get_mut(i)
+            .map(|(_, e)| &mut e.value)
+    }
+
     /// Number of members.
     pub fn len(&self) -> usize {
         self.0.members.len()
