@@ -378,9 +378,37 @@ fn explore<T>(mut eval: impl FnMut(&Forced) -> (T, Vec<ChoiceNode>)) -> Option<V
     Some(done)
 }
 
+/// One element a rule judges: a map or list of the document held by its handle (no box of its
+/// own: a selection of thousands of resources is one vector), or any other CEL value.
+enum Element {
+    Map(MapNode),
+    List(ListNode),
+    Other(Box<dyn Val>),
+}
+
+impl Element {
+    fn of(v: &(dyn Val + 'static)) -> Element {
+        if let Some(m) = v.downcast_ref::<MapNode>() {
+            return Element::Map(m.clone());
+        }
+        match v.downcast_ref::<ListNode>() {
+            Some(l) => Element::List(l.clone()),
+            None => Element::Other(v.clone_as_boxed()),
+        }
+    }
+
+    fn as_val(&self) -> &(dyn Val + 'static) {
+        match self {
+            Element::Map(m) => m,
+            Element::List(l) => l,
+            Element::Other(v) => v.as_ref(),
+        }
+    }
+}
+
 /// The elements a rule judges, and whether choosing them depended on an unknown value.
 struct Selected {
-    elements: Vec<Box<dyn Val>>,
+    elements: Vec<Element>,
     unknown: Option<Touched>,
 }
 
@@ -396,7 +424,7 @@ fn select<'r, 'm>(
 ) -> Result<&'m Selected, RuleRunError> {
     let Some(expr) = &rule.selection().select else {
         let whole = selections.entry("").or_insert_with(|| Selected {
-            elements: vec![doc.root.as_val().clone_as_boxed()],
+            elements: vec![Element::of(doc.root.as_val())],
             unknown: None,
         });
         return Ok(whole);
@@ -418,34 +446,21 @@ fn select<'r, 'm>(
             let message = format!("select: more than {MAX_PATHS} combinations of conditions");
             return Err(run_error(rule, doc, path, doc.root.span, message));
         };
-        let mut seen: Vec<NodeId> = Vec::new();
+        let mut seen: HashSet<NodeId> = HashSet::new();
+        let mut add = |e: Element| {
+            if id_of(e.as_val()).is_none_or(|id| seen.insert(id)) {
+                selected.elements.push(e);
+            }
+        };
         for p in paths {
             match p.result {
-                Three::Known(elements) => {
-                    for e in elements {
-                        match id_of(e.as_ref()) {
-                            Some(id) if seen.contains(&id) => {}
-                            Some(id) => {
-                                seen.push(id);
-                                selected.elements.push(e);
-                            }
-                            None => selected.elements.push(e),
-                        }
-                    }
-                }
+                Three::Known(elements) => elements.into_iter().for_each(&mut add),
                 Three::Unknown(t) => {
                     selected.unknown.get_or_insert(t);
                     // Judge what the lenient reading selects; the unknown is reported apart.
-                    for e in lenient_elements(expr, scope, &p.branches) {
-                        match id_of(e.as_ref()) {
-                            Some(id) if seen.contains(&id) => {}
-                            Some(id) => {
-                                seen.push(id);
-                                selected.elements.push(e);
-                            }
-                            None => selected.elements.push(e),
-                        }
-                    }
+                    lenient_elements(expr, scope, &p.branches)
+                        .into_iter()
+                        .for_each(&mut add);
                 }
                 Three::Error(e) => {
                     let message = if e.starts_with("select must") {
@@ -457,6 +472,7 @@ fn select<'r, 'm>(
                 }
             }
         }
+        selected.elements.shrink_to_fit();
         if cel::cost::exceeded() {
             return Err(over_budget(rule, doc, path, doc.root.span, max_cost));
         }
@@ -466,7 +482,7 @@ fn select<'r, 'm>(
 }
 
 /// The elements `expr` selects when unknown values read as their source text.
-fn lenient_elements(expr: &Expr, scope: &Scope<'_>, branches: &Forced) -> Vec<Box<dyn Val>> {
+fn lenient_elements(expr: &Expr, scope: &Scope<'_>, branches: &Forced) -> Vec<Element> {
     let ids: Vec<(reads::ChoiceId, usize)> = branches.iter().map(|(c, b)| (c.id(), *b)).collect();
     reads::begin(false, &ids);
     let elements = expr
@@ -516,7 +532,7 @@ impl<'a> Judging<'a, '_> {
     fn judge(
         &self,
         index: &mut Option<Placements<'a>>,
-        elements: &[Box<dyn Val>],
+        elements: &[Element],
         out: &mut Outcome,
         judged: &mut Judged,
     ) {
@@ -525,13 +541,13 @@ impl<'a> Judging<'a, '_> {
         }
         for element in elements {
             let before = (out.findings.len(), out.errors.len(), *judged);
-            self.judge_one(index, element.as_ref(), out, judged);
+            self.judge_one(index, element.as_val(), out, judged);
             if cel::cost::exceeded() {
                 // Past the budget nothing this element gave can be trusted: one error instead.
                 out.findings.truncate(before.0);
                 out.errors.truncate(before.1);
                 *judged = before.2;
-                let span = span_of(element.as_ref()).unwrap_or(self.doc.root.span);
+                let span = span_of(element.as_val()).unwrap_or(self.doc.root.span);
                 let (rule, doc, path) = (self.rule, self.doc, self.path);
                 out.errors
                     .push(over_budget(rule, doc, path, span, self.max_cost));
@@ -748,18 +764,18 @@ fn unknown_scope_finding(rule: &Rule, doc: &Document, path: &str, touched: &Touc
 }
 
 /// The elements a `select` result stands for: a list's items, or a single map; null is none.
-fn elements_of(v: &(dyn Val + 'static)) -> Option<Vec<Box<dyn Val>>> {
+fn elements_of(v: &(dyn Val + 'static)) -> Option<Vec<Element>> {
     use cel::common::types::Kind as K;
     match v.get_type().kind() {
         K::List => {
             let mut items = Vec::new();
             let mut it = v.as_iterable()?.iter();
             while let Some(x) = it.next() {
-                items.push(x.clone_as_boxed());
+                items.push(Element::of(x));
             }
             Some(items)
         }
-        K::Map => Some(vec![v.clone_as_boxed()]),
+        K::Map => Some(vec![Element::of(v)]),
         K::NullType => Some(Vec::new()),
         // An unresolved value (strict reading) is no list: the selection depends on it.
         _ => None,
