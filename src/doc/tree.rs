@@ -313,37 +313,78 @@ type Member = (keys::Key, Entry);
 /// Deterministic, fast hashing of keys while a large map is built.
 type Hasher = foldhash::fast::FixedState;
 
+/// A mapping's data, in one allocation with its members when it has at most [`SMALL_MAP`] of
+/// them (`members`, an array of their exact number seen as a slice); a larger map's members are
+/// in `large` with their index, and `members` is empty.
 #[derive(Debug)]
-struct MapData {
-    /// Members in source order, allocated to their exact number.
-    members: Box<[Member]>,
-    /// For maps of more than [`SMALL_MAP`] members: the positions of `members` sorted by key
-    /// (a binary search finds a key); empty for small maps.
-    sorted: Box<[u32]>,
+struct MapData<M: ?Sized> {
     span: Span,
+    large: Option<Box<LargeMap>>,
+    members: M,
 }
 
-impl MapData {
+/// The members of a map of more than [`SMALL_MAP`] members, and their positions sorted by key
+/// (a binary search finds a key).
+#[derive(Debug)]
+struct LargeMap {
+    members: Box<[Member]>,
+    sorted: Box<[u32]>,
+}
+
+/// A mapping's data of any size.
+type Data = MapData<[Member]>;
+
+impl Data {
+    /// Members in source order.
+    fn members(&self) -> &[Member] {
+        match &self.large {
+            Some(l) => &l.members,
+            None => &self.members,
+        }
+    }
+
+    /// Members in source order, to change in place.
+    fn members_mut(&mut self) -> &mut [Member] {
+        match &mut self.large {
+            Some(l) => &mut l.members,
+            None => &mut self.members,
+        }
+    }
+
     /// The position of `key` among the members.
     fn position(&self, key: &str) -> Option<usize> {
-        if self.sorted.is_empty() {
+        let Some(large) = &self.large else {
             return self.members.iter().position(|(k, _)| k.inner() == key);
-        }
-        self.sorted
-            .binary_search_by(|&i| self.members[i as usize].0.inner().cmp(key))
+        };
+        large
+            .sorted
+            .binary_search_by(|&i| large.members[i as usize].0.inner().cmp(key))
             .ok()
-            .map(|i| self.sorted[i] as usize)
+            .map(|i| large.sorted[i] as usize)
     }
+}
+
+/// A small map's data: its `N` members in the same allocation.
+fn small_map<const N: usize>(members: Vec<Member>, span: Span) -> Arc<Data> {
+    let members: [Member; N] = match members.try_into() {
+        Ok(array) => array,
+        Err(v) => unreachable!("{} members, not {N}", v.len()),
+    };
+    Arc::new(MapData {
+        span,
+        large: None,
+        members,
+    })
 }
 
 /// A mapping of the document tree; cheap to clone (shared), a CEL `map` value.
 #[derive(Clone)]
-pub struct MapNode(Arc<MapData>);
+pub struct MapNode(Arc<Data>);
 
 impl fmt::Debug for MapNode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map()
-            .entries(self.0.members.iter().map(|(k, v)| (k.inner(), &v.value)))
+            .entries(self.0.members().iter().map(|(k, v)| (k.inner(), &v.value)))
             .finish()
     }
 }
@@ -431,24 +472,39 @@ impl MapBuilder {
 
     /// The finished mapping, written at `span`.
     pub fn finish(self, span: Span) -> MapNode {
-        let members = self.members.into_boxed_slice();
-        let sorted = if members.len() > SMALL_MAP {
-            let mut sorted: Vec<u32> = (0..position_u32(members.len())).collect();
-            sorted.sort_unstable_by(|&a, &b| {
-                members[a as usize]
-                    .0
-                    .inner()
-                    .cmp(members[b as usize].0.inner())
-            });
-            sorted.into_boxed_slice()
-        } else {
-            Box::default()
-        };
-        MapNode(Arc::new(MapData {
-            members,
-            sorted,
-            span,
-        }))
+        const { assert!(SMALL_MAP == 8, "one arm below for each small size") };
+        let members = self.members;
+        MapNode(match members.len() {
+            0 => small_map::<0>(members, span),
+            1 => small_map::<1>(members, span),
+            2 => small_map::<2>(members, span),
+            3 => small_map::<3>(members, span),
+            4 => small_map::<4>(members, span),
+            5 => small_map::<5>(members, span),
+            6 => small_map::<6>(members, span),
+            7 => small_map::<7>(members, span),
+            8 => small_map::<8>(members, span),
+            _ => {
+                let members = members.into_boxed_slice();
+                let mut sorted: Vec<u32> = (0..position_u32(members.len())).collect();
+                sorted.sort_unstable_by(|&a, &b| {
+                    members[a as usize]
+                        .0
+                        .inner()
+                        .cmp(members[b as usize].0.inner())
+                });
+                let large = LargeMap {
+                    members,
+                    sorted: sorted.into_boxed_slice(),
+                };
+                let empty: [Member; 0] = [];
+                Arc::new(MapData {
+                    span,
+                    large: Some(Box::new(large)),
+                    members: empty,
+                })
+            }
+        })
     }
 }
 
@@ -460,17 +516,17 @@ impl MapNode {
 
     /// The member `key` with its key span.
     pub fn entry(&self, key: &str) -> Option<&Entry> {
-        self.0.position(key).map(|i| &self.0.members[i].1)
+        self.0.position(key).map(|i| &self.0.members()[i].1)
     }
 
     /// Members in source order.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&str, &Entry)> + ExactSizeIterator {
-        self.0.members.iter().map(|(k, e)| (k.inner(), e))
+        self.0.members().iter().map(|(k, e)| (k.inner(), e))
     }
 
     /// The member at position `i` in source order (as [`MapNode::iter`] gives them).
     pub fn member(&self, i: usize) -> Option<(&str, &Entry)> {
-        self.0.members.get(i).map(|(k, e)| (k.inner(), e))
+        self.0.members().get(i).map(|(k, e)| (k.inner(), e))
     }
 
     /// The position of the member `key` in source order.
@@ -482,19 +538,19 @@ impl MapNode {
     /// shares this mapping (its holders must not see it change) or `i` is out of range.
     pub fn value_mut(&mut self, i: usize) -> Option<&mut Node> {
         Arc::get_mut(&mut self.0)?
-            .members
+            .members_mut()
             .get_mut(i)
             .map(|(_, e)| &mut e.value)
     }
 
     /// Number of members.
     pub fn len(&self) -> usize {
-        self.0.members.len()
+        self.0.members().len()
     }
 
     /// Whether the mapping has no members.
     pub fn is_empty(&self) -> bool {
-        self.0.members.is_empty()
+        self.0.members().is_empty()
     }
 
     /// Where the mapping was written.
@@ -631,7 +687,7 @@ impl Val for MapNode {
             return false;
         };
         *sizer.size() == self.len() as i64
-            && self.0.members.iter().all(|(k, e)| {
+            && self.0.members().iter().all(|(k, e)| {
                 indexer
                     .get(&**k)
                     .is_ok_and(|v| e.value.as_val().equals(v.as_ref()))
@@ -706,7 +762,7 @@ impl Iterable for MapNode {
         Self: 'v,
     {
         Box::new(KeyIter {
-            inner: self.0.members.iter(),
+            inner: self.0.members().iter(),
         })
     }
 }
@@ -902,7 +958,7 @@ pub struct NodeId(usize);
 impl MapNode {
     /// Stable identity of this mapping while the tree lives.
     pub fn id(&self) -> NodeId {
-        NodeId(Arc::as_ptr(&self.0) as usize)
+        NodeId(Arc::as_ptr(&self.0).cast::<()>() as usize)
     }
 }
 
