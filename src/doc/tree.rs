@@ -1074,7 +1074,14 @@ mod tests {
         let short = "é".repeat(7); // 14 bytes
         let exact = "x".repeat(INLINE_MAX);
         let long = "y".repeat(INLINE_MAX + 1);
-        for text in ["", "a", "tcp", short.as_str(), exact.as_str(), long.as_str()] {
+        for text in [
+            "",
+            "a",
+            "tcp",
+            short.as_str(),
+            exact.as_str(),
+            long.as_str(),
+        ] {
             let plain = CelString::from(text.to_string());
             let borrowed = CelString::from(text);
             let node = Node::string(text, at(1));

@@ -598,11 +598,21 @@ mod tests {
             assert_eq!(owned, shared, "{text}");
         }
         let t = template(texts[0]);
-        let resources = t.get("Resources").and_then(Node::as_map).expect("resources");
+        let resources = t
+            .get("Resources")
+            .and_then(Node::as_map)
+            .expect("resources");
         let names: Vec<&str> = resources.iter().map(|(k, _)| k).collect();
-        assert_eq!(names, ["A", "C"], "a condition decided false and NoValue leave out");
         assert_eq!(
-            props(&t, "A").get("Rules").and_then(Node::as_list).map(|l| l.items().len()),
+            names,
+            ["A", "C"],
+            "a condition decided false and NoValue leave out"
+        );
+        assert_eq!(
+            props(&t, "A")
+                .get("Rules")
+                .and_then(Node::as_list)
+                .map(|l| l.items().len()),
             Some(1)
         );
     }
