@@ -1,7 +1,7 @@
 //! Evaluation: every rule of a document's kind over that document, yielding findings at the
 //! exact span of the judged element (or of its `at` key), and rule errors that name the rule.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Hashing for the per-document tables (keys are rules' own text and node ids, not input an
 /// attacker picks to collide).
@@ -382,9 +382,37 @@ fn explore<T>(mut eval: impl FnMut(&Forced) -> (T, Vec<ChoiceNode>)) -> Option<V
     Some(done)
 }
 
+/// One element a rule judges: a map or list of the document held by its handle (no box of its
+/// own: a selection of thousands of resources is one vector), or any other CEL value.
+enum Element {
+    Map(MapNode),
+    List(ListNode),
+    Other(Box<dyn Val>),
+}
+
+impl Element {
+    fn of(v: &(dyn Val + 'static)) -> Element {
+        if let Some(m) = v.downcast_ref::<MapNode>() {
+            return Element::Map(m.clone());
+        }
+        match v.downcast_ref::<ListNode>() {
+            Some(l) => Element::List(l.clone()),
+            None => Element::Other(v.clone_as_boxed()),
+        }
+    }
+
+    fn as_val(&self) -> &(dyn Val + 'static) {
+        match self {
+            Element::Map(m) => m,
+            Element::List(l) => l,
+            Element::Other(v) => v.as_ref(),
+        }
+    }
+}
+
 /// The elements a rule judges, and whether choosing them depended on an unknown value.
 struct Selected {
-    elements: Vec<Box<dyn Val>>,
+    elements: Vec<Element>,
     unknown: Option<Touched>,
 }
 
@@ -400,7 +428,7 @@ fn select<'r, 'm>(
 ) -> Result<&'m Selected, RuleRunError> {
     let Some(expr) = &rule.selection().select else {
         let whole = selections.entry("").or_insert_with(|| Selected {
-            elements: vec![doc.root.as_val().clone_as_boxed()],
+            elements: vec![Element::of(doc.root.as_val())],
             unknown: None,
         });
         return Ok(whole);
@@ -422,34 +450,21 @@ fn select<'r, 'm>(
             let message = format!("select: more than {MAX_PATHS} combinations of conditions");
             return Err(run_error(rule, doc, path, doc.root.span, message));
         };
-        let mut seen: Vec<NodeId> = Vec::new();
+        let mut seen: HashSet<NodeId, Hasher> = HashSet::default();
+        let mut add = |e: Element| {
+            if id_of(e.as_val()).is_none_or(|id| seen.insert(id)) {
+                selected.elements.push(e);
+            }
+        };
         for p in paths {
             match p.result {
-                Three::Known(elements) => {
-                    for e in elements {
-                        match id_of(e.as_ref()) {
-                            Some(id) if seen.contains(&id) => {}
-                            Some(id) => {
-                                seen.push(id);
-                                selected.elements.push(e);
-                            }
-                            None => selected.elements.push(e),
-                        }
-                    }
-                }
+                Three::Known(elements) => elements.into_iter().for_each(&mut add),
                 Three::Unknown(t) => {
                     selected.unknown.get_or_insert(t);
                     // Judge what the lenient reading selects; the unknown is reported apart.
-                    for e in lenient_elements(expr, scope, &p.branches) {
-                        match id_of(e.as_ref()) {
-                            Some(id) if seen.contains(&id) => {}
-                            Some(id) => {
-                                seen.push(id);
-                                selected.elements.push(e);
-                            }
-                            None => selected.elements.push(e),
-                        }
-                    }
+                    lenient_elements(expr, scope, &p.branches)
+                        .into_iter()
+                        .for_each(&mut add);
                 }
                 Three::Error(e) => {
                     let message = if e.starts_with("select must") {
@@ -461,6 +476,7 @@ fn select<'r, 'm>(
                 }
             }
         }
+        selected.elements.shrink_to_fit();
         if cel::cost::exceeded() {
             return Err(over_budget(rule, doc, path, doc.root.span, max_cost));
         }
@@ -470,7 +486,7 @@ fn select<'r, 'm>(
 }
 
 /// The elements `expr` selects when unknown values read as their source text.
-fn lenient_elements(expr: &Expr, scope: &Scope<'_>, branches: &Forced) -> Vec<Box<dyn Val>> {
+fn lenient_elements(expr: &Expr, scope: &Scope<'_>, branches: &Forced) -> Vec<Element> {
     let ids: Vec<(reads::ChoiceId, usize)> = branches.iter().map(|(c, b)| (c.id(), *b)).collect();
     reads::begin(false, &ids);
     let elements = expr
@@ -520,7 +536,7 @@ impl<'a> Judging<'a, '_> {
     fn judge(
         &self,
         index: &mut Option<Placements<'a>>,
-        elements: &[Box<dyn Val>],
+        elements: &[Element],
         out: &mut Outcome,
         judged: &mut Judged,
     ) {
@@ -529,13 +545,13 @@ impl<'a> Judging<'a, '_> {
         }
         for element in elements {
             let before = (out.findings.len(), out.errors.len(), *judged);
-            self.judge_one(index, element.as_ref(), out, judged);
+            self.judge_one(index, element.as_val(), out, judged);
             if cel::cost::exceeded() {
                 // Past the budget nothing this element gave can be trusted: one error instead.
                 out.findings.truncate(before.0);
                 out.errors.truncate(before.1);
                 *judged = before.2;
-                let span = span_of(element.as_ref()).unwrap_or(self.doc.root.span);
+                let span = span_of(element.as_val()).unwrap_or(self.doc.root.span);
                 let (rule, doc, path) = (self.rule, self.doc, self.path);
                 out.errors
                     .push(over_budget(rule, doc, path, span, self.max_cost));
@@ -752,18 +768,18 @@ fn unknown_scope_finding(rule: &Rule, doc: &Document, path: &str, touched: &Touc
 }
 
 /// The elements a `select` result stands for: a list's items, or a single map; null is none.
-fn elements_of(v: &(dyn Val + 'static)) -> Option<Vec<Box<dyn Val>>> {
+fn elements_of(v: &(dyn Val + 'static)) -> Option<Vec<Element>> {
     use cel::common::types::Kind as K;
     match v.get_type().kind() {
         K::List => {
             let mut items = Vec::new();
             let mut it = v.as_iterable()?.iter();
             while let Some(x) = it.next() {
-                items.push(x.clone_as_boxed());
+                items.push(Element::of(x));
             }
             Some(items)
         }
-        K::Map => Some(vec![v.clone_as_boxed()]),
+        K::Map => Some(vec![Element::of(v)]),
         K::NullType => Some(Vec::new()),
         // An unresolved value (strict reading) is no list: the selection depends on it.
         _ => None,
@@ -813,11 +829,13 @@ enum Edge<'a> {
     Item(&'a ListNode, u32),
 }
 
-/// Where every map and list of a document hangs, built once per document: one hash entry per
+/// Where every map and list of a document hangs, built once per document: one entry per
 /// container, naming its parent and its position there (keys and spans are read from the
-/// parent when needed), paths spelled out only for findings.
+/// parent when needed), paths spelled out only for findings. The entries are a vector sorted by
+/// container, allocated to their exact number (a hash table of them was twice the size, and
+/// twice that again while it grew).
 pub struct Placements<'a> {
-    edges: HashMap<NodeId, Edge<'a>, Hasher>,
+    edges: Vec<(NodeId, Edge<'a>)>,
 }
 
 fn container_id(n: &Node) -> Option<NodeId> {
@@ -828,43 +846,75 @@ fn container_id(n: &Node) -> Option<NodeId> {
     }
 }
 
-impl<'a> Placements<'a> {
-    /// Indexes `root` (an iterative walk: documents may be deep and large).
-    pub fn of(root: &'a Node) -> Placements<'a> {
-        let mut edges = HashMap::default();
-        let mut stack: Vec<(&'a Node, Edge<'a>)> = vec![(root, Edge::Root)];
-        while let Some((node, edge)) = stack.pop() {
-            let Some(me) = container_id(node) else {
-                continue;
-            };
-            if edges.contains_key(&me) {
-                continue; // shared through an alias: keep the first place
-            }
-            edges.insert(me, edge);
-            match &node.value {
-                Value::Map(m) => {
-                    for (i, (_, e)) in m.iter().enumerate() {
-                        if container_id(&e.value).is_some() {
-                            stack.push((&e.value, Edge::Key(m, i as u32)));
-                        }
-                    }
-                }
-                Value::List(l) => {
-                    for (i, item) in l.items().iter().enumerate() {
-                        if container_id(item).is_some() {
-                            stack.push((item, Edge::Item(l, i as u32)));
-                        }
-                    }
-                }
-                _ => {}
-            }
+/// Calls `visit` with every map and list under `root` (itself included) and how it hangs from
+/// its parent and whether other handles share it (an alias, a selection holding it), in a
+/// depth-first walk (iterative: documents may be deep and large); `visit` says whether to walk
+/// into it.
+fn walk<'a>(root: &'a Node, mut visit: impl FnMut(NodeId, Edge<'a>, bool) -> bool) {
+    let mut stack: Vec<(&'a Node, Edge<'a>)> = vec![(root, Edge::Root)];
+    while let Some((node, edge)) = stack.pop() {
+        let (me, shared) = match &node.value {
+            Value::Map(m) => (m.id(), m.is_shared()),
+            Value::List(l) => (l.id(), l.is_shared()),
+            _ => continue,
+        };
+        if !visit(me, edge, shared) {
+            continue;
         }
+        match &node.value {
+            Value::Map(m) => {
+                for (i, (_, e)) in m.iter().enumerate() {
+                    if container_id(&e.value).is_some() {
+                        stack.push((&e.value, Edge::Key(m, i as u32)));
+                    }
+                }
+            }
+            Value::List(l) => {
+                for (i, item) in l.items().iter().enumerate() {
+                    if container_id(item).is_some() {
+                        stack.push((item, Edge::Item(l, i as u32)));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl<'a> Placements<'a> {
+    /// Indexes `root`: one walk counts the containers, a second records them, then they are
+    /// sorted by identity. A container shared through an alias keeps the first place the walk
+    /// meets, and its subtree is walked once.
+    pub fn of(root: &'a Node) -> Placements<'a> {
+        // Only a container with other handles can be met twice: those are remembered.
+        let mut met: HashSet<NodeId, Hasher> = HashSet::default();
+        let mut count = 0usize;
+        walk(root, |id, _, shared| {
+            let first = !shared || met.insert(id);
+            count += usize::from(first);
+            first
+        });
+        let mut edges: Vec<(NodeId, Edge<'a>)> = Vec::with_capacity(count);
+        met.clear();
+        walk(root, |id, edge, shared| {
+            let first = !shared || met.insert(id);
+            if first {
+                edges.push((id, edge));
+            }
+            first
+        });
+        edges.sort_unstable_by_key(|(id, _)| *id);
         Placements { edges }
+    }
+
+    fn edge(&self, id: NodeId) -> Option<&Edge<'a>> {
+        let i = self.edges.binary_search_by_key(&id, |(k, _)| *k).ok()?;
+        Some(&self.edges[i].1)
     }
 
     /// The element's key in its parent map, or its index in its parent list.
     pub fn key(&self, id: NodeId) -> Option<String> {
-        match self.edges.get(&id)? {
+        match self.edge(id)? {
             Edge::Root => None,
             Edge::Key(m, i) => m.member(*i as usize).map(|(k, _)| k.to_string()),
             Edge::Item(_, i) => Some(i.to_string()),
@@ -873,7 +923,7 @@ impl<'a> Placements<'a> {
 
     /// The span of the element's key, when its parent is a map.
     pub fn key_span(&self, id: NodeId) -> Option<Span> {
-        match self.edges.get(&id)? {
+        match self.edge(id)? {
             Edge::Key(m, i) => m.member(*i as usize).map(|(_, e)| e.key_span),
             _ => None,
         }
@@ -884,7 +934,7 @@ impl<'a> Placements<'a> {
         let mut parts: Vec<String> = Vec::new();
         let mut cur = id;
         for _ in 0..10_000 {
-            match self.edges.get(&cur) {
+            match self.edge(cur) {
                 Some(Edge::Key(parent, j)) => {
                     let k = parent.member(*j as usize).map_or("", |(k, _)| k);
                     parts.push(format!(".{k}"));

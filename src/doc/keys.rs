@@ -2,14 +2,18 @@
 //! `Properties`…), so each distinct key is kept once for the whole run instead of once per map:
 //! a map's key is then a CEL string borrowing the shared text, with no allocation of its own.
 //!
+//! A key is a handle ([`Key`], one pointer) to a CEL string, so that a map member spends 8 bytes
+//! on its key rather than the 24 of a CEL string. Each thread keeps one handle per shared key
+//! (its count is touched by that thread only while it builds maps).
+//!
 //! CEL strings borrow `'static` text, so the shared text lives as long as the process. It is
 //! bounded: keys longer than [`MAX_KEY`] bytes, and every new key once [`BUDGET`] bytes of keys
 //! are held, are owned by their map as before. Which keys are shared changes no value, only
 //! where its bytes are.
 
 use std::cell::RefCell;
-use std::collections::HashSet;
-use std::sync::{Mutex, PoisonError};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use cel::common::types::CelString;
 
@@ -32,34 +36,32 @@ static TABLE: Mutex<Table> = Mutex::new(Table {
     bytes: 0,
 });
 
+/// A map key: a shared handle to a CEL string (one pointer).
+pub type Key = Arc<CelString<'static>>;
+
 thread_local! {
-    /// The keys this thread has met in [`TABLE`], looked up without its lock.
-    static SEEN: RefCell<HashSet<&'static str, Hasher>> = RefCell::new(HashSet::default());
+    /// The keys this thread has met in [`TABLE`], looked up without its lock, each with this
+    /// thread's handle to it.
+    static SEEN: RefCell<HashMap<&'static str, Key, Hasher>> = RefCell::new(HashMap::default());
 }
 
 /// `key` as a map key: the shared copy when there is (or may now be) one, else `key` itself.
-pub fn intern(key: String) -> CelString<'static> {
-    match shared(&key, || key.clone()) {
-        Some(s) => CelString::from(s),
-        None => CelString::from(key),
-    }
+pub fn intern(key: String) -> Key {
+    shared(&key, || key.clone()).unwrap_or_else(|| Arc::new(CelString::from(key)))
 }
 
 /// `key` as a map key, copied only when it is not shared.
-pub fn intern_str(key: &str) -> CelString<'static> {
-    match shared(key, || key.to_string()) {
-        Some(s) => CelString::from(s),
-        None => CelString::from(key.to_string()),
-    }
+pub fn intern_str(key: &str) -> Key {
+    shared(key, || key.to_string()).unwrap_or_else(|| Arc::new(CelString::from(key.to_string())))
 }
 
-/// The shared copy of `key`, adding it (made by `owned`) while the budget allows.
-fn shared(key: &str, owned: impl FnOnce() -> String) -> Option<&'static str> {
+/// A handle to the shared copy of `key`, adding it (made by `owned`) while the budget allows.
+fn shared(key: &str, owned: impl FnOnce() -> String) -> Option<Key> {
     if key.len() > MAX_KEY {
         return None;
     }
-    if let Some(s) = SEEN.with(|seen| seen.borrow().get(key).copied()) {
-        return Some(s);
+    if let Some(k) = SEEN.with(|seen| seen.borrow().get(key).cloned()) {
+        return Some(k);
     }
     let s = {
         let mut table = TABLE.lock().unwrap_or_else(PoisonError::into_inner);
@@ -76,8 +78,9 @@ fn shared(key: &str, owned: impl FnOnce() -> String) -> Option<&'static str> {
             }
         }
     };
-    SEEN.with(|seen| seen.borrow_mut().insert(s));
-    Some(s)
+    let k: Key = Arc::new(CelString::from(s));
+    SEEN.with(|seen| seen.borrow_mut().insert(s, Arc::clone(&k)));
+    Some(k)
 }
 
 #[cfg(test)]

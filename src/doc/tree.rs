@@ -213,9 +213,9 @@ impl Node {
         Node::new(value, span)
     }
 
-    /// A string node.
+    /// A string node (a short string is kept in the node itself).
     pub fn string(s: impl Into<String>, span: Span) -> Node {
-        Node::new(Value::Str(CelString::from(s.into())), span)
+        Node::new(Value::Str(CelString::compact_owned(s.into())), span)
     }
 
     /// The node as a CEL value, borrowed.
@@ -306,36 +306,64 @@ pub struct Entry {
 /// configuration files are this small, and a scan of a few keys is as fast as hashing one.
 const SMALL_MAP: usize = 8;
 
-/// A member of a mapping: its key (a CEL string, so that iterating a map hands CEL its keys
-/// without copies) and its entry.
-type Member = (CelString<'static>, Entry);
+/// A member of a mapping: its key (a handle to a CEL string, so that iterating a map hands CEL
+/// its keys without copies) and its entry.
+type Member = (keys::Key, Entry);
 
 /// Deterministic, fast hashing of keys while a large map is built.
 type Hasher = foldhash::fast::FixedState;
 
+/// A mapping's data, in one allocation with its members when it has at most [`SMALL_MAP`] of
+/// them (`members`, an array of their exact number seen as a slice); a larger map's members are
+/// in `large` with their index, and `members` is empty.
 #[derive(Debug)]
-struct MapData {
-    /// Members in source order, allocated to their exact number.
-    members: Box<[Member]>,
-    /// For maps of more than [`SMALL_MAP`] members: the positions of `members` sorted by key
-    /// (a binary search finds a key); empty for small maps.
-    sorted: Box<[u32]>,
+struct MapData<M: ?Sized> {
     span: Span,
+    large: Option<Box<LargeMap>>,
+    members: M,
 }
 
-impl MapData {
+/// The members of a map of more than [`SMALL_MAP`] members, and their positions sorted by key
+/// (a binary search finds a key).
+#[derive(Debug)]
+struct LargeMap {
+    members: Box<[Member]>,
+    sorted: Box<[u32]>,
+}
+
+/// A mapping's data of any size.
+type Data = MapData<[Member]>;
+
+impl Data {
+    /// Members in source order.
+    fn members(&self) -> &[Member] {
+        match &self.large {
+            Some(l) => &l.members,
+            None => &self.members,
+        }
+    }
+
+    /// Members in source order, to change in place.
+    fn members_mut(&mut self) -> &mut [Member] {
+        match &mut self.large {
+            Some(l) => &mut l.members,
+            None => &mut self.members,
+        }
+    }
+
     /// The position of `key` among the members.
     fn position(&self, key: &str) -> Option<usize> {
-        if self.sorted.is_empty() {
+        let Some(large) = &self.large else {
             return self
                 .members
                 .iter()
                 .position(|(k, _)| same_key(k.inner(), key));
-        }
-        self.sorted
-            .binary_search_by(|&i| self.members[i as usize].0.inner().cmp(key))
+        };
+        large
+            .sorted
+            .binary_search_by(|&i| large.members[i as usize].0.inner().cmp(key))
             .ok()
-            .map(|i| self.sorted[i] as usize)
+            .map(|i| large.sorted[i] as usize)
     }
 }
 
@@ -347,14 +375,27 @@ fn same_key(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
 }
 
+/// A small map's data: its `N` members in the same allocation.
+fn small_map<const N: usize>(members: Vec<Member>, span: Span) -> Arc<Data> {
+    let members: [Member; N] = match members.try_into() {
+        Ok(array) => array,
+        Err(v) => unreachable!("{} members, not {N}", v.len()),
+    };
+    Arc::new(MapData {
+        span,
+        large: None,
+        members,
+    })
+}
+
 /// A mapping of the document tree; cheap to clone (shared), a CEL `map` value.
 #[derive(Clone)]
-pub struct MapNode(Arc<MapData>);
+pub struct MapNode(Arc<Data>);
 
 impl fmt::Debug for MapNode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map()
-            .entries(self.0.members.iter().map(|(k, v)| (k.inner(), &v.value)))
+            .entries(self.0.members().iter().map(|(k, v)| (k.inner(), &v.value)))
             .finish()
     }
 }
@@ -397,7 +438,7 @@ impl MapBuilder {
         }
     }
 
-    fn push(&mut self, key: CelString<'static>, entry: Entry) {
+    fn push(&mut self, key: keys::Key, entry: Entry) {
         self.members.push((key, entry));
         let n = self.members.len();
         if n == SMALL_MAP + 1 {
@@ -442,24 +483,39 @@ impl MapBuilder {
 
     /// The finished mapping, written at `span`.
     pub fn finish(self, span: Span) -> MapNode {
-        let members = self.members.into_boxed_slice();
-        let sorted = if members.len() > SMALL_MAP {
-            let mut sorted: Vec<u32> = (0..position_u32(members.len())).collect();
-            sorted.sort_unstable_by(|&a, &b| {
-                members[a as usize]
-                    .0
-                    .inner()
-                    .cmp(members[b as usize].0.inner())
-            });
-            sorted.into_boxed_slice()
-        } else {
-            Box::default()
-        };
-        MapNode(Arc::new(MapData {
-            members,
-            sorted,
-            span,
-        }))
+        const { assert!(SMALL_MAP == 8, "one arm below for each small size") };
+        let members = self.members;
+        MapNode(match members.len() {
+            0 => small_map::<0>(members, span),
+            1 => small_map::<1>(members, span),
+            2 => small_map::<2>(members, span),
+            3 => small_map::<3>(members, span),
+            4 => small_map::<4>(members, span),
+            5 => small_map::<5>(members, span),
+            6 => small_map::<6>(members, span),
+            7 => small_map::<7>(members, span),
+            8 => small_map::<8>(members, span),
+            _ => {
+                let members = members.into_boxed_slice();
+                let mut sorted: Vec<u32> = (0..position_u32(members.len())).collect();
+                sorted.sort_unstable_by(|&a, &b| {
+                    members[a as usize]
+                        .0
+                        .inner()
+                        .cmp(members[b as usize].0.inner())
+                });
+                let large = LargeMap {
+                    members,
+                    sorted: sorted.into_boxed_slice(),
+                };
+                let empty: [Member; 0] = [];
+                Arc::new(MapData {
+                    span,
+                    large: Some(Box::new(large)),
+                    members: empty,
+                })
+            }
+        })
     }
 }
 
@@ -471,27 +527,41 @@ impl MapNode {
 
     /// The member `key` with its key span.
     pub fn entry(&self, key: &str) -> Option<&Entry> {
-        self.0.position(key).map(|i| &self.0.members[i].1)
+        self.0.position(key).map(|i| &self.0.members()[i].1)
     }
 
     /// Members in source order.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&str, &Entry)> + ExactSizeIterator {
-        self.0.members.iter().map(|(k, e)| (k.inner(), e))
+        self.0.members().iter().map(|(k, e)| (k.inner(), e))
     }
 
     /// The member at position `i` in source order (as [`MapNode::iter`] gives them).
     pub fn member(&self, i: usize) -> Option<(&str, &Entry)> {
-        self.0.members.get(i).map(|(k, e)| (k.inner(), e))
+        self.0.members().get(i).map(|(k, e)| (k.inner(), e))
+    }
+
+    /// The position of the member `key` in source order.
+    pub fn position(&self, key: &str) -> Option<usize> {
+        self.0.position(key)
+    }
+
+    /// The value of the member at position `i`, to replace in place; `None` when another handle
+    /// shares this mapping (its holders must not see it change) or `i` is out of range.
+    pub fn value_mut(&mut self, i: usize) -> Option<&mut Node> {
+        Arc::get_mut(&mut self.0)?
+            .members_mut()
+            .get_mut(i)
+            .map(|(_, e)| &mut e.value)
     }
 
     /// Number of members.
     pub fn len(&self) -> usize {
-        self.0.members.len()
+        self.0.members().len()
     }
 
     /// Whether the mapping has no members.
     pub fn is_empty(&self) -> bool {
-        self.0.members.is_empty()
+        self.0.members().is_empty()
     }
 
     /// Where the mapping was written.
@@ -628,9 +698,9 @@ impl Val for MapNode {
             return false;
         };
         *sizer.size() == self.len() as i64
-            && self.0.members.iter().all(|(k, e)| {
+            && self.0.members().iter().all(|(k, e)| {
                 indexer
-                    .get(k)
+                    .get(&**k)
                     .is_ok_and(|v| e.value.as_val().equals(v.as_ref()))
             })
     }
@@ -693,7 +763,7 @@ impl<'b, 'v> CelIterator<'b, 'v> for KeyIter<'b> {
         self.inner
             .by_ref()
             .find(|(_, e)| !e.value.is_absent())
-            .map(|(k, _)| k as &(dyn Val + 'v))
+            .map(|(k, _)| &**k as &(dyn Val + 'v))
     }
 }
 
@@ -703,7 +773,7 @@ impl Iterable for MapNode {
         Self: 'v,
     {
         Box::new(KeyIter {
-            inner: self.0.members.iter(),
+            inner: self.0.members().iter(),
         })
     }
 }
@@ -899,7 +969,7 @@ pub struct NodeId(usize);
 impl MapNode {
     /// Stable identity of this mapping while the tree lives.
     pub fn id(&self) -> NodeId {
-        NodeId(Arc::as_ptr(&self.0) as usize)
+        NodeId(Arc::as_ptr(&self.0).cast::<()>() as usize)
     }
 }
 
@@ -1003,6 +1073,46 @@ mod tests {
         assert!(!Container::contains(&m, &CelString::from("k40")).expect("ok"));
         assert!(m.equals(&map_of(40)));
         assert!(!m.equals(&map_of(39)));
+    }
+
+    #[test]
+    fn short_strings_are_kept_in_the_node_and_read_the_same() {
+        use std::hash::BuildHasher;
+        const INLINE_MAX: usize = CelString::INLINE_MAX;
+        assert_eq!(size_of::<CelString<'static>>(), 24);
+        assert_eq!(size_of::<Value>(), 24);
+        let hash = |s: &CelString<'_>| Hasher::default().hash_one(s);
+        let short = "é".repeat(7); // 14 bytes
+        let exact = "x".repeat(INLINE_MAX);
+        let long = "y".repeat(INLINE_MAX + 1);
+        for text in [
+            "",
+            "a",
+            "tcp",
+            short.as_str(),
+            exact.as_str(),
+            long.as_str(),
+        ] {
+            let plain = CelString::from(text.to_string());
+            let borrowed = CelString::from(text);
+            let node = Node::string(text, at(1));
+            let Value::Str(from_node) = &node.value else {
+                panic!("a string node");
+            };
+            for compact in [CelString::compact(text), from_node.clone()] {
+                assert_eq!(compact.inner(), text);
+                assert_eq!((&compact, &compact), (&plain, &borrowed));
+                assert_eq!(compact.cmp(&plain), std::cmp::Ordering::Equal);
+                assert_eq!(hash(&compact), hash(&plain));
+                assert_eq!(format!("{compact:?}"), format!("{plain:?}"));
+                assert!(compact.equals(&plain) && plain.equals(&compact));
+                assert_eq!(compact.as_borrowed(), None);
+                assert_eq!(compact.clone().into_static().inner(), text);
+                assert_eq!(compact.clone().into_inner(), text);
+            }
+            assert_eq!(node.to_json(), serde_json::json!(text));
+        }
+        assert!(CelString::compact("a") < CelString::from("b"));
     }
 
     #[test]

@@ -298,7 +298,7 @@ pub fn yaml11_bool(word: &str) -> Option<bool> {
 fn scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>, sp: Span) -> Node {
     let forced_str = tag.is_some_and(|t| t.suffix == "str");
     let value = if style != ScalarStyle::Plain || forced_str {
-        Value::Str(CelString::from(text.to_string()))
+        Value::Str(CelString::compact(text))
     } else {
         plain_value(text)
     };
@@ -328,7 +328,7 @@ fn plain_value(text: &str) -> Value {
             return Value::Float(CelDouble::from(f));
         }
     }
-    Value::Str(CelString::from(text.to_string()))
+    Value::Str(CelString::compact(text))
 }
 
 fn parse_int(text: &str) -> Option<i64> {

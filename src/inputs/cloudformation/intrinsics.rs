@@ -34,7 +34,38 @@ const DEPLOY_TIME: &[&str] = &[
 ];
 
 /// The template with its intrinsics resolved as far as the template allows.
-pub fn normalize(root: &Node) -> Node {
+///
+/// When nothing else holds the template, `Resources` is rewritten in place: each resource as
+/// read is replaced (and freed) as soon as its rewrite is made, so the template is not held
+/// twice (a 5 MB template's peak memory). Otherwise the rewrite is a new template sharing what
+/// did not change; the result is the same.
+pub fn normalize(mut root: Node) -> Node {
+    let Some(i) = root.as_map().and_then(|t| t.position("Resources")) else {
+        return root;
+    };
+    let taken = match &mut root.value {
+        Value::Map(t) => t
+            .value_mut(i)
+            .map(|v| std::mem::replace(v, Node::new(Value::Null, v.span))),
+        _ => None,
+    };
+    let Some(resources) = taken else {
+        return normalize_shared(&root);
+    };
+    let rewritten = match root.as_map() {
+        Some(template) => Template::of(template).resources_owned(resources),
+        None => resources,
+    };
+    if let Value::Map(t) = &mut root.value
+        && let Some(v) = t.value_mut(i)
+    {
+        *v = rewritten;
+    }
+    root
+}
+
+/// [`normalize`] of a template that other handles share: a new template.
+fn normalize_shared(root: &Node) -> Node {
     let Some(template) = root.as_map() else {
         return root.clone();
     };
@@ -111,6 +142,50 @@ impl<'t> Template<'t> {
             }
         }
         Node::new(Value::Map(b.finish(resources.span)), resources.span)
+    }
+
+    /// [`Template::resources`] in place when nothing else holds `Resources`: each resource is
+    /// replaced by its rewrite as soon as it is made, freeing the resource as read.
+    fn resources_owned(&self, mut resources: Node) -> Node {
+        let span = resources.span;
+        let Value::Map(map) = &mut resources.value else {
+            return resources;
+        };
+        if map.is_shared() || map.span() != span {
+            return self.resources(&resources);
+        }
+        let mut left_out = Vec::new();
+        for i in 0..map.len() {
+            let Some((_, entry)) = map.member(i) else {
+                break;
+            };
+            let created = entry
+                .value
+                .get("Condition")
+                .and_then(Node::as_str)
+                .and_then(|c| self.condition(c, 0));
+            if created == Some(false) {
+                left_out.push(i);
+                continue;
+            }
+            match self.rewrite(&entry.value, 0) {
+                Resolved::Node(n) => match map.value_mut(i) {
+                    Some(v) => *v = n,
+                    None => return self.resources(&resources),
+                },
+                Resolved::Absent => left_out.push(i),
+            }
+        }
+        if left_out.is_empty() {
+            return resources;
+        }
+        let mut b = MapBuilder::new();
+        for (i, (name, entry)) in map.iter().enumerate() {
+            if left_out.binary_search(&i).is_err() {
+                b.insert(name.to_string(), entry.key_span, entry.value.clone());
+            }
+        }
+        Node::new(Value::Map(b.finish(span)), span)
     }
 
     fn rewrite(&self, node: &Node, depth: u32) -> Resolved {
@@ -475,7 +550,71 @@ mod tests {
     use crate::doc::yaml;
 
     fn template(text: &str) -> Node {
-        normalize(&yaml::parse(text).unwrap().documents.remove(0))
+        normalize(yaml::parse(text).unwrap().documents.remove(0))
+    }
+
+    /// Every value, span and key span of a tree, in order.
+    fn spelled(n: &Node, out: &mut Vec<String>) {
+        out.push(format!("{:?}", n.span));
+        match &n.value {
+            Value::Map(m) => {
+                out.push(format!("map {:?}", m.span()));
+                for (k, e) in m.iter() {
+                    out.push(format!("{k} {:?}", e.key_span));
+                    spelled(&e.value, out);
+                }
+            }
+            Value::List(l) => {
+                out.push(format!("list {:?}", l.span()));
+                l.items().iter().for_each(|i| spelled(i, out));
+            }
+            Value::Choice(c) => {
+                out.push(format!("if {}", c.condition()));
+                for b in 0..2 {
+                    match c.branch(b) {
+                        Some(n) => spelled(n, out),
+                        None => out.push("absent".into()),
+                    }
+                }
+            }
+            other => out.push(format!("{other:?}")),
+        }
+    }
+
+    #[test]
+    fn the_rewrite_in_place_and_the_shared_rewrite_agree() {
+        let texts = [
+            "Parameters:\n  Cidr: {Type: String, Default: 10.0.0.0/8}\n  Env: {Type: String}\nConditions:\n  Prod: !Equals [!Ref Env, prod]\n  Never: !Equals [a, b]\nResources:\n  Gone:\n    Type: AWS::S3::Bucket\n    Condition: Never\n  A:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      Kept: {X: [1, 2]}\n      Name: !Sub '${AWS::StackName}-a'\n      Rules:\n        - CidrIp: !Ref Cidr\n        - !Ref AWS::NoValue\n      Maybe: !If [Prod, 1, !Ref AWS::NoValue]\n  B: !Ref AWS::NoValue\n  C:\n    Type: AWS::S3::Bucket\nOutputs:\n  O: {Value: !Ref A}\n",
+            "Resources:\n  A:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      Ingress: &open\n        - {CidrIp: 0.0.0.0/0, Rule: {Port: 22}}\n  B:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      Ingress: *open\n",
+            "{\"Resources\": {\"R\": {\"Type\": \"AWS::S3::Bucket\", \"Properties\": {\"BucketName\": {\"Fn::Join\": [\"-\", [\"a\", \"b\"]]}}}}}",
+            "Resources: []\n",
+            "AWSTemplateFormatVersion: '2010-09-09'\n",
+        ];
+        for text in texts {
+            let read = yaml::parse(text).unwrap().documents.remove(0);
+            let (mut shared, mut owned) = (Vec::new(), Vec::new());
+            spelled(&normalize(read.clone()), &mut shared);
+            spelled(&template(text), &mut owned);
+            assert_eq!(owned, shared, "{text}");
+        }
+        let t = template(texts[0]);
+        let resources = t
+            .get("Resources")
+            .and_then(Node::as_map)
+            .expect("resources");
+        let names: Vec<&str> = resources.iter().map(|(k, _)| k).collect();
+        assert_eq!(
+            names,
+            ["A", "C"],
+            "a condition decided false and NoValue leave out"
+        );
+        assert_eq!(
+            props(&t, "A")
+                .get("Rules")
+                .and_then(Node::as_list)
+                .map(|l| l.items().len()),
+            Some(1)
+        );
     }
 
     fn props<'a>(t: &'a Node, resource: &str) -> &'a Node {
@@ -489,7 +628,7 @@ mod tests {
     fn unchanged_parts_are_shared_with_the_template_as_read_changed_ones_rebuilt() {
         let text = "Parameters:\n  Cidr: {Type: String, Default: 10.0.0.0/8}\nResources:\n  Plain:\n    Type: AWS::S3::Bucket\n    Properties:\n      Tags: [{Key: a, Value: b}]\n      Vpc: !Ref Vpc\n  Changed:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      Kept: {X: [1, 2]}\n      Rules:\n        - CidrIp: !Ref Cidr\n        - CidrIp: 0.0.0.0/0\n        - !Ref AWS::NoValue\n";
         let read = yaml::parse(text).unwrap().documents.remove(0);
-        let t = normalize(&read);
+        let t = normalize(read.clone());
         let resource = |root: &Node, name: &str| {
             root.get("Resources")
                 .and_then(|r| r.get(name))
@@ -522,7 +661,7 @@ mod tests {
     fn a_part_written_once_and_aliased_gets_nodes_of_its_own_in_each_place() {
         let text = "Resources:\n  A:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      Ingress: &open\n        - {CidrIp: 0.0.0.0/0, Rule: {Port: 22}}\n  B:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      Ingress: *open\n";
         let read = yaml::parse(text).unwrap().documents.remove(0);
-        let t = normalize(&read);
+        let t = normalize(read.clone());
         let ingress = |root: &Node, r: &str| props(root, r).get("Ingress").cloned().unwrap();
         let (a, b) = (ingress(&t, "A"), ingress(&t, "B"));
         let (a, b) = (a.as_list().unwrap(), b.as_list().unwrap());

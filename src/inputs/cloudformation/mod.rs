@@ -50,7 +50,7 @@ impl Input for Cloudformation {
         name: String,
         _tree: &super::TreeInfo,
     ) -> Vec<(String, Node)> {
-        vec![(name, sam::expand(&intrinsics::normalize(&root)))]
+        vec![(name, sam::expand(&intrinsics::normalize(root)))]
     }
 
     fn helpers(&self) -> &'static [Helper] {

@@ -6,6 +6,8 @@ use crate::common::value::{Builtin, BuiltinRef, CowVal, Val};
 use crate::ExecutionError;
 use std::borrow::Cow;
 use std::cmp::Ordering;
+use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::ops::Deref;
 use std::string::String as StdString;
 use std::sync::Arc;
@@ -16,24 +18,135 @@ use std::sync::Arc;
 /// another `string`, into a new string; it only compares, and is only equal,
 /// to another `string`, by code point. `size()` counts code points.
 /// [`From`] a `&str` borrows it, [`From`] a [`String`](std::string::String)
-/// owns it.
-#[derive(Clone, Debug, Default, Eq, Hash, PartialEq, PartialOrd, Ord)]
-pub struct String<'a>(Cow<'a, str>);
+/// owns it; [`String::compact`] keeps a short string in the value itself
+/// (isms-lint patch: no allocation for the many short strings of a document
+/// tree).
+#[derive(Clone)]
+pub struct String<'a>(Repr<'a>);
+
+/// Longest string kept in the value itself by [`String::compact`], in bytes.
+const INLINE_MAX: usize = 15;
+
+/// How a [`String`] holds its bytes. 24 bytes, as `Cow<str>` was: the inline
+/// form fits beside the niche of `StdString`'s capacity.
+#[derive(Clone)]
+enum Repr<'a> {
+    Borrowed(&'a str),
+    Owned(StdString),
+    Inline(Inline),
+}
+
+/// Up to [`INLINE_MAX`] bytes of UTF-8, in the value itself.
+#[derive(Clone, Copy)]
+struct Inline {
+    len: u8,
+    bytes: [u8; INLINE_MAX],
+}
+
+impl Inline {
+    fn new(s: &str) -> Option<Inline> {
+        if s.len() > INLINE_MAX {
+            return None;
+        }
+        let mut bytes = [0; INLINE_MAX];
+        bytes[..s.len()].copy_from_slice(s.as_bytes());
+        Some(Inline {
+            len: s.len() as u8,
+            bytes,
+        })
+    }
+
+    fn as_str(&self) -> &str {
+        // The bytes were copied from a `str`, whole: always UTF-8.
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
+    }
+}
+
+impl Default for String<'_> {
+    fn default() -> Self {
+        String(Repr::Owned(StdString::new()))
+    }
+}
+
+impl fmt::Debug for String<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("String").field(&self.inner()).finish()
+    }
+}
+
+impl PartialEq for String<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.inner() == other.inner()
+    }
+}
+
+impl Eq for String<'_> {}
+
+impl PartialOrd for String<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for String<'_> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.inner().cmp(other.inner())
+    }
+}
+
+impl Hash for String<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.inner().hash(state);
+    }
+}
 
 impl<'a> String<'a> {
+    /// Longest string kept in the value itself by [`String::compact`], in bytes.
+    pub const INLINE_MAX: usize = INLINE_MAX;
+
+    /// `s` as an owned string: in the value itself when it is at most
+    /// [`INLINE_MAX`] bytes, else a heap copy.
+    pub fn compact(s: &str) -> String<'static> {
+        match Inline::new(s) {
+            Some(i) => String(Repr::Inline(i)),
+            None => String(Repr::Owned(s.to_string())),
+        }
+    }
+
+    /// `s` as an owned string: in the value itself when it is at most
+    /// [`INLINE_MAX`] bytes (its heap copy freed), else `s` itself.
+    pub fn compact_owned(s: StdString) -> String<'static> {
+        match Inline::new(&s) {
+            Some(i) => String(Repr::Inline(i)),
+            None => String(Repr::Owned(s)),
+        }
+    }
+
     /// The string, copied out if it was borrowed.
     pub fn into_inner(self) -> StdString {
-        self.0.into_owned()
+        match self.0 {
+            Repr::Borrowed(s) => s.to_string(),
+            Repr::Owned(s) => s,
+            Repr::Inline(i) => i.as_str().to_string(),
+        }
     }
 
     /// The string, borrowed from `self`.
     pub fn inner(&self) -> &str {
-        &self.0
+        match &self.0 {
+            Repr::Borrowed(s) => s,
+            Repr::Owned(s) => s,
+            Repr::Inline(i) => i.as_str(),
+        }
     }
 
     /// Copies the bytes out if they were borrowed, so the result owns them.
     pub fn into_static(self) -> String<'static> {
-        String(Cow::Owned(self.0.into_owned()))
+        String(match self.0 {
+            Repr::Borrowed(s) => Repr::Owned(s.to_string()),
+            Repr::Owned(s) => Repr::Owned(s),
+            Repr::Inline(i) => Repr::Inline(i),
+        })
     }
 
     /// The bytes, with the lifetime of the borrow itself, if they are borrowed
@@ -45,13 +158,17 @@ impl<'a> String<'a> {
     /// re-borrowed, without a copy, for as long as the container's own data.
     pub fn as_borrowed(&self) -> Option<&'a str> {
         match &self.0 {
-            Cow::Borrowed(s) => Some(s),
-            Cow::Owned(_) => None,
+            Repr::Borrowed(s) => Some(s),
+            Repr::Owned(_) | Repr::Inline(_) => None,
         }
     }
 
     pub(crate) fn into_cow(self) -> Cow<'a, str> {
-        self.0
+        match self.0 {
+            Repr::Borrowed(s) => Cow::Borrowed(s),
+            Repr::Owned(s) => Cow::Owned(s),
+            Repr::Inline(i) => Cow::Owned(i.as_str().to_string()),
+        }
     }
 }
 
@@ -94,7 +211,7 @@ impl<'a> Val for String<'a> {
     fn equals(&self, other: &dyn Val) -> bool {
         other
             .downcast_ref::<String>()
-            .is_some_and(|other| self.0 == other.0)
+            .is_some_and(|other| self.inner() == other.inner())
     }
 
     fn clone_as_boxed<'v>(&self) -> Box<dyn Val + 'v>
@@ -125,9 +242,9 @@ impl<'a> Adder for String<'a> {
         Self: 'v,
     {
         if let Some(rhs) = rhs.downcast_ref::<String>() {
-            let mut s = StdString::with_capacity(rhs.0.len() + self.0.len());
-            s.push_str(&self.0);
-            s.push_str(&rhs.0);
+            let mut s = StdString::with_capacity(rhs.inner().len() + self.inner().len());
+            s.push_str(self.inner());
+            s.push_str(rhs.inner());
             Ok(CowVal::owned(String::from(s)))
         } else {
             Err(ExecutionError::UnsupportedBinaryOperator(
@@ -142,7 +259,7 @@ impl<'a> Adder for String<'a> {
 impl Comparer for String<'_> {
     fn compare(&self, rhs: &dyn Val) -> Result<Ordering, ExecutionError> {
         if let Some(rhs) = rhs.downcast_ref::<String>() {
-            Ok(self.0.cmp(&rhs.0))
+            Ok(self.inner().cmp(rhs.inner()))
         } else {
             Err(ExecutionError::values_not_comparable(self, rhs))
         }
@@ -163,7 +280,7 @@ impl Zeroer for String<'_> {
 
 impl From<StdString> for String<'_> {
     fn from(v: StdString) -> Self {
-        Self(Cow::Owned(v))
+        Self(Repr::Owned(v))
     }
 }
 
@@ -176,22 +293,25 @@ impl From<String<'_>> for StdString {
 /// Borrows the `str`: no copy is made.
 impl<'a> From<&'a str> for String<'a> {
     fn from(value: &'a str) -> Self {
-        Self(Cow::Borrowed(value))
+        Self(Repr::Borrowed(value))
     }
 }
 
 impl From<Arc<StdString>> for String<'_> {
     fn from(v: Arc<StdString>) -> Self {
         match Arc::try_unwrap(v) {
-            Ok(s) => Self(Cow::Owned(s)),
-            Err(v) => Self(Cow::Owned((*v).clone())),
+            Ok(s) => Self(Repr::Owned(s)),
+            Err(v) => Self(Repr::Owned((*v).clone())),
         }
     }
 }
 
 impl<'a> From<Cow<'a, str>> for String<'a> {
     fn from(value: Cow<'a, str>) -> Self {
-        Self(value)
+        Self(match value {
+            Cow::Borrowed(s) => Repr::Borrowed(s),
+            Cow::Owned(s) => Repr::Owned(s),
+        })
     }
 }
 
@@ -353,6 +473,7 @@ pub(crate) fn stdlib(env: &mut crate::Env) {
 
 #[cfg(test)]
 mod tests {
+
     use super::StdString;
     use super::String;
     use crate::common::value::{CowVal, Val};
