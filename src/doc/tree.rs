@@ -554,6 +554,17 @@ impl MapNode {
             .map(|(_, e)| &mut e.value)
     }
 
+    /// The values of the members in source order, to replace in place; `None` when another
+    /// handle shares this mapping.
+    pub fn values_mut(&mut self) -> Option<impl Iterator<Item = &mut Node>> {
+        Some(
+            Arc::get_mut(&mut self.0)?
+                .members_mut()
+                .iter_mut()
+                .map(|(_, e)| &mut e.value),
+        )
+    }
+
     /// Number of members.
     pub fn len(&self) -> usize {
         self.0.members().len()

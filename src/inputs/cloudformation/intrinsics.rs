@@ -129,12 +129,7 @@ impl<'t> Template<'t> {
         };
         let mut b = MapBuilder::new();
         for (name, entry) in map.iter() {
-            let created = entry
-                .value
-                .get("Condition")
-                .and_then(Node::as_str)
-                .and_then(|c| self.condition(c, 0));
-            if created == Some(false) {
+            if self.never_created(&entry.value) {
                 continue;
             }
             if let Resolved::Node(n) = self.rewrite(&entry.value, 0) {
@@ -151,28 +146,20 @@ impl<'t> Template<'t> {
         let Value::Map(map) = &mut resources.value else {
             return resources;
         };
-        if map.is_shared() || map.span() != span {
+        if map.span() != span {
             return self.resources(&resources);
         }
+        let Some(values) = map.values_mut() else {
+            return self.resources(&resources);
+        };
         let mut left_out = Vec::new();
-        for i in 0..map.len() {
-            let Some((_, entry)) = map.member(i) else {
-                break;
-            };
-            let created = entry
-                .value
-                .get("Condition")
-                .and_then(Node::as_str)
-                .and_then(|c| self.condition(c, 0));
-            if created == Some(false) {
+        for (i, value) in values.enumerate() {
+            if self.never_created(value) {
                 left_out.push(i);
                 continue;
             }
-            match self.rewrite(&entry.value, 0) {
-                Resolved::Node(n) => match map.value_mut(i) {
-                    Some(v) => *v = n,
-                    None => return self.resources(&resources),
-                },
+            match self.rewrite(value, 0) {
+                Resolved::Node(n) => *value = n,
                 Resolved::Absent => left_out.push(i),
             }
         }
@@ -186,6 +173,15 @@ impl<'t> Template<'t> {
             }
         }
         Node::new(Value::Map(b.finish(span)), span)
+    }
+
+    /// Whether the resource's `Condition` is decided false: it is not created.
+    fn never_created(&self, resource: &Node) -> bool {
+        resource
+            .get("Condition")
+            .and_then(Node::as_str)
+            .and_then(|c| self.condition(c, 0))
+            == Some(false)
     }
 
     fn rewrite(&self, node: &Node, depth: u32) -> Resolved {
