@@ -3,10 +3,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-/// Hashing for the per-document tables (keys are rules' own text and node ids, not input an
-/// attacker picks to collide).
-type Hasher = foldhash::fast::FixedState;
-
 use cel::common::types::{CelBool, CelNull, CelString};
 use cel::common::value::Val;
 use cel::ExecutionError;
@@ -18,6 +14,10 @@ use crate::finding::{fingerprint, Finding};
 use crate::inputs::Document;
 use crate::rules::gate::Facts;
 use crate::rules::{Engine, Expr, Rule, RuleSet, Severity, TemplatePart, Vars};
+
+/// Hashing for the per-document tables (keys are rules' own text and node ids, not input an
+/// attacker picks to collide).
+type Hasher = foldhash::fast::FixedState;
 
 /// Slots of [`crate::cel::VARIABLES`] in [`Vars`].
 const DOC: usize = 0;

@@ -287,6 +287,24 @@ fn compile(source: &str) -> Option<Expr> {
     Some(Expr::new(source.to_string(), program).expect("every construct of the grammar compiles"))
 }
 
+/// The tree `source` parses to with the ANTLR parser and with the Pratt parser that loading
+/// rules uses (`Env::compile_pratt`), node ids left out (evaluation never reads them, and the
+/// two parsers number `?.` selections differently); `None` for what a parser rejects.
+fn trees(source: &str) -> (Option<String>, Option<String>) {
+    static IDS: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"id: [0-9]+, ").unwrap());
+    let tree = |p: Result<cel::Program, _>| {
+        p.ok().map(|p| {
+            IDS.replace_all(&format!("{:?}", p.expression()), "")
+                .into_owned()
+        })
+    };
+    (
+        tree(env::env().compile(source)),
+        tree(env::env().compile_pratt(source)),
+    )
+}
+
 proptest! {
     #![proptest_config(Config {
         cases: 4000,
@@ -309,32 +327,6 @@ proptest! {
             prop_assert_eq!(&compiled, &oracle, "`{}` on {} (strict: {})", source, doc, strict);
         }
     }
-}
-
-/// The tree `source` parses to with the ANTLR parser and with the Pratt parser that loading
-/// rules uses (`Env::compile_pratt`), node ids left out (evaluation never reads them, and the
-/// two parsers number `?.` selections differently); `None` for what a parser rejects.
-fn trees(source: &str) -> (Option<String>, Option<String>) {
-    let ids = regex::Regex::new(r"id: [0-9]+, ").unwrap();
-    let tree = |p: Result<cel::Program, _>| {
-        p.ok().map(|p| {
-            ids.replace_all(&format!("{:?}", p.expression()), "")
-                .into_owned()
-        })
-    };
-    (
-        tree(env::env().compile(source)),
-        tree(env::env().compile_pratt(source)),
-    )
-}
-
-proptest! {
-    #![proptest_config(Config {
-        cases: 4000,
-        rng_seed: RngSeed::Fixed(SEED),
-        failure_persistence: None,
-        ..Config::default()
-    })]
 
     #[test]
     fn random_expressions_and_their_prefixes_parse_to_the_same_tree_with_both_parsers(

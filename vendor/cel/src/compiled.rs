@@ -658,27 +658,30 @@ fn fold_constant(op: Op<'_>) -> Op<'_> {
             .map(constant)
             .collect::<Option<Vec<_>>>()
             .map(|items| Box::new(CelList::from(items)) as Box<dyn Val>),
-        Op::Map { entries, unique } => (|| {
-            let mut out: HashMap<CelMapKey<'static>, Box<dyn Val>> =
-                HashMap::with_capacity(entries.len());
-            for (k, v, is_optional) in entries {
-                if *is_optional {
-                    return None;
-                }
-                let key: CelMapKey<'static> = CowVal::Owned(constant(k)?).try_into().ok()?;
-                if *unique && map::has_key(&out, &key) {
-                    return None;
-                }
-                out.insert(key, constant(v)?);
-            }
-            Some(Box::new(CelMap::from(out)) as Box<dyn Val>)
-        })(),
+        Op::Map { entries, unique } => constant_map(entries, *unique),
         _ => None,
     };
     match folded {
         Some(value) => Op::Const(value),
         None => op,
     }
+}
+
+/// The map a map literal of constants builds, as [`Op::Map`] builds it; `None` for an optional
+/// entry, a non-constant, or a key that fails to build.
+fn constant_map(entries: &[(Op<'_>, Op<'_>, bool)], unique: bool) -> Option<Box<dyn Val>> {
+    let mut out: HashMap<CelMapKey<'static>, Box<dyn Val>> = HashMap::with_capacity(entries.len());
+    for (k, v, is_optional) in entries {
+        if *is_optional {
+            return None;
+        }
+        let key: CelMapKey<'static> = CowVal::Owned(constant(k)?).try_into().ok()?;
+        if unique && map::has_key(&out, &key) {
+            return None;
+        }
+        out.insert(key, constant(v)?);
+    }
+    Some(Box::new(CelMap::from(out)))
 }
 
 fn no_overload(callee: &Callee<'_>, args: &[CowVal<'_, '_>], member: bool) -> ExecutionError {
