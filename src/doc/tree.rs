@@ -763,6 +763,20 @@ impl Indexer for MapNode {
             None => Err(no_such_key(idx)),
         }
     }
+
+    /// `get` without the error `a.?b` would discard: most optional selections miss.
+    fn get_optional<'b, 'v>(&'b self, idx: &dyn Val) -> Option<CowVal<'b, 'v>>
+    where
+        Self: 'v,
+    {
+        if reads::is_unresolved(idx) {
+            return None;
+        }
+        key_of(idx)
+            .and_then(|k| MapNode::get(self, k))
+            .and_then(Node::read)
+            .map(CowVal::Borrowed)
+    }
 }
 
 struct KeyIter<'b> {
