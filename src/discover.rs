@@ -353,7 +353,6 @@ fn walk(
     let root_owned = root.to_path_buf();
     let ex = excludes.clone();
     let shown = opts.clone();
-    let mut seen: HashSet<PathBuf> = HashSet::new();
     let walker = paths::walker(root)
         .standard_filters(false)
         .hidden(false)
@@ -375,6 +374,28 @@ fn walk(
             !ex.is_match(rel) && !ex.is_match(shown.display(e.path()))
         })
         .build();
+    // The walk without filters that counts what this one leaves out runs beside it.
+    std::thread::scope(|threads| {
+        let unfiltered = (!opts.no_ignore || !opts.excludes.is_empty())
+            .then(|| threads.spawn(|| readable_unfiltered(root, own, kinds, opts)));
+        let seen = walk_filtered(walker, root, kinds, opts, out);
+        if let Some(unfiltered) = unfiltered {
+            let readable = unfiltered.join().expect("the unfiltered walk does not panic");
+            count_left_out(root, excludes, opts, &seen, readable, &mut out.skipped);
+        }
+    });
+}
+
+/// Reads the filtered walk: the files to scan, and what is skipped among the files it sees
+/// (which it returns).
+fn walk_filtered(
+    walker: ignore::Walk,
+    root: &Path,
+    kinds: &KindMap,
+    opts: &DiscoverOptions,
+    out: &mut Discovered,
+) -> HashSet<PathBuf> {
+    let mut seen: HashSet<PathBuf> = HashSet::new();
     let notices = &mut out.notices;
     let skipped = &mut out.skipped;
     let files = &mut out.files;
@@ -432,25 +453,18 @@ fn walk(
             kind,
         });
     }
-    count_left_out(root, excludes, own, kinds, opts, &seen, skipped);
+    seen
 }
 
-/// Walks `root` again with no ignore file and no exclude, and counts the files of a kind
-/// isms-lint reads that the first walk did not see: excluded ones, and ignored ones by the
-/// ignore file responsible.
-fn count_left_out(
+/// Walks `root` with no ignore file and no exclude (only isms-lint's own output left out),
+/// and lists the files of a kind isms-lint reads. Not needed with `--no-ignore` and no
+/// exclude: nothing but isms-lint's own output is left out then, and that is not counted.
+fn readable_unfiltered(
     root: &Path,
-    excludes: &GlobSet,
     own: &GlobSet,
     kinds: &KindMap,
     opts: &DiscoverOptions,
-    seen: &HashSet<PathBuf>,
-    skipped: &mut Skipped,
-) {
-    if opts.no_ignore && opts.excludes.is_empty() {
-        // Nothing but isms-lint's own output is left out, and that is not counted.
-        return;
-    }
+) -> Vec<PathBuf> {
     let root_owned = root.to_path_buf();
     let own = own.clone();
     let shown = opts.clone();
@@ -465,10 +479,10 @@ fn count_left_out(
             e.file_name() != ".git" && !own.is_match(rel) && !own.is_match(shown.display(e.path()))
         })
         .build();
-    let mut matchers = IgnoreFiles::default();
+    let mut readable = Vec::new();
     for entry in all.flatten() {
         let path = entry.path();
-        if entry.file_type().is_none_or(|t| t.is_dir()) || seen.contains(path) {
+        if entry.file_type().is_none_or(|t| t.is_dir()) {
             continue;
         }
         let display = opts.display(path);
@@ -479,6 +493,29 @@ fn count_left_out(
         {
             continue;
         }
+        readable.push(entry.into_path());
+    }
+    readable
+}
+
+/// Counts the files of `readable` (every readable file under `root`) the filtered walk did not
+/// see: excluded ones, and ignored ones by the ignore file responsible.
+fn count_left_out(
+    root: &Path,
+    excludes: &GlobSet,
+    opts: &DiscoverOptions,
+    seen: &HashSet<PathBuf>,
+    readable: Vec<PathBuf>,
+    skipped: &mut Skipped,
+) {
+    let mut matchers = IgnoreFiles::default();
+    for path in readable {
+        if seen.contains(&path) {
+            continue;
+        }
+        let path = path.as_path();
+        let display = opts.display(path);
+        let rel = relative(root, path);
         if excludes.is_match(rel) || excludes.is_match(&display) {
             skipped.excluded += 1;
         } else {
