@@ -380,7 +380,9 @@ fn walk(
             .then(|| threads.spawn(|| readable_unfiltered(root, own, kinds, opts)));
         let seen = walk_filtered(&mut walker, root, kinds, opts, out);
         if let Some(unfiltered) = unfiltered {
-            let readable = unfiltered.join().expect("the unfiltered walk does not panic");
+            let readable = unfiltered
+                .join()
+                .expect("the unfiltered walk does not panic");
             count_left_out(root, excludes, opts, &seen, readable, &mut out.skipped);
         }
     });
@@ -749,10 +751,18 @@ mod tests {
         let mut sorted = paths.clone();
         sorted.sort();
         assert_eq!(paths, sorted);
-        assert_eq!(paths.len(), 40 + 32, "every deploy.yaml, the skip.yaml nothing ignores");
+        assert_eq!(
+            paths.len(),
+            40 + 32,
+            "every deploy.yaml, the skip.yaml nothing ignores"
+        );
         assert_eq!(first.skipped.excluded, 1);
         assert_eq!(first.skipped.symlinks, 1);
-        assert_eq!(first.skipped.unknown_kind, 40 + 8, "README.md files and .gitignore files");
+        assert_eq!(
+            first.skipped.unknown_kind,
+            40 + 8,
+            "README.md files and .gitignore files"
+        );
         assert_eq!(first.skipped.ignored.values().sum::<usize>(), 8);
         assert_eq!(first.skipped.ignored.len(), 8, "each ignore file named");
         for _ in 0..5 {

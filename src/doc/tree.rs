@@ -1089,6 +1089,26 @@ mod tests {
     }
 
     #[test]
+    fn an_optional_lookup_gives_what_get_gives_without_its_error() {
+        for n in [3, 40] {
+            let m = map_of(n);
+            for key in ["k1", "k2", "absent", ""] {
+                let idx = CelString::from(key);
+                let got = Indexer::get(&m, &idx)
+                    .ok()
+                    .map(|v| crate::cel::values::to_json(v.as_ref()));
+                let optional = Indexer::get_optional(&m, &idx)
+                    .map(|v| crate::cel::values::to_json(v.as_ref()));
+                assert_eq!(optional, got, "{key} in a map of {n}");
+            }
+            assert!(Indexer::get_optional(&m, &CelInt::from(1)).is_none());
+            let unresolved = reads::Unresolved::new("var.x");
+            assert!(Indexer::get(&m, &unresolved).is_err());
+            assert!(Indexer::get_optional(&m, &unresolved).is_none());
+        }
+    }
+
+    #[test]
     fn large_maps_index_cel_lookups_and_equality() {
         let m = map_of(40);
         let key = CelString::from("k17");
