@@ -454,18 +454,32 @@ impl MapBuilder {
 
     /// Adds a member; returns true when the key was already present.
     pub fn insert(&mut self, key: String, key_span: Span, value: Node) -> bool {
-        let overrides_merge = !self.merged.is_empty() && self.merged.remove(&key);
-        let entry = Entry { key_span, value };
         match self.position(&key) {
-            Some(i) => {
-                self.members[i].1 = entry;
-                !overrides_merge
-            }
+            Some(i) => self.replace(i, &key, key_span, value),
             None => {
-                self.push(keys::intern(key), entry);
+                self.push(keys::intern(key), Entry { key_span, value });
                 false
             }
         }
+    }
+
+    /// [`insert`](Self::insert) with a key already interned (a parser's: no copy of its text).
+    pub fn insert_key(&mut self, key: keys::Key, key_span: Span, value: Node) -> bool {
+        match self.position(key.inner()) {
+            Some(i) => self.replace(i, key.inner(), key_span, value),
+            None => {
+                self.push(key, Entry { key_span, value });
+                false
+            }
+        }
+    }
+
+    /// Replaces the value of the member at `i`: whether that repeats an explicit key (a key a
+    /// merge brought in may be overridden silently).
+    fn replace(&mut self, i: usize, key: &str, key_span: Span, value: Node) -> bool {
+        let overrides_merge = !self.merged.is_empty() && self.merged.remove(key);
+        self.members[i].1 = Entry { key_span, value };
+        !overrides_merge
     }
 
     /// Adds a member only when the key is absent (YAML merge keys: explicit keys win).

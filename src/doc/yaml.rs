@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span as YSpan, Tag};
 
+use super::keys;
 use super::tree::{ListNode, MapBuilder, Node, Pos, Span, Value};
 use cel::common::types::{CelBool, CelDouble, CelInt, CelString};
 
@@ -62,7 +63,7 @@ fn scan_error(e: &ScanError) -> SyntaxError {
 enum Frame {
     Map {
         builder: MapBuilder,
-        key: Option<(String, Span, bool)>,
+        key: Option<(keys::Key, Span, bool)>,
         start: Span,
         anchor: usize,
         tag: Option<Tag>,
@@ -243,10 +244,13 @@ impl Builder {
                     *total += size;
                     if merge {
                         merge_into(builder, &node);
-                    } else if builder.insert(k.clone(), key_span, node) {
+                    } else if builder.insert_key(k.clone(), key_span, node) {
                         self.warnings.push(Warning {
                             span: key_span,
-                            message: format!("key '{k}' is repeated; the last value wins"),
+                            message: format!(
+                                "key '{}' is repeated; the last value wins",
+                                k.inner()
+                            ),
                         });
                     }
                 }
@@ -256,11 +260,13 @@ impl Builder {
     }
 }
 
-fn key_text(node: &Node) -> String {
+/// A key as the map holds it: a string's text interned (no copy when it is shared), any
+/// other scalar as it displays.
+fn key_text(node: &Node) -> keys::Key {
     match &node.value {
-        Value::Str(s) => s.inner().to_string(),
-        Value::Null => String::new(),
-        _ => node.to_display(),
+        Value::Str(s) => keys::intern_str(s.inner()),
+        Value::Null => keys::intern_str(""),
+        _ => keys::intern(node.to_display()),
     }
 }
 
