@@ -293,10 +293,19 @@ fn merge_into(builder: &mut MapBuilder, node: &Node) {
 /// The boolean a YAML 1.1 word stands for (`yes`, `On`, `n`, … in any case); readers of
 /// YAML 1.1 kinds (Kubernetes, Compose) use it where they read booleans.
 pub fn yaml11_bool(word: &str) -> Option<bool> {
-    match word.to_ascii_lowercase().as_str() {
-        "y" | "yes" | "on" => Some(true),
-        "n" | "no" | "off" => Some(false),
-        _ => None,
+    // Compared in place: most plain scalars are no such word, and copying each to lower case
+    // was an allocation per scalar.
+    const TRUE: [&str; 3] = ["y", "yes", "on"];
+    const FALSE: [&str; 3] = ["n", "no", "off"];
+    if word.len() > 3 {
+        return None;
+    }
+    if TRUE.iter().any(|t| word.eq_ignore_ascii_case(t)) {
+        Some(true)
+    } else if FALSE.iter().any(|f| word.eq_ignore_ascii_case(f)) {
+        Some(false)
+    } else {
+        None
     }
 }
 
