@@ -440,6 +440,36 @@ fn apply_tag(tag: Option<&Tag>, node: Node) -> Node {
 mod tests {
     use super::*;
 
+    #[test]
+    fn yaml_1_1_words_are_read_in_any_case_and_nothing_else_is() {
+        for (word, value) in [
+            ("y", true),
+            ("Y", true),
+            ("yes", true),
+            ("Yes", true),
+            ("YES", true),
+            ("yEs", true),
+            ("on", true),
+            ("On", true),
+            ("ON", true),
+            ("n", false),
+            ("N", false),
+            ("no", false),
+            ("No", false),
+            ("NO", false),
+            ("off", false),
+            ("Off", false),
+            ("OFF", false),
+        ] {
+            assert_eq!(yaml11_bool(word), Some(value), "{word}");
+        }
+        for word in [
+            "", "ye", "yess", "o", "of", "offf", "true", "false", "nope", "1", "é", "ÿes",
+        ] {
+            assert_eq!(yaml11_bool(word), None, "{word}");
+        }
+    }
+
     fn one(text: &str) -> Node {
         parse(text).unwrap().documents.remove(0)
     }
