@@ -48,7 +48,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
 /// Findings serialized together by one thread of the pool.
 const CHUNK: usize = 256;
 /// Findings held serialized in memory at once (about 1 KB each), written before the next.
-const BATCH: usize = 16 * CHUNK;
+const BATCH: usize = 8 * CHUNK;
 
 /// Writes the scan as pretty JSON to `out`. The findings, most of the bytes, are serialized in
 /// parallel a batch at a time and written in order: the bytes are exactly those of
@@ -99,7 +99,7 @@ fn write_batched(
 /// comma (none before the array's first), indented to the array's depth as the pretty
 /// printer would.
 fn elements(listed: &[Listed<'_>], first: bool) -> serde_json::Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(listed.len() * 1024);
+    let mut out = Vec::with_capacity(listed.len() * 512);
     let mut one = Vec::with_capacity(1024);
     for (i, l) in listed.iter().enumerate() {
         out.extend_from_slice(if first && i == 0 { b"\n" } else { b",\n" });
