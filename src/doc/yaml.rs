@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span as YSpan, Tag};
 
+use super::positions::{Positions, PositionsBuilder};
 use super::tree::{ListNode, MapBuilder, Node, Pos, Span, Value};
 use cel::common::types::{CelBool, CelDouble, CelInt, CelString};
 
@@ -38,18 +39,16 @@ pub struct YamlStream {
     pub documents: Vec<Node>,
     /// Non-fatal findings of the reader.
     pub warnings: Vec<Warning>,
-    /// Start positions of the plain (unquoted, untagged) scalars spelled as YAML 1.1 booleans
+    /// Start offsets of the plain (unquoted, untagged) scalars spelled as YAML 1.1 booleans
     /// (`yes`, `off`, `Y`…): strings here, booleans to YAML 1.1 readers such as kubectl (see
     /// [`super::yaml11`]).
-    pub yaml11_plain: HashSet<Pos>,
+    pub yaml11_plain: HashSet<u32>,
+    /// Where the spans of its trees point (file 0, the text).
+    pub positions: Positions,
 }
 
 fn pos(m: &saphyr_parser::Marker) -> Pos {
     Pos::new(m.line() as u32, m.col() as u32 + 1)
-}
-
-fn span(s: &YSpan) -> Span {
-    Span::new(pos(&s.start), pos(&s.end))
 }
 
 fn scan_error(e: &ScanError) -> SyntaxError {
@@ -77,20 +76,39 @@ enum Frame {
     },
 }
 
-struct Builder {
+struct Builder<'p> {
+    positions: &'p PositionsBuilder,
+    file: u32,
     stack: Vec<Frame>,
     anchors: HashMap<usize, (Node, u64)>,
     documents: Vec<Node>,
     warnings: Vec<Warning>,
-    yaml11_plain: HashSet<Pos>,
+    yaml11_plain: HashSet<u32>,
     expanded: u64,
 }
 
 /// Parses a YAML stream (JSON included) into spanned trees.
 pub fn parse(text: &str) -> Result<YamlStream, SyntaxError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut positions = PositionsBuilder::new();
+    let file = positions.add_text(text);
+    let mut stream = parse_in(text, &positions, file)?;
+    stream.positions = positions.finish();
+    Ok(stream)
+}
+
+/// Parses a YAML stream as file `file` of `positions` (which has its line table); the stream's
+/// own `positions` are left empty.
+pub fn parse_in(
+    text: &str,
+    positions: &PositionsBuilder,
+    file: u32,
+) -> Result<YamlStream, SyntaxError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut parser = Parser::new_from_str(text);
     let mut b = Builder {
+        positions,
+        file,
         stack: Vec::new(),
         anchors: HashMap::new(),
         documents: Vec::new(),
@@ -106,17 +124,22 @@ pub fn parse(text: &str) -> Result<YamlStream, SyntaxError> {
         documents: b.documents,
         warnings: b.warnings,
         yaml11_plain: b.yaml11_plain,
+        positions: Positions::default(),
     })
 }
 
-impl Builder {
+impl Builder<'_> {
+    fn span(&self, s: &YSpan) -> Span {
+        self.positions.span(self.file, pos(&s.start), pos(&s.end))
+    }
+
     fn event(&mut self, ev: Event<'_>, sp: YSpan) -> Result<(), SyntaxError> {
         match ev {
             Event::DocumentStart(_) => self.anchors.clear(),
             Event::Scalar(text, style, anchor, tag) => {
                 let plain = style == ScalarStyle::Plain && tag.is_none();
                 let merge = plain && text == "<<";
-                let node = scalar(&text, style, tag.as_deref(), span(&sp));
+                let node = scalar(&text, style, tag.as_deref(), self.span(&sp));
                 if plain && yaml11_bool(&text).is_some() {
                     self.yaml11_plain.insert(node.span.start);
                 }
@@ -148,7 +171,7 @@ impl Builder {
                 self.stack.push(Frame::Map {
                     builder: MapBuilder::new(),
                     key: None,
-                    start: span(&sp),
+                    start: self.span(&sp),
                     anchor,
                     tag: tag.map(|t| t.into_owned()),
                     size: 1,
@@ -158,7 +181,7 @@ impl Builder {
                 self.check_depth(&sp)?;
                 self.stack.push(Frame::List {
                     items: Vec::new(),
-                    start: span(&sp),
+                    start: self.span(&sp),
                     anchor,
                     tag: tag.map(|t| t.into_owned()),
                     size: 1,
@@ -174,7 +197,8 @@ impl Builder {
                     ..
                 }) = self.stack.pop()
                 {
-                    let whole = Span::new(start.start, pos(&sp.end).max(start.end));
+                    let end = self.positions.at(self.file, pos(&sp.end));
+                    let whole = self.positions.later(start, end);
                     let node = Node::new(Value::Map(builder.finish(whole)), whole);
                     let node = apply_tag(tag.as_ref(), node);
                     if anchor > 0 {
@@ -193,7 +217,7 @@ impl Builder {
                 }) = self.stack.pop()
                 {
                     let end = items.last().map_or(start.end, |n| n.span.end);
-                    let whole = Span::new(start.start, end.max(start.end));
+                    let whole = self.positions.later(start, end);
                     let node = Node::new(Value::List(ListNode::new(items, whole)), whole);
                     let node = apply_tag(tag.as_ref(), node);
                     if anchor > 0 {

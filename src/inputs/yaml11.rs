@@ -14,7 +14,7 @@ use cel::common::types::CelBool;
 
 use super::Kind;
 use crate::doc::yaml::yaml11_bool;
-use crate::doc::{ListNode, MapBuilder, Node, Pos, Value};
+use crate::doc::{ListNode, MapBuilder, Node, Value};
 
 /// One step of a field pattern.
 #[derive(Clone, Copy, Debug)]
@@ -197,7 +197,7 @@ const COMPOSE_TOP: &[&[Seg]] = &[
 #[derive(Clone, Copy)]
 enum Reader<'a> {
     /// kubectl: plain scalars spelled as YAML 1.1 booleans (their start positions).
-    Kubectl(&'a HashSet<Pos>),
+    Kubectl(&'a HashSet<u32>),
     /// compose-go: the YAML 1.1 words and `true`/`false`, quoted or not.
     Compose,
 }
@@ -220,7 +220,7 @@ impl Reader<'_> {
 /// `root` with the YAML 1.1 booleans of its boolean fields read as booleans. `plain` holds the
 /// start positions of the plain scalars spelled as YAML 1.1 booleans (from the YAML reader).
 /// Documents of other kinds, and documents without such values, come back unchanged.
-pub fn normalise(kind: Kind, root: Node, plain: &HashSet<Pos>) -> Node {
+pub fn normalise(kind: Kind, root: Node, plain: &HashSet<u32>) -> Node {
     let mut patterns: Vec<Vec<Seg>> = Vec::new();
     let reader = match kind {
         Kind::Kubernetes => {

@@ -27,13 +27,76 @@
 //! `command`; `ONBUILD` `trigger` (the instruction it holds). Image parts still holding an
 //! unresolved variable are unknown values.
 
+use std::cell::RefCell;
 use std::ops::Range;
 
 use cel::common::types::{CelBool, CelInt};
 use indexmap::IndexMap;
 
 use crate::doc::image::split_image;
-use crate::doc::{ListNode, MapBuilder, Node, Pos, Span, Value};
+use crate::doc::{ListNode, MapBuilder, Node, Pos, Positions, PositionsBuilder, Value};
+
+/// Where something was written, as the parser works with it: two positions. A node gets the
+/// document's compact [`crate::doc::Span`] (offsets) when it is made ([`offsets`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Span {
+    start: Pos,
+    end: Pos,
+}
+
+impl Span {
+    fn new(start: Pos, end: Pos) -> Span {
+        Span { start, end }
+    }
+}
+
+thread_local! {
+    /// The position table of the file [`parse`] is reading. Nodes are made deep in the
+    /// parser's helpers, from positions; each turns its span into offsets here, so that the
+    /// table need not be passed through every helper. Set and taken back by [`parse`] only.
+    static POSITIONS: RefCell<Option<PositionsBuilder>> = const { RefCell::new(None) };
+}
+
+/// The offsets of `span` in the file being parsed.
+fn offsets(span: Span) -> crate::doc::Span {
+    POSITIONS.with_borrow(|p| match p {
+        Some(p) => p.span(0, span.start, span.end),
+        None => unreachable!("nodes are made while parse() reads a file"),
+    })
+}
+
+/// Where a node made by this parse was written, as the parser works with it.
+fn at(node: &Node) -> Span {
+    POSITIONS.with_borrow(|p| match p {
+        Some(p) => Span::new(p.start(node.span), p.end(node.span)),
+        None => unreachable!("nodes are read while parse() reads a file"),
+    })
+}
+
+/// Holds the file's position table while [`parse`] runs and takes it back, even on a panic.
+struct Reading;
+
+impl Reading {
+    fn start(text: &str) -> Reading {
+        let mut p = PositionsBuilder::new();
+        p.add_text(text);
+        POSITIONS.set(Some(p));
+        Reading
+    }
+
+    fn finish(self) -> Positions {
+        POSITIONS
+            .take()
+            .map(PositionsBuilder::finish)
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Reading {
+    fn drop(&mut self) {
+        POSITIONS.set(None);
+    }
+}
 
 /// Why a Dockerfile could not be read, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,8 +164,9 @@ const MAX_EXPANSION_DEPTH: usize = 16;
 /// A file without `FROM` is a document with no stages. Errors are an unknown instruction, an
 /// unterminated heredoc, a `FROM` without an image, a bad or repeated parser directive, and a
 /// JSON array holding something other than strings.
-pub fn parse(text: &str) -> Result<Node, SyntaxError> {
+pub fn parse(text: &str) -> Result<(Node, Positions), SyntaxError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let reading = Reading::start(text);
     let lines = split_lines(text);
     let mut reader = Reader {
         lines: &lines,
@@ -114,7 +178,8 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
     while let Some(raw) = reader.next_raw()? {
         doc.add(&raw)?;
     }
-    Ok(doc.finish(&directives))
+    let root = doc.finish(&directives);
+    Ok((root, reading.finish()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -921,35 +986,37 @@ fn string_literals(t: &str, base: usize) -> Vec<Range<usize>> {
 // Nodes
 
 fn str_node(text: impl Into<String>, span: Span) -> Node {
-    Node::string(text, span)
+    Node::string(text, offsets(span))
 }
 
 fn unknown_node(text: &str, span: Span) -> Node {
-    Node::unknown(text, span)
+    Node::unknown(text, offsets(span))
 }
 
 fn int_node(n: u64, span: Span) -> Node {
     let n = i64::try_from(n).unwrap_or(i64::MAX);
-    Node::new(Value::Int(CelInt::from(n)), span)
+    Node::new(Value::Int(CelInt::from(n)), offsets(span))
 }
 
 fn bool_node(b: bool, span: Span) -> Node {
-    Node::new(Value::Bool(CelBool::from(b)), span)
+    Node::new(Value::Bool(CelBool::from(b)), offsets(span))
 }
 
 fn null_node(span: Span) -> Node {
-    Node::new(Value::Null, span)
+    Node::new(Value::Null, offsets(span))
 }
 
 fn list_node(items: Vec<Node>, span: Span) -> Node {
+    let span = offsets(span);
     Node::new(Value::List(ListNode::new(items, span)), span)
 }
 
 fn map_node(fields: Vec<Field>, span: Span) -> Node {
     let mut b = MapBuilder::new();
     for (key, key_span, value) in fields {
-        b.insert(key, key_span, value);
+        b.insert(key, offsets(key_span), value);
     }
+    let span = offsets(span);
     Node::new(Value::Map(b.finish(span)), span)
 }
 
@@ -1110,7 +1177,7 @@ fn flags_field(ins: &Instr) -> Field {
         .into_iter()
         .filter_map(|(name, (key_span, mut nodes))| {
             if LIST_FLAGS.contains(&name) {
-                let span = union_all(nodes.iter().map(|n| n.span), key_span);
+                let span = union_all(nodes.iter().map(|n| at(n)), key_span);
                 return Some((name.to_string(), key_span, list_node(nodes, span)));
             }
             nodes.pop().map(|n| (name.to_string(), key_span, n))
@@ -1166,7 +1233,7 @@ fn commands_field(ins: &Instr, heredocs: &[Heredoc], kw: Span) -> Field {
             }
         }
     }
-    let span = union_all(items.iter().map(|n: &Node| n.span), kw);
+    let span = union_all(items.iter().map(|n: &Node| at(n)), kw);
     field("commands", span, list_node(items, span))
 }
 
@@ -1283,11 +1350,11 @@ fn copy_paths(ins: &Instr, escape: char) -> Vec<Field> {
     };
     let span = ins.args_span();
     let destination = if items.len() >= 2 { items.pop() } else { None };
-    let sources_span = union_all(items.iter().map(|n| n.span), span);
+    let sources_span = union_all(items.iter().map(|n| at(n)), span);
     let destination = destination.unwrap_or_else(|| null_node(span));
     vec![
         field("sources", sources_span, list_node(items, sources_span)),
-        field("destination", destination.span, destination),
+        field("destination", at(&destination), destination),
     ]
 }
 
@@ -1306,7 +1373,7 @@ fn user_fields(ins: &Instr) -> Vec<Field> {
     let u_span = ins.span(start..start + user.len());
     vec![
         field("user", u_span, str_node(user, u_span)),
-        field("group", group.span, group),
+        field("group", at(&group), group),
     ]
 }
 
@@ -1328,7 +1395,7 @@ fn healthcheck_fields(ins: &Instr) -> Vec<Field> {
             span,
             bool_node(first.eq_ignore_ascii_case("NONE"), span),
         ),
-        field("command", command.span, command),
+        field("command", at(&command), command),
     ]
 }
 
@@ -1475,8 +1542,8 @@ impl<'a> DocBuilder<'a> {
             instructions: Vec::new(),
         });
         Ok(vec![
-            field("image", image.span, image),
-            field("alias", name.span, name),
+            field("image", at(&image), image),
+            field("alias", at(&name), name),
         ])
     }
 
@@ -1556,17 +1623,17 @@ impl<'a> DocBuilder<'a> {
             return Ok(vec![field("trigger", span, null_node(span))]);
         };
         let word = ins.text(kw.clone());
-        let at = ins.span(kw.clone()).start;
+        let word_at = ins.span(kw.clone()).start;
         if !is_keyword(word) {
-            return Err(SyntaxError::new(at, format!("unknown instruction: {word}")));
+            return Err(SyntaxError::new(word_at, format!("unknown instruction: {word}")));
         }
         let upper = word.to_ascii_uppercase();
         if NOT_TRIGGERS.contains(&upper.as_str()) {
             let msg = format!("{upper} isn't allowed as an ONBUILD trigger");
-            return Err(SyntaxError::new(at, msg));
+            return Err(SyntaxError::new(word_at, msg));
         }
         let node = self.instruction(ins.raw, kw, true)?;
-        Ok(vec![field("trigger", node.span, node)])
+        Ok(vec![field("trigger", at(&node), node)])
     }
 
     /// Every stage's map and effective user.
@@ -1580,13 +1647,13 @@ impl<'a> DocBuilder<'a> {
                 .clone()
                 .or(inherited)
                 .unwrap_or_else(|| null_node(st.from_kw));
-            let span = union_all(st.instructions.iter().map(|n| n.span), st.from_kw);
+            let span = union_all(st.instructions.iter().map(|n| at(n)), st.from_kw);
             let fields = vec![
                 field("index", st.from_kw, int_node(index as u64, st.from_kw)),
-                field("name", st.name.span, st.name.clone()),
-                field("from", st.image.span, st.image.clone()),
-                field("platform", st.platform.span, st.platform.clone()),
-                field("user", user.span, user.clone()),
+                field("name", at(&st.name), st.name.clone()),
+                field("from", at(&st.image), st.image.clone()),
+                field("platform", at(&st.platform), st.platform.clone()),
+                field("user", at(&user), user.clone()),
                 field(
                     "instructions",
                     span,
@@ -1622,8 +1689,8 @@ impl<'a> DocBuilder<'a> {
 
     fn finish(self, directives: &[Directive]) -> Node {
         let (stages, users) = self.stage_nodes();
-        let stages_span = union_all(stages.iter().map(|n| n.span), origin());
-        let all_span = union_all(self.all.iter().map(|n| n.span), origin());
+        let stages_span = union_all(stages.iter().map(|n| at(n)), origin());
+        let all_span = union_all(self.all.iter().map(|n| at(n)), origin());
         let args_span = union_all(self.args.iter().map(|a| a.1), origin());
         let final_stage = stages
             .last()
@@ -1638,8 +1705,8 @@ impl<'a> DocBuilder<'a> {
             field("stages", stages_span, list_node(stages, stages_span)),
             field("instructions", all_span, list_node(self.all, all_span)),
             field("args", args_span, map_node(self.args, args_span)),
-            field("final_stage", final_stage.span, final_stage),
-            field("final_user", final_user.span, final_user),
+            field("final_stage", at(&final_stage), final_stage),
+            field("final_user", at(&final_user), final_user),
             Self::directives_field(directives),
         ];
         map_node(fields, Span::new(Pos::new(1, 1), end))

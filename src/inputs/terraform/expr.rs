@@ -298,17 +298,19 @@ impl Cx<'_, '_> {
         {
             return node;
         }
-        let Some(parsed) = crate::doc::yaml::parse(text)
+        let Some((parsed, from)) = crate::doc::yaml::parse(text)
             .ok()
-            .and_then(|s| s.documents.into_iter().next())
+            .and_then(|s| Some((s.documents.into_iter().next()?, s.positions)))
         else {
             return node;
         };
-        let (file, at) = (node.span.file, node.span);
+        let to = &self.src.positions;
+        let (file, at) = (to.file(node.span), node.span);
+        let first = to.start(at).line;
         let place = |sp: Span| {
             if heredoc {
-                let line = |p: crate::doc::Pos| crate::doc::Pos::new(p.line + at.start.line, p.col);
-                Span::new(line(sp.start), line(sp.end)).in_file(file)
+                let line = |p: crate::doc::Pos| crate::doc::Pos::new(p.line + first, p.col);
+                to.span(file, line(from.start(sp)), line(from.end(sp)))
             } else {
                 at
             }
