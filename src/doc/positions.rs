@@ -111,6 +111,14 @@ pub struct Positions {
 }
 
 impl Positions {
+    /// The table of a document of one file whose text is `text` (as [`super::yaml::parse`]
+    /// makes it).
+    pub fn of_text(text: &str) -> Positions {
+        let mut b = PositionsBuilder::new();
+        b.add_text(text.strip_prefix('\u{feff}').unwrap_or(text));
+        b.finish()
+    }
+
     /// The file and position of `offset`.
     pub fn locate(&self, offset: u32) -> (u32, Pos) {
         locate(&self.files, &self.pinned, offset)

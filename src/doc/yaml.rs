@@ -449,31 +449,50 @@ fn apply_tag(tag: Option<&Tag>, node: Node) -> Node {
 mod tests {
     use super::*;
 
-    fn one(text: &str) -> Node {
-        parse(text).unwrap().documents.remove(0)
+    fn one(text: &str) -> (Node, Positions) {
+        let mut s = parse(text).unwrap();
+        (s.documents.remove(0), s.positions)
     }
 
     #[test]
     fn positions_are_one_based() {
-        let doc = one("a: 1\nb:\n  c: true\n");
+        let (doc, at) = one("a: 1\nb:\n  c: true\n");
         let m = doc.as_map().unwrap();
         let b = m.entry("b").unwrap();
-        assert_eq!(b.key_span.start, Pos::new(2, 1));
+        assert_eq!(at.start(b.key_span), Pos::new(2, 1));
         let c = b.value.as_map().unwrap().entry("c").unwrap();
-        assert_eq!(c.key_span.start, Pos::new(3, 3));
+        assert_eq!(at.start(c.key_span), Pos::new(3, 3));
         assert!(matches!(c.value.value, Value::Bool(_)));
     }
 
     #[test]
     fn sequence_items_start_at_their_first_key() {
-        let doc = one("items:\n  - name: a\n    x: 1\n  - name: b\n");
+        let (doc, at) = one("items:\n  - name: a\n    x: 1\n  - name: b\n");
         let items = doc.get("items").unwrap().as_list().unwrap();
-        assert_eq!(items.items()[1].span.start, Pos::new(4, 5));
+        assert_eq!(at.start(items.items()[1].span), Pos::new(4, 5));
+    }
+
+    /// The position table counts lines and characters as the YAML parser does, so a file's
+    /// spans are offsets of its text (none pinned), multi-byte characters and CRLF included.
+    #[test]
+    fn spans_are_offsets_of_the_text() {
+        let text = "é: \"ü€\"\r\nb:\r\n  - 😀x\r\n  - {k: v}\r\n";
+        let (doc, at) = one(text);
+        assert_eq!(at.pinned(), 0);
+        let e = doc.as_map().unwrap().entry("é").unwrap();
+        assert_eq!((at.start(e.value.span), at.end(e.value.span)), (Pos::new(1, 4), Pos::new(1, 9)));
+        assert_eq!((e.value.span.start, e.value.span.end), (3, 8), "character offsets");
+        let items = doc.get("b").unwrap().as_list().unwrap().items();
+        assert_eq!(at.start(items[0].span), Pos::new(3, 5));
+        assert_eq!(at.end(items[0].span), Pos::new(3, 7));
+        let k = items[1].as_map().unwrap().entry("k").unwrap();
+        assert_eq!(at.start(k.key_span), Pos::new(4, 6));
+        assert_eq!(at.start(k.value.span), Pos::new(4, 9));
     }
 
     #[test]
     fn merge_keys_and_aliases_expand() {
-        let doc = one("base: &b {x: 1, y: 2}\nuse:\n  <<: *b\n  y: 3\n");
+        let (doc, _) = one("base: &b {x: 1, y: 2}\nuse:\n  <<: *b\n  y: 3\n");
         let u = doc.get("use").unwrap();
         assert_eq!(u.get("x").unwrap().to_display(), "1");
         assert_eq!(u.get("y").unwrap().to_display(), "3");
@@ -481,13 +500,13 @@ mod tests {
 
     #[test]
     fn quoted_merge_key_is_a_plain_key() {
-        let doc = one("m:\n  '<<': 1\n");
+        let (doc, _) = one("m:\n  '<<': 1\n");
         assert!(doc.get("m").unwrap().get("<<").is_some());
     }
 
     #[test]
     fn cloudformation_short_tags() {
-        let doc = one("a: !Ref Bucket\nb: !GetAtt Role.Arn\nc: !Sub 'x-${AWS::Region}'\n");
+        let (doc, _) = one("a: !Ref Bucket\nb: !GetAtt Role.Arn\nc: !Sub 'x-${AWS::Region}'\n");
         assert_eq!(doc.get("a").unwrap().to_display(), r#"{"Ref":"Bucket"}"#);
         assert_eq!(
             doc.get("b").unwrap().to_display(),
@@ -501,7 +520,7 @@ mod tests {
 
     #[test]
     fn core_schema_scalars() {
-        let doc = one("a: 010\nb: 1.5\nc: '1'\nd: on\ne: ~\nf: 0x1F\ng: 1e3\n");
+        let (doc, _) = one("a: 010\nb: 1.5\nc: '1'\nd: on\ne: ~\nf: 0x1F\ng: 1e3\n");
         assert!(matches!(doc.get("a").unwrap().value, Value::Int(_)));
         assert!(matches!(doc.get("b").unwrap().value, Value::Float(_)));
         assert!(matches!(doc.get("c").unwrap().value, Value::Str(_)));
@@ -555,7 +574,7 @@ mod tests {
     fn duplicate_keys_warn() {
         let s = parse("a: 1\na: 2\n").unwrap();
         assert_eq!(s.warnings.len(), 1);
-        assert_eq!(s.warnings[0].span.start.line, 2);
+        assert_eq!(s.positions.start(s.warnings[0].span), Pos::new(2, 1));
     }
 
     #[test]
@@ -566,15 +585,15 @@ mod tests {
 
     #[test]
     fn json_parses_with_positions() {
-        let doc = one("{\n  \"a\": {\n    \"b\": [1, 2]\n  }\n}\n");
+        let (doc, at) = one("{\n  \"a\": {\n    \"b\": [1, 2]\n  }\n}\n");
         let b = doc.get("a").unwrap().as_map().unwrap().entry("b").unwrap();
-        assert_eq!(b.key_span.start, Pos::new(3, 5));
+        assert_eq!(at.start(b.key_span), Pos::new(3, 5));
     }
 
     #[test]
     fn multi_document_streams() {
         let s = parse("a: 1\n---\nb: 2\n---\n").unwrap();
         assert_eq!(s.documents.len(), 2);
-        assert_eq!(s.documents[1].span.start.line, 3);
+        assert_eq!(s.positions.start(s.documents[1].span).line, 3);
     }
 }

@@ -352,10 +352,8 @@ mod tests {
 
     #[test]
     fn kubernetes_plain_words_in_boolean_fields_become_booleans() {
-        let doc = read(
-            Kind::Kubernetes,
-            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, labels: {on: yes}}\nspec:\n  template:\n    spec:\n      hostNetwork: On\n      hostPID: \"yes\"\n      containers:\n        - name: app\n          tty: n\n          securityContext: {privileged: YES, runAsNonRoot: maybe}\n          volumeMounts: [{name: x, readOnly: oFF}]\n",
-        );
+        let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, labels: {on: yes}}\nspec:\n  template:\n    spec:\n      hostNetwork: On\n      hostPID: \"yes\"\n      containers:\n        - name: app\n          tty: n\n          securityContext: {privileged: YES, runAsNonRoot: maybe}\n          volumeMounts: [{name: x, readOnly: oFF}]\n";
+        let doc = read(Kind::Kubernetes, text);
         let spec = at(&doc, &["spec", "template", "spec"]);
         assert!(matches!(spec.get("hostNetwork").unwrap().value, Value::Bool(b) if *b));
         // Quoted: a string, as the API server would see it.
@@ -364,7 +362,8 @@ mod tests {
         assert!(matches!(c.get("tty").unwrap().value, Value::Bool(b) if !*b));
         let privileged = at(c, &["securityContext", "privileged"]);
         assert!(matches!(privileged.value, Value::Bool(b) if *b));
-        assert_eq!(privileged.span.start, Pos::new(12, 41));
+        let positions = crate::doc::Positions::of_text(text);
+        assert_eq!(positions.start(privileged.span), crate::doc::Pos::new(12, 41));
         assert_eq!(
             at(c, &["securityContext", "runAsNonRoot"]).as_str(),
             Some("maybe")

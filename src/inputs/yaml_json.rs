@@ -396,7 +396,8 @@ mod tests {
         let read = read_text(Path::new("tsconfig.base.json"), "tsconfig.base.json", text);
         assert!(read.errors.is_empty(), "{:?}", read.errors);
         let doc = &read.documents[0].root;
-        assert_eq!(doc.get("b").unwrap().span.start, Pos::new(4, 8));
+        let at = &read.documents[0].positions;
+        assert_eq!(at.start(doc.get("b").unwrap().span), Pos::new(4, 8));
         // The same text in a file whose tools want strict JSON is an error at the comment.
         let strict = read_text(Path::new("package.json"), "package.json", text);
         assert_eq!(strict.errors[0].pos.line, 2);
@@ -413,7 +414,7 @@ mod tests {
         let kinds: Vec<_> = read
             .documents
             .iter()
-            .map(|d| d.root.get("kind").unwrap().span.start)
+            .map(|d| d.positions.start(d.root.get("kind").unwrap().span))
             .collect();
         assert_eq!(kinds, [Pos::new(1, 30), Pos::new(3, 10)]);
         assert!(read.documents.iter().all(|d| d.kind == Kind::Kubernetes));

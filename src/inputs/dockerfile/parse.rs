@@ -1717,11 +1717,24 @@ impl<'a> DocBuilder<'a> {
 mod tests {
     use super::*;
 
+    thread_local! {
+        /// The position table of the file [`doc`] parsed last, which [`wide`] reads.
+        static LAST: RefCell<Positions> = RefCell::default();
+    }
+
     fn doc(text: &str) -> Node {
         match parse(text) {
-            Ok(n) => n,
+            Ok((n, positions)) => {
+                LAST.set(positions);
+                n
+            }
             Err(e) => panic!("parse failed: {e:?}"),
         }
+    }
+
+    /// A span of the file [`doc`] parsed last, as positions.
+    fn wide(span: crate::doc::Span) -> Span {
+        LAST.with_borrow(|p| Span::new(p.start(span), p.end(span)))
     }
 
     /// The node at a dotted path (`instructions.2.flags.mount.0`).
@@ -1745,7 +1758,7 @@ mod tests {
 
     fn err(text: &str) -> SyntaxError {
         match parse(text) {
-            Ok(n) => panic!("expected an error, got {}", n.to_json()),
+            Ok((n, _)) => panic!("expected an error, got {}", n.to_json()),
             Err(e) => e,
         }
     }
@@ -1768,21 +1781,21 @@ mod tests {
             })
             .collect();
         assert_eq!(lines, vec![(2, 2), (3, 5), (6, 8), (9, 9)]);
-        assert_eq!(at(&d, "instructions.0").span, span(2, 1, 2, 17));
-        assert_eq!(at(&d, "instructions.1").span, span(3, 1, 5, 8));
-        assert_eq!(at(&d, "instructions.2").span, span(6, 1, 8, 4));
-        assert_eq!(at(&d, "instructions.3").span, span(9, 1, 9, 11));
+        assert_eq!(wide(at(&d, "instructions.0").span), span(2, 1, 2, 17));
+        assert_eq!(wide(at(&d, "instructions.1").span), span(3, 1, 5, 8));
+        assert_eq!(wide(at(&d, "instructions.2").span), span(6, 1, 8, 4));
+        assert_eq!(wide(at(&d, "instructions.3").span), span(9, 1, 9, 11));
         assert_eq!(json(&d, "instructions.1.arguments"), "apk add curl git");
         // `curl` on line 4, column 5; `git` on line 5
-        assert_eq!(at(&d, "instructions.1.arguments").span, span(3, 5, 5, 8));
+        assert_eq!(wide(at(&d, "instructions.1.arguments").span), span(3, 5, 5, 8));
         assert_eq!(json(&d, "instructions.2.heredocs.0.body"), "hello\n");
-        assert_eq!(at(&d, "instructions.2.heredocs.0").span, span(7, 1, 8, 4));
+        assert_eq!(wide(at(&d, "instructions.2.heredocs.0").span), span(7, 1, 8, 4));
         let m = at(&d, "instructions.1")
             .as_map()
             .map(|m| m.entry("instruction"));
-        assert_eq!(m.flatten().map(|e| e.key_span), Some(span(3, 1, 3, 4)));
+        assert_eq!(m.flatten().map(|e| wide(e.key_span)), Some(span(3, 1, 3, 4)));
         assert_eq!(json(&d, "directives"), serde_json::json!({"escape": "\\"}));
-        assert_eq!(at(&d, "stages.0").span, span(2, 1, 9, 11));
+        assert_eq!(wide(at(&d, "stages.0").span), span(2, 1, 9, 11));
     }
 
     #[test]
@@ -1803,8 +1816,8 @@ mod tests {
                 "network": "none"
             })
         );
-        assert_eq!(at(run, "flags.mount.0").span, span(2, 5, 2, 51));
-        assert_eq!(at(run, "arguments").span, span(2, 113, 2, 119));
+        assert_eq!(wide(at(run, "flags.mount.0").span), span(2, 5, 2, 51));
+        assert_eq!(wide(at(run, "arguments").span), span(2, 113, 2, 119));
         assert_eq!(json(run, "form"), "shell");
     }
 
@@ -1887,7 +1900,7 @@ mod tests {
                     FROM alpine\nRUN true\n";
         let d = doc(text);
         assert_eq!(json(&d, "stages.0.user"), "1000");
-        assert_eq!(at(&d, "stages.0.user").span, span(3, 6, 3, 10));
+        assert_eq!(wide(at(&d, "stages.0.user").span), span(3, 6, 3, 10));
         assert_eq!(json(&d, "instructions.2.group"), "1000");
         assert_eq!(
             json(&d, "stages.1.user"),
@@ -1905,7 +1918,7 @@ mod tests {
     fn crlf_input() {
         let d = doc("FROM alpine\r\nRUN echo a \\\r\n  && echo b\r\nUSER app\r\n");
         assert_eq!(json(&d, "instructions.1.arguments"), "echo a && echo b");
-        assert_eq!(at(&d, "instructions.1").span, span(2, 1, 3, 12));
+        assert_eq!(wide(at(&d, "instructions.1").span), span(2, 1, 3, 12));
         assert_eq!(json(&d, "final_user"), "app");
         let d = doc("FROM a\r\nRUN <<EOF\r\nx\r\nEOF\r\n");
         assert_eq!(json(&d, "instructions.1.heredocs.0.body"), "x\n");
@@ -1915,7 +1928,7 @@ mod tests {
     fn bom_is_skipped() {
         let d = doc("\u{feff}# syntax=docker/dockerfile:1\nFROM alpine\n");
         assert_eq!(json(&d, "directives.syntax"), "docker/dockerfile:1");
-        assert_eq!(at(&d, "instructions.0").span, span(2, 1, 2, 12));
+        assert_eq!(wide(at(&d, "instructions.0").span), span(2, 1, 2, 12));
         let e = err("\u{feff}FROMM x");
         assert_eq!(e.pos, Pos::new(1, 1));
     }
@@ -2004,7 +2017,7 @@ mod tests {
             json(&d, "instructions.1.exec"),
             serde_json::json!(["nginx", "-g", "daemon off;"])
         );
-        assert_eq!(at(&d, "instructions.1.exec.2").span, span(2, 21, 2, 34));
+        assert_eq!(wide(at(&d, "instructions.1.exec.2").span), span(2, 21, 2, 34));
         assert_eq!(json(&d, "instructions.2.form"), "shell");
         assert!(at(&d, "instructions.2").get("exec").is_none());
         assert_eq!(json(&d, "instructions.3.form"), "shell");
@@ -2053,7 +2066,7 @@ mod tests {
             json(&d, "instructions.1.arguments"),
             "apt-get update && apt-get install -y curl"
         );
-        assert_eq!(at(&d, "instructions.1").span, span(2, 1, 6, 9));
+        assert_eq!(wide(at(&d, "instructions.1").span), span(2, 1, 6, 9));
         let d = doc("FROM a\nRUN echo foo\\\nbar\n");
         assert_eq!(json(&d, "instructions.1.arguments"), "echo foobar");
     }
@@ -2091,7 +2104,7 @@ mod tests {
         let m = at(&d, "instructions.1.pairs")
             .as_map()
             .and_then(|m| m.entry("K2"));
-        assert_eq!(m.map(|e| e.key_span), Some(span(2, 9, 2, 17)));
+        assert_eq!(m.map(|e| wide(e.key_span)), Some(span(2, 9, 2, 17)));
         assert_eq!(
             json(&d, "instructions.2.pairs"),
             serde_json::json!({"LEGACY": "some value here"})
@@ -2125,7 +2138,7 @@ mod tests {
             json(&d, "instructions.3.trigger.flags.mount.0.type"),
             "cache"
         );
-        assert_eq!(at(&d, "instructions.3.trigger").span, span(4, 9, 4, 46));
+        assert_eq!(wide(at(&d, "instructions.3.trigger").span), span(4, 9, 4, 46));
         assert_eq!(json(&d, "final_user"), "app");
         assert_eq!(err("FROM a\nONBUILD FROM b\n").pos, Pos::new(2, 9));
     }
@@ -2146,11 +2159,11 @@ mod tests {
     fn trailing_escape_at_eof_and_tabs() {
         let d = doc("FROM a\nRUN echo \\");
         assert_eq!(json(&d, "instructions.1.arguments"), "echo");
-        assert_eq!(at(&d, "instructions.1").span, span(2, 1, 2, 11));
+        assert_eq!(wide(at(&d, "instructions.1").span), span(2, 1, 2, 11));
         let d = doc("FROM a\n\tRUN\techo\t\\\n\n# c\n");
         assert_eq!(json(&d, "instructions.1.arguments"), "echo");
-        assert_eq!(at(&d, "instructions.1").span, span(2, 2, 2, 12));
-        assert_eq!(at(&d, "instructions.1.arguments").span, span(2, 6, 2, 10));
+        assert_eq!(wide(at(&d, "instructions.1").span), span(2, 2, 2, 12));
+        assert_eq!(wide(at(&d, "instructions.1.arguments").span), span(2, 6, 2, 10));
     }
 
     #[test]

@@ -595,18 +595,34 @@ mod tests {
 
     #[test]
     fn values_are_placed_in_the_source_a_patch_or_the_header() {
-        let source = parse("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n  image: a\n")
-            .remove(0);
-        let patch =
-            parse("kind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 3\n").remove(0);
+        let source = crate::doc::yaml::parse("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n  image: a\n").unwrap();
+        let patch = crate::doc::yaml::parse(
+            "kind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 3\n",
+        )
+        .unwrap();
         let rendered = parse("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: prod-web\nspec:\n  replicas: 3\n  image: a\n  extra: x\n")
             .remove(0);
-        let header = Span::new(Pos::new(1, 1), Pos::new(1, 11));
-        let placed = remap(&rendered, Some(&source), &[(1, Some(&patch))], header);
+        let mut to = PositionsBuilder::new();
+        let from_source = to.import(&source.positions);
+        let from_patch = to.import(&patch.positions);
+        let header = to.span(0, Pos::new(1, 1), Pos::new(1, 11));
+        let moves = Moves {
+            to: &to,
+            source: Some(from_source),
+            header,
+        };
+        let placed = remap(
+            &rendered,
+            Some(&source.documents[0]),
+            &[(from_patch, Some(&patch.documents[0]))],
+            &moves,
+        );
+        let at = to.finish();
         let spec = placed.get("spec").unwrap();
-        assert_eq!(spec.get("image").unwrap().span.start, Pos::new(7, 10));
+        let image = spec.get("image").unwrap().span;
+        assert_eq!((at.file(image), at.start(image)), (0, Pos::new(7, 10)));
         let replicas = spec.get("replicas").unwrap().span;
-        assert_eq!((replicas.file, replicas.start.line), (1, 5));
+        assert_eq!((at.file(replicas), at.start(replicas).line), (1, 5));
         assert_eq!(spec.get("extra").unwrap().span, header);
         assert_eq!(
             placed.get("metadata").unwrap().get("name").unwrap().span,
