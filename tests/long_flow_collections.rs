@@ -30,7 +30,10 @@ fn one_line_json_array_of_5000_numbers_parses_whole() {
     let at = Positions::of_text(&text);
     assert_eq!(at.start(doc.span), Pos::new(1, 1));
     // A flow sequence's span ends at its `]` (as for `[1,2]`, whose span ends at column 5).
-    assert_eq!(Positions::of_text("[1,2]").end(one("[1,2]").span), Pos::new(1, 5));
+    assert_eq!(
+        Positions::of_text("[1,2]").end(one("[1,2]").span),
+        Pos::new(1, 5)
+    );
     assert_eq!(at.end(doc.span), Pos::new(1, col_after(&text) - 1));
     let list = doc.as_list().unwrap();
     let got: Vec<String> = list.items().iter().map(Node::to_display).collect();
@@ -88,7 +91,11 @@ fn one_line_json_object_of_2000_keys_parses_whole() {
         let value_start = key_start + col_after(&key);
         let entry = map.entry(&format!("key{i}")).unwrap();
         assert_eq!(at.start(entry.key_span), Pos::new(1, key_start), "key {i}");
-        assert_eq!(at.end(entry.key_span), Pos::new(1, value_start - 1), "key {i}");
+        assert_eq!(
+            at.end(entry.key_span),
+            Pos::new(1, value_start - 1),
+            "key {i}"
+        );
         assert_eq!(
             at.start(entry.value.span),
             Pos::new(1, value_start),

@@ -480,8 +480,15 @@ mod tests {
         let (doc, at) = one(text);
         assert_eq!(at.pinned(), 0);
         let e = doc.as_map().unwrap().entry("é").unwrap();
-        assert_eq!((at.start(e.value.span), at.end(e.value.span)), (Pos::new(1, 4), Pos::new(1, 9)));
-        assert_eq!((e.value.span.start, e.value.span.end), (3, 8), "character offsets");
+        assert_eq!(
+            (at.start(e.value.span), at.end(e.value.span)),
+            (Pos::new(1, 4), Pos::new(1, 8))
+        );
+        assert_eq!(
+            (e.value.span.start, e.value.span.end),
+            (3, 7),
+            "character offsets"
+        );
         let items = doc.get("b").unwrap().as_list().unwrap().items();
         assert_eq!(at.start(items[0].span), Pos::new(3, 5));
         assert_eq!(at.end(items[0].span), Pos::new(3, 7));

@@ -363,7 +363,10 @@ mod tests {
         let privileged = at(c, &["securityContext", "privileged"]);
         assert!(matches!(privileged.value, Value::Bool(b) if *b));
         let positions = crate::doc::Positions::of_text(text);
-        assert_eq!(positions.start(privileged.span), crate::doc::Pos::new(12, 41));
+        assert_eq!(
+            positions.start(privileged.span),
+            crate::doc::Pos::new(12, 41)
+        );
         assert_eq!(
             at(c, &["securityContext", "runAsNonRoot"]).as_str(),
             Some("maybe")

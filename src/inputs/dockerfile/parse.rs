@@ -1625,7 +1625,10 @@ impl<'a> DocBuilder<'a> {
         let word = ins.text(kw.clone());
         let word_at = ins.span(kw.clone()).start;
         if !is_keyword(word) {
-            return Err(SyntaxError::new(word_at, format!("unknown instruction: {word}")));
+            return Err(SyntaxError::new(
+                word_at,
+                format!("unknown instruction: {word}"),
+            ));
         }
         let upper = word.to_ascii_uppercase();
         if NOT_TRIGGERS.contains(&upper.as_str()) {
@@ -1787,13 +1790,22 @@ mod tests {
         assert_eq!(wide(at(&d, "instructions.3").span), span(9, 1, 9, 11));
         assert_eq!(json(&d, "instructions.1.arguments"), "apk add curl git");
         // `curl` on line 4, column 5; `git` on line 5
-        assert_eq!(wide(at(&d, "instructions.1.arguments").span), span(3, 5, 5, 8));
+        assert_eq!(
+            wide(at(&d, "instructions.1.arguments").span),
+            span(3, 5, 5, 8)
+        );
         assert_eq!(json(&d, "instructions.2.heredocs.0.body"), "hello\n");
-        assert_eq!(wide(at(&d, "instructions.2.heredocs.0").span), span(7, 1, 8, 4));
+        assert_eq!(
+            wide(at(&d, "instructions.2.heredocs.0").span),
+            span(7, 1, 8, 4)
+        );
         let m = at(&d, "instructions.1")
             .as_map()
             .map(|m| m.entry("instruction"));
-        assert_eq!(m.flatten().map(|e| wide(e.key_span)), Some(span(3, 1, 3, 4)));
+        assert_eq!(
+            m.flatten().map(|e| wide(e.key_span)),
+            Some(span(3, 1, 3, 4))
+        );
         assert_eq!(json(&d, "directives"), serde_json::json!({"escape": "\\"}));
         assert_eq!(wide(at(&d, "stages.0").span), span(2, 1, 9, 11));
     }
@@ -2017,7 +2029,10 @@ mod tests {
             json(&d, "instructions.1.exec"),
             serde_json::json!(["nginx", "-g", "daemon off;"])
         );
-        assert_eq!(wide(at(&d, "instructions.1.exec.2").span), span(2, 21, 2, 34));
+        assert_eq!(
+            wide(at(&d, "instructions.1.exec.2").span),
+            span(2, 21, 2, 34)
+        );
         assert_eq!(json(&d, "instructions.2.form"), "shell");
         assert!(at(&d, "instructions.2").get("exec").is_none());
         assert_eq!(json(&d, "instructions.3.form"), "shell");
@@ -2138,7 +2153,10 @@ mod tests {
             json(&d, "instructions.3.trigger.flags.mount.0.type"),
             "cache"
         );
-        assert_eq!(wide(at(&d, "instructions.3.trigger").span), span(4, 9, 4, 46));
+        assert_eq!(
+            wide(at(&d, "instructions.3.trigger").span),
+            span(4, 9, 4, 46)
+        );
         assert_eq!(json(&d, "final_user"), "app");
         assert_eq!(err("FROM a\nONBUILD FROM b\n").pos, Pos::new(2, 9));
     }
@@ -2163,7 +2181,10 @@ mod tests {
         let d = doc("FROM a\n\tRUN\techo\t\\\n\n# c\n");
         assert_eq!(json(&d, "instructions.1.arguments"), "echo");
         assert_eq!(wide(at(&d, "instructions.1").span), span(2, 2, 2, 12));
-        assert_eq!(wide(at(&d, "instructions.1.arguments").span), span(2, 6, 2, 10));
+        assert_eq!(
+            wide(at(&d, "instructions.1.arguments").span),
+            span(2, 6, 2, 10)
+        );
     }
 
     #[test]

@@ -21,7 +21,9 @@ use super::tree::{self, Tree};
 use std::sync::Arc;
 
 use crate::doc::positions::Import;
-use crate::doc::{ListNode, MapBuilder, Node, Pos, Positions, PositionsBuilder, Related, Span, Value};
+use crate::doc::{
+    ListNode, MapBuilder, Node, Pos, Positions, PositionsBuilder, Related, Span, Value,
+};
 use crate::inputs::{kubernetes, Document, Input, Kind, NotEvaluated, Read, SourceFile, TreeInfo};
 
 /// The largest source file read to place rendered objects (discovery's default limit).
@@ -391,7 +393,12 @@ fn place(
                 .as_ref()
                 .and_then(|o| o.as_map())
                 .and_then(|m| m.iter().next().map(|(_, e)| e.key_span));
-            (p.display.clone(), original, header, Some(p.positions.clone()))
+            (
+                p.display.clone(),
+                original,
+                header,
+                Some(p.positions.clone()),
+            )
         }
         None => (display(source), None, None, None),
     };

@@ -553,7 +553,10 @@ mod tests {
         assert_eq!(co.get("covers_all").unwrap().to_display(), "true");
         let entry = &co.get("entries").unwrap().as_list().unwrap().items()[0];
         let at = &doc.positions;
-        assert_eq!(doc.files[at.file(entry.span) as usize], ".github/CODEOWNERS");
+        assert_eq!(
+            doc.files[at.file(entry.span) as usize],
+            ".github/CODEOWNERS"
+        );
         assert_eq!(at.start(entry.span), Pos::new(2, 1));
         assert_eq!(at.end(entry.span), Pos::new(2, 2));
         assert_eq!(

@@ -94,7 +94,10 @@ impl Pending {
                     key_span,
                     span,
                     inner,
-                } => (key_span, Node::new(Value::Map(inner.finish_in(span, positions)), span)),
+                } => (
+                    key_span,
+                    Node::new(Value::Map(inner.finish_in(span, positions)), span),
+                ),
             };
             b.insert(key, key_span, value);
         }

@@ -127,11 +127,7 @@ fn calls(walk: &Walk<'_>, caller: &Caller<'_>, read: &mut Read) {
         // The first line of the block: where a call is shown.
         let (file, start) = caller.positions.locate(call.span.start);
         let at = (start, start);
-        let path = caller
-            .files
-            .get(file as usize)
-            .cloned()
-            .unwrap_or_default();
+        let path = caller.files.get(file as usize).cloned().unwrap_or_default();
         let key = if caller.key.is_empty() {
             name.to_string()
         } else {
