@@ -11,7 +11,7 @@
 //! every `(file, Pos)` a parser gives comes back exactly; a parser whose lines agree with the
 //! table's (breaks at `\n`, `\r\n` and a lone `\r`) pins none.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use super::tree::{Pos, Span};
 
@@ -27,20 +27,32 @@ struct FileLines {
 impl FileLines {
     /// The table of `text` at `base`.
     fn new(base: u32, text: &str) -> FileLines {
+        fn count(s: &str) -> u32 {
+            let n = if s.is_ascii() {
+                s.len()
+            } else {
+                s.chars().count()
+            };
+            u32::try_from(n).unwrap_or(u32::MAX)
+        }
         let mut starts = vec![0u32];
-        let bytes = text.as_bytes();
         let mut chars = 0u32;
-        let mut i = 0;
-        while i < bytes.len() {
-            let b = bytes[i];
-            if b & 0xC0 != 0x80 {
-                chars = chars.saturating_add(1);
+        for line in text.split_inclusive('\n') {
+            if line.contains('\r') {
+                // A lone `\r` ends a line too (rare): character by character.
+                let mut it = line.chars().peekable();
+                while let Some(c) = it.next() {
+                    chars = chars.saturating_add(1);
+                    if c == '\n' || (c == '\r' && it.peek() != Some(&'\n')) {
+                        starts.push(chars);
+                    }
+                }
+                continue;
             }
-            let breaks = b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
-            if breaks {
+            chars = chars.saturating_add(count(line));
+            if line.ends_with('\n') {
                 starts.push(chars);
             }
-            i += 1;
         }
         FileLines {
             base,
@@ -159,10 +171,22 @@ impl Positions {
 
 /// Builds the [`Positions`] of a document while its parsers make spans; takes `&self` to make
 /// one, so a parser holding the builder by reference can.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct PositionsBuilder {
     files: Vec<FileLines>,
     pinned: RefCell<Vec<(u32, Pos)>>,
+    /// The offset the next pinned position gets: offsets of text stay below it.
+    floor: Cell<u32>,
+}
+
+impl Default for PositionsBuilder {
+    fn default() -> PositionsBuilder {
+        PositionsBuilder {
+            files: Vec::new(),
+            pinned: RefCell::default(),
+            floor: Cell::new(pinned_offset(0)),
+        }
+    }
 }
 
 /// How spans of another table read in the table they were imported into
@@ -216,21 +240,25 @@ impl PositionsBuilder {
 
     /// The offset of `pos` in `file`.
     pub fn at(&self, file: u32, pos: Pos) -> u32 {
-        if let Some(f) = self.files.get(file as usize) {
-            if let Some(rel) = f.offset(pos) {
-                if let Some(o) = f.base.checked_add(rel) {
-                    if o < NOWHERE - 1 - self.pinned.borrow().len() as u32 {
-                        return o;
-                    }
-                }
-            }
+        let held = self
+            .files
+            .get(file as usize)
+            .and_then(|f| f.base.checked_add(f.offset(pos)?));
+        // Offsets of text stay below the pinned ones (a document of 4 G characters is refused
+        // long before).
+        if let Some(o) = held
+            && o < self.floor.get()
+        {
+            return o;
         }
         if file == 0 && pos == Pos::default() {
             return NOWHERE;
         }
         let mut pinned = self.pinned.borrow_mut();
         pinned.push((file, pos));
-        pinned_offset(pinned.len() - 1)
+        let offset = pinned_offset(pinned.len() - 1);
+        self.floor.set(offset.saturating_sub(1));
+        offset
     }
 
     /// The span from `start` to `end` in `file`.
@@ -263,7 +291,11 @@ impl PositionsBuilder {
 
     /// The span ending at whichever is later of `span`'s end and `end` (both of one file).
     pub fn later(&self, span: Span, end: u32) -> Span {
-        let later = if self.locate(end).1 > self.end(span) {
+        let floor = self.floor.get();
+        let later = if span.end < floor && end < floor {
+            // Offsets of one file's text are in the order of its positions.
+            span.end.max(end)
+        } else if self.locate(end).1 > self.end(span) {
             end
         } else {
             span.end
