@@ -25,46 +25,63 @@ struct FileLines {
 }
 
 impl FileLines {
-    /// The table of `text` at `base`. One pass over the bytes, eight at a time: a word with no
-    /// line break and no byte of a multi-byte character is skipped whole.
+    /// The table of `text` at `base`. One pass over the bytes, eight at a time: in a word, the
+    /// line feeds are found and the bytes that continue a multi-byte character counted with
+    /// bit operations; a word with a carriage return is read byte by byte.
     fn new(base: u32, text: &str) -> FileLines {
         const LOW: u64 = 0x0101_0101_0101_0101;
+        const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
         const HIGH: u64 = 0x8080_8080_8080_8080;
-        /// Whether a byte of `w` is `b` (exact for "any"; which one is not needed).
-        fn has(w: u64, b: u8) -> bool {
+        /// The top bit of each byte of `w` equal to `b`, exactly.
+        fn bytes_equal(w: u64, b: u8) -> u64 {
             let x = w ^ (LOW * u64::from(b));
-            x.wrapping_sub(LOW) & !x & HIGH != 0
+            !((x & LOW7).wrapping_add(LOW7) | x | LOW7)
         }
         let bytes = text.as_bytes();
         let mut starts = vec![0u32];
         // Continuation bytes of multi-byte characters so far: a byte offset less these is the
         // character offset.
         let mut continuation = 0usize;
-        let mut step = |j: usize, b: u8| {
-            if b & 0xC0 == 0x80 {
-                continuation += 1;
-            } else if b == b'\n' || (b == b'\r' && bytes.get(j + 1) != Some(&b'\n')) {
-                starts.push(u32::try_from(j + 1 - continuation).unwrap_or(u32::MAX));
+        let offset = |byte: usize, continuation: usize| {
+            u32::try_from(byte - continuation).unwrap_or(u32::MAX)
+        };
+        let byte_by_byte = |from: usize, to: usize, starts: &mut Vec<u32>, cont: &mut usize| {
+            for j in from..to {
+                let b = bytes[j];
+                if b & 0xC0 == 0x80 {
+                    *cont += 1;
+                } else if b == b'\n' || (b == b'\r' && bytes.get(j + 1) != Some(&b'\n')) {
+                    starts.push(offset(j + 1, *cont));
+                }
             }
         };
-        let mut words = bytes.chunks_exact(8);
         let mut at = 0;
-        for word in &mut words {
+        for word in bytes.chunks_exact(8) {
             let w = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
-            if w & HIGH != 0 || has(w, b'\n') || has(w, b'\r') {
-                for (k, &b) in word.iter().enumerate() {
-                    step(at + k, b);
+            if bytes_equal(w, b'\r') != 0 {
+                byte_by_byte(at, at + 8, &mut starts, &mut continuation);
+            } else {
+                // Bytes 0b10xx_xxxx: the top bit set, the next one clear.
+                let cont = w & !(w << 1) & HIGH;
+                let mut feeds = bytes_equal(w, b'\n');
+                while feeds != 0 {
+                    let bit = feeds.trailing_zeros();
+                    let before = cont & ((1u64 << bit) - 1);
+                    let k = (bit / 8) as usize;
+                    starts.push(offset(
+                        at + k + 1,
+                        continuation + before.count_ones() as usize,
+                    ));
+                    feeds &= feeds - 1;
                 }
+                continuation += cont.count_ones() as usize;
             }
             at += 8;
         }
-        for (k, &b) in words.remainder().iter().enumerate() {
-            step(at + k, b);
-        }
-        let len = u32::try_from(bytes.len() - continuation).unwrap_or(u32::MAX);
+        byte_by_byte(at, bytes.len(), &mut starts, &mut continuation);
         FileLines {
             base,
-            len,
+            len: offset(bytes.len(), continuation),
             starts: starts.into_boxed_slice(),
         }
     }
@@ -124,6 +141,18 @@ fn locate(files: &[FileLines], pinned: &[(u32, Pos)], offset: u32) -> (u32, Pos)
     }
 }
 
+/// The file of `offset` (pinned or of text), without its line and column.
+fn file_of(files: &[FileLines], pinned: &[(u32, Pos)], offset: u32) -> u32 {
+    if offset == NOWHERE {
+        return 0;
+    }
+    if let Some(&(file, _)) = pinned.get((NOWHERE - 1 - offset) as usize) {
+        return file;
+    }
+    let i = files.partition_point(|f| f.base <= offset);
+    u32::try_from(i.saturating_sub(1)).unwrap_or(u32::MAX)
+}
+
 /// The position table of one document (see the module docs).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Positions {
@@ -157,7 +186,7 @@ impl Positions {
 
     /// The file of the document `span` is in (index into its file list).
     pub fn file(&self, span: Span) -> u32 {
-        self.locate(span.start).0
+        file_of(&self.files, &self.pinned, span.start)
     }
 
     /// How many files the table has.
@@ -301,7 +330,7 @@ impl PositionsBuilder {
 
     /// The file `span` is in.
     pub fn file(&self, span: Span) -> u32 {
-        self.locate(span.start).0
+        file_of(&self.files, &self.pinned.borrow(), span.start)
     }
 
     /// The span ending at whichever is later of `span`'s end and `end` (both of one file).

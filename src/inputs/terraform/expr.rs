@@ -195,7 +195,10 @@ pub(super) struct Cx<'s, 'a> {
 impl Cx<'_, '_> {
     /// The span of something hcl-edit parsed, falling back to the whole file.
     pub fn span(&self, range: Option<std::ops::Range<usize>>) -> Span {
-        self.src.span(range, self.src.whole())
+        match range {
+            Some(r) => self.src.span(Some(r), Span::default()),
+            None => self.src.whole(),
+        }
     }
 
     /// The source text of an expression, trimmed.
