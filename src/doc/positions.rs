@@ -350,13 +350,6 @@ impl PositionsBuilder {
         }
     }
 
-    /// `span` (made by this builder) moved to `file`, at the same lines and columns.
-    pub fn in_file(&self, span: Span, file: u32) -> Span {
-        let (_, start) = self.locate(span.start);
-        let (_, end) = self.locate(span.end);
-        self.span(file, start, end)
-    }
-
     /// The finished table.
     pub fn finish(self) -> Positions {
         Positions {
