@@ -353,8 +353,8 @@ fn walk(
     let root_owned = root.to_path_buf();
     let ex = excludes.clone();
     let shown = opts.clone();
-    let mut seen: HashSet<PathBuf> = HashSet::new();
-    let walker = paths::walker(root)
+    let mut walker = paths::walker(root);
+    walker
         .standard_filters(false)
         .hidden(false)
         .git_ignore(!opts.no_ignore)
@@ -373,89 +373,164 @@ fn walk(
             }
             let rel = relative(&root_owned, e.path());
             !ex.is_match(rel) && !ex.is_match(shown.display(e.path()))
-        })
-        .build();
-    let notices = &mut out.notices;
-    let skipped = &mut out.skipped;
-    let files = &mut out.files;
-    for entry in walker {
+        });
+    // The walk without filters that counts what this one leaves out runs beside it.
+    std::thread::scope(|threads| {
+        let unfiltered = (!opts.no_ignore || !opts.excludes.is_empty())
+            .then(|| threads.spawn(|| readable_unfiltered(root, own, kinds, opts)));
+        let seen = walk_filtered(&mut walker, root, kinds, opts, out);
+        if let Some(unfiltered) = unfiltered {
+            let readable = unfiltered
+                .join()
+                .expect("the unfiltered walk does not panic");
+            count_left_out(root, excludes, opts, &seen, readable, &mut out.skipped);
+        }
+    });
+}
+
+/// What the filtered walk met at one entry that is not a directory.
+enum Met {
+    /// A file, with what becomes of it.
+    File(PathBuf, Fate),
+    /// Somewhere the walk could not go on.
+    Error(String),
+}
+
+/// What becomes of a file the filtered walk sees.
+enum Fate {
+    /// Read, as this candidate.
+    Read(Candidate),
+    /// Not of a kind isms-lint reads (counted unless a symbolic link).
+    UnknownKind { symlink: bool },
+    /// A symbolic link to a kind isms-lint reads: skipped with a note.
+    Symlink(String),
+    /// Neither a file nor a directory.
+    NotRegular(String),
+    /// Larger than the largest file read.
+    Oversized(Notice),
+}
+
+/// Runs `walker` on the threads of the pool and returns what `visit` makes of its entries,
+/// in no particular order (callers sort).
+fn walk_parallel<T: Send>(
+    walker: &mut ignore::WalkBuilder,
+    visit: impl Fn(Result<ignore::DirEntry, ignore::Error>) -> Option<T> + Sync,
+) -> Vec<T> {
+    let found = std::sync::Mutex::new(Vec::new());
+    walker
+        .threads(rayon::current_num_threads())
+        .build_parallel()
+        .run(|| {
+            Box::new(|entry| {
+                if let Some(t) = visit(entry) {
+                    found
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .push(t);
+                }
+                ignore::WalkState::Continue
+            })
+        });
+    found
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Runs the filtered walk: adds the files to scan and what is skipped among the files it sees
+/// (which it returns) to `out`.
+fn walk_filtered(
+    walker: &mut ignore::WalkBuilder,
+    root: &Path,
+    kinds: &KindMap,
+    opts: &DiscoverOptions,
+    out: &mut Discovered,
+) -> HashSet<PathBuf> {
+    let met = walk_parallel(walker, |entry| {
         let entry = match entry {
             Ok(e) => e,
-            Err(err) => {
-                notices.push(Notice {
+            Err(err) => return Some(Met::Error(format!("cannot walk: {err}"))),
+        };
+        let ft = entry.file_type()?;
+        if ft.is_dir() {
+            return None;
+        }
+        let path = entry.path();
+        let display = opts.display(path);
+        let kind = forced_kind(opts, kinds, relative(root, path), &display);
+        let fate = if kind.is_none() && inputs::claim(path).is_none() {
+            Fate::UnknownKind {
+                symlink: ft.is_symlink(),
+            }
+        } else if ft.is_symlink() {
+            Fate::Symlink(display)
+        } else if !ft.is_file() {
+            Fate::NotRegular(display)
+        } else {
+            let len = entry.metadata().map(|m| m.len()).unwrap_or(0);
+            match size_notice(&display, len, opts.max_file_size) {
+                Some(n) => Fate::Oversized(n),
+                None => Fate::Read(Candidate {
+                    path: path.to_path_buf(),
+                    display,
+                    kind,
+                }),
+            }
+        };
+        Some(Met::File(entry.into_path(), fate))
+    });
+    let mut seen: HashSet<PathBuf> = HashSet::with_capacity(met.len());
+    let skipped = &mut out.skipped;
+    for m in met {
+        let (path, fate) = match m {
+            Met::File(path, fate) => (path, fate),
+            Met::Error(message) => {
+                out.notices.push(Notice {
                     level: NoticeLevel::Warning,
                     path: opts.display(root),
-                    message: format!("cannot walk: {err}"),
+                    message,
                 });
                 continue;
             }
         };
-        let path = entry.path();
-        let Some(ft) = entry.file_type() else {
-            continue;
-        };
-        if ft.is_dir() {
-            continue;
-        }
-        seen.insert(path.to_path_buf());
-        let display = opts.display(path);
-        let kind = forced_kind(opts, kinds, relative(root, path), &display);
-        if kind.is_none() && inputs::claim(path).is_none() {
-            if !ft.is_symlink() {
-                skipped.unknown_kind += 1;
+        seen.insert(path);
+        match fate {
+            Fate::Read(c) => out.files.push(c),
+            Fate::UnknownKind { symlink } => skipped.unknown_kind += usize::from(!symlink),
+            Fate::Symlink(display) => {
+                skipped.symlinks += 1;
+                out.notices.push(Notice {
+                    level: NoticeLevel::Note,
+                    path: display,
+                    message: "symbolic link; skipped (scan its target instead)".into(),
+                });
             }
-            continue;
+            Fate::NotRegular(display) => {
+                skipped.not_regular += 1;
+                out.notices.push(not_regular(display));
+            }
+            Fate::Oversized(n) => {
+                skipped.oversized += 1;
+                out.notices.push(n);
+            }
         }
-        if ft.is_symlink() {
-            skipped.symlinks += 1;
-            notices.push(Notice {
-                level: NoticeLevel::Note,
-                path: display,
-                message: "symbolic link; skipped (scan its target instead)".into(),
-            });
-            continue;
-        }
-        if !ft.is_file() {
-            skipped.not_regular += 1;
-            notices.push(not_regular(display));
-            continue;
-        }
-        let len = entry.metadata().map(|m| m.len()).unwrap_or(0);
-        if let Some(n) = size_notice(&display, len, opts.max_file_size) {
-            skipped.oversized += 1;
-            notices.push(n);
-            continue;
-        }
-        files.push(Candidate {
-            path: path.to_path_buf(),
-            display,
-            kind,
-        });
     }
-    count_left_out(root, excludes, own, kinds, opts, &seen, skipped);
+    seen
 }
 
-/// Walks `root` again with no ignore file and no exclude, and counts the files of a kind
-/// isms-lint reads that the first walk did not see: excluded ones, and ignored ones by the
-/// ignore file responsible.
-fn count_left_out(
+/// Walks `root` with no ignore file and no exclude (only isms-lint's own output left out),
+/// and lists the files of a kind isms-lint reads. Not needed with `--no-ignore` and no
+/// exclude: nothing but isms-lint's own output is left out then, and that is not counted.
+fn readable_unfiltered(
     root: &Path,
-    excludes: &GlobSet,
     own: &GlobSet,
     kinds: &KindMap,
     opts: &DiscoverOptions,
-    seen: &HashSet<PathBuf>,
-    skipped: &mut Skipped,
-) {
-    if opts.no_ignore && opts.excludes.is_empty() {
-        // Nothing but isms-lint's own output is left out, and that is not counted.
-        return;
-    }
+) -> Vec<PathBuf> {
     let root_owned = root.to_path_buf();
     let own = own.clone();
     let shown = opts.clone();
-    let all = paths::walker(root)
-        .standard_filters(false)
+    let mut all = paths::walker(root);
+    all.standard_filters(false)
         .hidden(false)
         .filter_entry(move |e| {
             if e.depth() == 0 {
@@ -463,22 +538,40 @@ fn count_left_out(
             }
             let rel = relative(&root_owned, e.path());
             e.file_name() != ".git" && !own.is_match(rel) && !own.is_match(shown.display(e.path()))
-        })
-        .build();
-    let mut matchers = IgnoreFiles::default();
-    for entry in all.flatten() {
-        let path = entry.path();
-        if entry.file_type().is_none_or(|t| t.is_dir()) || seen.contains(path) {
-            continue;
+        });
+    walk_parallel(&mut all, |entry| {
+        let entry = entry.ok()?;
+        if entry.file_type().is_none_or(|t| t.is_dir()) {
+            return None;
         }
+        let path = entry.path();
         let display = opts.display(path);
         let rel = relative(root, path);
-        if opts.kind.is_none()
-            && kinds.kind(rel, &display).is_none()
-            && inputs::claim(path).is_none()
-        {
+        let readable = opts.kind.is_some()
+            || kinds.kind(rel, &display).is_some()
+            || inputs::claim(path).is_some();
+        readable.then(|| entry.into_path())
+    })
+}
+
+/// Counts the files of `readable` (every readable file under `root`) the filtered walk did not
+/// see: excluded ones, and ignored ones by the ignore file responsible.
+fn count_left_out(
+    root: &Path,
+    excludes: &GlobSet,
+    opts: &DiscoverOptions,
+    seen: &HashSet<PathBuf>,
+    readable: Vec<PathBuf>,
+    skipped: &mut Skipped,
+) {
+    let mut matchers = IgnoreFiles::default();
+    for path in readable {
+        if seen.contains(&path) {
             continue;
         }
+        let path = path.as_path();
+        let display = opts.display(path);
+        let rel = relative(root, path);
         if excludes.is_match(rel) || excludes.is_match(&display) {
             skipped.excluded += 1;
         } else {
@@ -630,6 +723,55 @@ mod tests {
             1,
             "a named file is read whatever .gitignore says"
         );
+    }
+
+    #[test]
+    fn a_parallel_walk_of_many_files_gives_the_same_sorted_result_every_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        for i in 0..40 {
+            let sub = d.join(format!("team{}/app{i}", i % 7));
+            fs::create_dir_all(&sub).unwrap();
+            fs::write(sub.join("deploy.yaml"), "a: 1").unwrap();
+            fs::write(sub.join("skip.yaml"), "a: 1").unwrap();
+            fs::write(sub.join("README.md"), "x").unwrap();
+            if i % 5 == 0 {
+                fs::write(sub.join(".gitignore"), "skip.yaml\n").unwrap();
+            }
+        }
+        fs::create_dir_all(d.join("vendor/x")).unwrap();
+        fs::write(d.join("vendor/x/v.yaml"), "a: 1").unwrap();
+        std::os::unix::fs::symlink(d.join("team0/app0/deploy.yaml"), d.join("link.yaml")).unwrap();
+        let opts = DiscoverOptions {
+            excludes: vec!["vendor".into()],
+            ..Default::default()
+        };
+        let first = discover(&[d.to_path_buf()], &opts).unwrap();
+        let paths: Vec<&str> = first.files.iter().map(|c| c.display.as_str()).collect();
+        let mut sorted = paths.clone();
+        sorted.sort();
+        assert_eq!(paths, sorted);
+        assert_eq!(
+            paths.len(),
+            40 + 32,
+            "every deploy.yaml, the skip.yaml nothing ignores"
+        );
+        assert_eq!(first.skipped.excluded, 1);
+        assert_eq!(first.skipped.symlinks, 1);
+        assert_eq!(
+            first.skipped.unknown_kind,
+            40 + 8,
+            "README.md files and .gitignore files"
+        );
+        assert_eq!(first.skipped.ignored.values().sum::<usize>(), 8);
+        assert_eq!(first.skipped.ignored.len(), 8, "each ignore file named");
+        for _ in 0..5 {
+            let again = discover(&[d.to_path_buf()], &opts).unwrap();
+            let again_paths: Vec<&str> = again.files.iter().map(|c| c.display.as_str()).collect();
+            assert_eq!(again_paths, paths);
+            assert_eq!(again.skipped, first.skipped);
+            assert_eq!(again.notices, first.notices);
+        }
     }
 
     #[test]

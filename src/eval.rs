@@ -346,19 +346,22 @@ struct Path<T> {
     result: T,
 }
 
+/// The paths of one evaluation; most have one, held without allocating.
+type Paths<T> = smallvec::SmallVec<[Path<T>; 1]>;
+
 /// Runs `eval` on every combination of branches of the conditional nodes it meets (each
 /// combination once: a run that meets a new node also schedules the runs where it takes its
 /// other branch). `None` when there are more than [`MAX_PATHS`] combinations.
-fn explore<T>(mut eval: impl FnMut(&Forced) -> (T, Vec<ChoiceNode>)) -> Option<Vec<Path<T>>> {
-    // Most evaluations meet no conditional node: one run, one path.
+fn explore<T>(mut eval: impl FnMut(&Forced) -> (T, Vec<ChoiceNode>)) -> Option<Paths<T>> {
+    // Most evaluations meet no conditional node: one run, one path, not allocated.
     let (result, met) = eval(&Vec::new());
     if met.is_empty() {
-        return Some(vec![Path {
+        return Some(smallvec::smallvec![Path {
             branches: Vec::new(),
             result,
         }]);
     }
-    let mut done = Vec::new();
+    let mut done = Paths::new();
     let mut pending: Vec<Forced> = vec![Vec::new()];
     let mut first = Some((result, met)); // the run with nothing forced, done above
     while let Some(forced) = pending.pop() {

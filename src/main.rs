@@ -59,6 +59,13 @@ fn run_pipeline(
 ) -> Result<pipeline::Run, pipeline::RunError> {
     let term = std::env::var("TERM").ok();
     let show = progress::wanted(chat.quiet, std::io::stderr().is_terminal(), term.as_deref());
+    // `--jobs` bounds every parallel step (compiling rules, sorting findings, writing the JSON
+    // report), not only the scan's own pool. Only the first call can set it; a scan runs once.
+    if let Some(n) = opts.jobs {
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global();
+    }
     let progress = progress::Progress::start(show, "isms-lint: scanning…");
     let run = pipeline::run(opts);
     progress.finish();

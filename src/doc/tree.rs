@@ -456,18 +456,32 @@ impl MapBuilder {
 
     /// Adds a member; returns true when the key was already present.
     pub fn insert(&mut self, key: String, key_span: Span, value: Node) -> bool {
-        let overrides_merge = !self.merged.is_empty() && self.merged.remove(&key);
-        let entry = Entry { key_span, value };
         match self.position(&key) {
-            Some(i) => {
-                self.members[i].1 = entry;
-                !overrides_merge
-            }
+            Some(i) => self.replace(i, &key, key_span, value),
             None => {
-                self.push(keys::intern(key), entry);
+                self.push(keys::intern(key), Entry { key_span, value });
                 false
             }
         }
+    }
+
+    /// [`insert`](Self::insert) with a key already interned (a parser's: no copy of its text).
+    pub fn insert_key(&mut self, key: keys::Key, key_span: Span, value: Node) -> bool {
+        match self.position(key.inner()) {
+            Some(i) => self.replace(i, key.inner(), key_span, value),
+            None => {
+                self.push(key, Entry { key_span, value });
+                false
+            }
+        }
+    }
+
+    /// Replaces the value of the member at `i`: whether that repeats an explicit key (a key a
+    /// merge brought in may be overridden silently).
+    fn replace(&mut self, i: usize, key: &str, key_span: Span, value: Node) -> bool {
+        let overrides_merge = !self.merged.is_empty() && self.merged.remove(key);
+        self.members[i].1 = Entry { key_span, value };
+        !overrides_merge
     }
 
     /// Adds a member only when the key is absent (YAML merge keys: explicit keys win).
@@ -764,6 +778,20 @@ impl Indexer for MapNode {
             Some(n) => Ok(n.as_val().clone_as_boxed()),
             None => Err(no_such_key(idx)),
         }
+    }
+
+    /// `get` without the error `a.?b` would discard: most optional selections miss.
+    fn get_optional<'b, 'v>(&'b self, idx: &dyn Val) -> Option<CowVal<'b, 'v>>
+    where
+        Self: 'v,
+    {
+        if reads::is_unresolved(idx) {
+            return None;
+        }
+        key_of(idx)
+            .and_then(|k| MapNode::get(self, k))
+            .and_then(Node::read)
+            .map(CowVal::Borrowed)
     }
 }
 
@@ -1076,6 +1104,26 @@ mod tests {
             assert_eq!(m.get("k0").map(Node::to_json), Some(serde_json::json!(50)));
             assert_eq!(m.get("k1").map(Node::to_json), Some(serde_json::json!(60)));
             assert_eq!(m.iter().next().map(|(k, _)| k), Some("k0"));
+        }
+    }
+
+    #[test]
+    fn an_optional_lookup_gives_what_get_gives_without_its_error() {
+        for n in [3, 40] {
+            let m = map_of(n);
+            for key in ["k1", "k2", "absent", ""] {
+                let idx = CelString::from(key);
+                let got = Indexer::get(&m, &idx)
+                    .ok()
+                    .map(|v| crate::cel::values::to_json(v.as_ref()));
+                let optional = Indexer::get_optional(&m, &idx)
+                    .map(|v| crate::cel::values::to_json(v.as_ref()));
+                assert_eq!(optional, got, "{key} in a map of {n}");
+            }
+            assert!(Indexer::get_optional(&m, &CelInt::from(1)).is_none());
+            let unresolved = reads::Unresolved::new("var.x");
+            assert!(Indexer::get(&m, &unresolved).is_err());
+            assert!(Indexer::get_optional(&m, &unresolved).is_none());
         }
     }
 

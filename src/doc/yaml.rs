@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span as YSpan, Tag};
 
+use super::keys;
 use super::positions::{Positions, PositionsBuilder};
 use super::tree::{ListNode, MapBuilder, Node, Pos, Span, Value};
 use cel::common::types::{CelBool, CelDouble, CelInt, CelString};
@@ -61,7 +62,7 @@ fn scan_error(e: &ScanError) -> SyntaxError {
 enum Frame {
     Map {
         builder: MapBuilder,
-        key: Option<(String, Span, bool)>,
+        key: Option<(keys::Key, Span, bool)>,
         start: Span,
         anchor: usize,
         tag: Option<Tag>,
@@ -267,10 +268,13 @@ impl Builder<'_> {
                     *total += size;
                     if merge {
                         merge_into(builder, &node);
-                    } else if builder.insert(k.clone(), key_span, node) {
+                    } else if builder.insert_key(k.clone(), key_span, node) {
                         self.warnings.push(Warning {
                             span: key_span,
-                            message: format!("key '{k}' is repeated; the last value wins"),
+                            message: format!(
+                                "key '{}' is repeated; the last value wins",
+                                k.inner()
+                            ),
                         });
                     }
                 }
@@ -280,11 +284,13 @@ impl Builder<'_> {
     }
 }
 
-fn key_text(node: &Node) -> String {
+/// A key as the map holds it: a string's text interned (no copy when it is shared), any
+/// other scalar as it displays.
+fn key_text(node: &Node) -> keys::Key {
     match &node.value {
-        Value::Str(s) => s.inner().to_string(),
-        Value::Null => String::new(),
-        _ => node.to_display(),
+        Value::Str(s) => keys::intern_str(s.inner()),
+        Value::Null => keys::intern_str(""),
+        _ => keys::intern(node.to_display()),
     }
 }
 
@@ -311,10 +317,19 @@ fn merge_into(builder: &mut MapBuilder, node: &Node) {
 /// The boolean a YAML 1.1 word stands for (`yes`, `On`, `n`, … in any case); readers of
 /// YAML 1.1 kinds (Kubernetes, Compose) use it where they read booleans.
 pub fn yaml11_bool(word: &str) -> Option<bool> {
-    match word.to_ascii_lowercase().as_str() {
-        "y" | "yes" | "on" => Some(true),
-        "n" | "no" | "off" => Some(false),
-        _ => None,
+    // Compared in place: most plain scalars are no such word, and copying each to lower case
+    // was an allocation per scalar.
+    const TRUE: [&str; 3] = ["y", "yes", "on"];
+    const FALSE: [&str; 3] = ["n", "no", "off"];
+    if word.len() > 3 {
+        return None;
+    }
+    if TRUE.iter().any(|t| word.eq_ignore_ascii_case(t)) {
+        Some(true)
+    } else if FALSE.iter().any(|f| word.eq_ignore_ascii_case(f)) {
+        Some(false)
+    } else {
+        None
     }
 }
 
@@ -448,6 +463,36 @@ fn apply_tag(tag: Option<&Tag>, node: Node) -> Node {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn yaml_1_1_words_are_read_in_any_case_and_nothing_else_is() {
+        for (word, value) in [
+            ("y", true),
+            ("Y", true),
+            ("yes", true),
+            ("Yes", true),
+            ("YES", true),
+            ("yEs", true),
+            ("on", true),
+            ("On", true),
+            ("ON", true),
+            ("n", false),
+            ("N", false),
+            ("no", false),
+            ("No", false),
+            ("NO", false),
+            ("off", false),
+            ("Off", false),
+            ("OFF", false),
+        ] {
+            assert_eq!(yaml11_bool(word), Some(value), "{word}");
+        }
+        for word in [
+            "", "ye", "yess", "o", "of", "offf", "true", "false", "nope", "1", "é", "ÿes",
+        ] {
+            assert_eq!(yaml11_bool(word), None, "{word}");
+        }
+    }
 
     fn one(text: &str) -> (Node, Positions) {
         let mut s = parse(text).unwrap();

@@ -221,6 +221,11 @@ impl Reader<'_> {
 /// start positions of the plain scalars spelled as YAML 1.1 booleans (from the YAML reader).
 /// Documents of other kinds, and documents without such values, come back unchanged.
 pub fn normalise(kind: Kind, root: Node, plain: &HashSet<u32>) -> Node {
+    if kind == Kind::Kubernetes && plain.is_empty() {
+        // kubectl reads YAML 1.1 words only in plain scalars, and this document has none:
+        // nothing to convert (most documents; the patterns are not even built).
+        return root;
+    }
     let mut patterns: Vec<Vec<Seg>> = Vec::new();
     let reader = match kind {
         Kind::Kubernetes => {
@@ -251,9 +256,6 @@ pub fn normalise(kind: Kind, root: Node, plain: &HashSet<u32>) -> Node {
         }
         _ => return root,
     };
-    if matches!(reader, Reader::Kubectl(p) if p.is_empty()) {
-        return root;
-    }
     let active: Vec<&[Seg]> = patterns.iter().map(Vec::as_slice).collect();
     convert(&root, &active, reader).unwrap_or(root)
 }

@@ -1,5 +1,6 @@
 //! The JSON report: a stable, documented schema (`docs/json-format.md`), no timestamps.
 
+use rayon::prelude::*;
 use serde_json::{json, Map, Value};
 
 use super::ReportInput;
@@ -44,8 +45,76 @@ pub fn render(input: &ReportInput<'_>) -> String {
     String::from_utf8(out).expect("JSON is UTF-8")
 }
 
-/// Writes the scan as pretty JSON to `out`, streamed from the findings (no intermediate tree).
+/// Findings serialized together by one thread of the pool.
+const CHUNK: usize = 256;
+/// Findings held serialized in memory at once (about 1 KB each), written before the next.
+const BATCH: usize = 16 * CHUNK;
+
+/// Writes the scan as pretty JSON to `out`. The findings, most of the bytes, are serialized in
+/// parallel a batch at a time and written in order: the bytes are exactly those of
+/// serializing the whole report in one go.
 pub fn write(input: &ReportInput<'_>, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    write_batched(input, out, BATCH, CHUNK)
+}
+
+fn write_batched(
+    input: &ReportInput<'_>,
+    out: &mut dyn std::io::Write,
+    batch: usize,
+    chunk: usize,
+) -> std::io::Result<()> {
+    let mut doc = document(input);
+    let findings = std::mem::take(&mut doc.findings);
+    let head = serde_json::to_vec_pretty(&doc)?;
+    if findings.is_empty() {
+        out.write_all(&head)?;
+        return out.write_all(b"\n");
+    }
+    // The findings' place in the rest: the top-level key is the only line that starts with
+    // two spaces and `"findings"` (no string holds a raw line break).
+    const EMPTY: &[u8] = b"\n  \"findings\": []";
+    let at = head
+        .windows(EMPTY.len())
+        .position(|w| w == EMPTY)
+        .expect("the report has a findings key")
+        + EMPTY.len()
+        - 1;
+    out.write_all(&head[..at])?;
+    for (b, batch) in findings.chunks(batch).enumerate() {
+        let parts: Vec<Vec<u8>> = batch
+            .par_chunks(chunk)
+            .enumerate()
+            .map(|(c, listed)| elements(listed, b == 0 && c == 0))
+            .collect::<Result<_, _>>()?;
+        for part in &parts {
+            out.write_all(part)?;
+        }
+    }
+    out.write_all(b"\n  ")?;
+    out.write_all(&head[at..])?;
+    out.write_all(b"\n")
+}
+
+/// The findings as elements of the report's `findings` array: each on a new line after a
+/// comma (none before the array's first), indented to the array's depth as the pretty
+/// printer would.
+fn elements(listed: &[Listed<'_>], first: bool) -> serde_json::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(listed.len() * 1024);
+    let mut one = Vec::with_capacity(1024);
+    for (i, l) in listed.iter().enumerate() {
+        out.extend_from_slice(if first && i == 0 { b"\n" } else { b",\n" });
+        one.clear();
+        serde_json::to_writer_pretty(&mut one, l)?;
+        for (n, line) in one.split(|&b| b == b'\n').enumerate() {
+            out.extend_from_slice(if n == 0 { b"    " } else { b"\n    " });
+            out.extend_from_slice(line);
+        }
+    }
+    Ok(out)
+}
+
+/// The report as one serializable value (its findings borrowed from the scan).
+fn document<'a>(input: &'a ReportInput<'a>) -> Document<'a> {
     let scan = input.scan;
     let by_severity: Map<String, Value> = input
         .by_severity()
@@ -76,7 +145,7 @@ pub fn write(input: &ReportInput<'_>, out: &mut dyn std::io::Write) -> std::io::
             })
         })
         .collect();
-    let doc = Document {
+    Document {
         schema: SCHEMA,
         tool: Tool {
             name: "isms-lint",
@@ -109,7 +178,53 @@ pub fn write(input: &ReportInput<'_>, out: &mut dyn std::io::Write) -> std::io::
         rule_errors: &scan.rule_errors,
         config_errors,
         notices: &scan.notices,
-    };
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
-    out.write_all(b"\n")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::{builtin_sources, RuleSet};
+    use crate::scan::{scan, ScanOptions};
+
+    #[test]
+    fn findings_written_in_parallel_batches_are_the_bytes_of_one_serialization() {
+        let rules = RuleSet::load(builtin_sources());
+        let opts = ScanOptions {
+            paths: vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")],
+            jobs: Some(2),
+            ..ScanOptions::default()
+        };
+        let result = scan(&rules, &opts).unwrap();
+        assert!(result.findings.len() > 1000, "{}", result.findings.len());
+        let input = ReportInput {
+            scan: &result,
+            rules: &rules,
+            config_errors: &[],
+            show_suppressed: true,
+            fail_on: None,
+            source_root: None,
+            known: None,
+            config: None,
+            quiet: false,
+        };
+        let mut whole = serde_json::to_vec_pretty(&document(&input)).unwrap();
+        whole.push(b'\n');
+        // Default batches, then batches and chunks that end mid-way and hold one finding.
+        for (batch, chunk) in [(BATCH, CHUNK), (7, 3), (1, 1), (usize::MAX, 1000)] {
+            let mut out = Vec::new();
+            write_batched(&input, &mut out, batch, chunk).unwrap();
+            assert!(out == whole, "batch {batch}, chunk {chunk} differ");
+        }
+
+        let empty = crate::scan::ScanResult::default();
+        let none = ReportInput {
+            scan: &empty,
+            ..input
+        };
+        let mut whole = serde_json::to_vec_pretty(&document(&none)).unwrap();
+        whole.push(b'\n');
+        assert_eq!(render(&none).into_bytes(), whole);
+        assert!(render(&none).contains("\n  \"findings\": [],\n"));
+    }
 }

@@ -797,11 +797,9 @@ impl<'env> Op<'env> {
                     Unwrapped::NotOptional(v) | Unwrapped::Some(v) => v,
                     Unwrapped::None => return Ok(CowVal::owned(CelOptional::none())),
                 };
-                let result = match index_into(target, field, "_?._", |value| {
-                    ExecutionError::overload_for_values("_?._", [value, field], false)
-                }) {
-                    Ok(v) => CelOptional::of(v.into_owned()),
-                    Err(_) => CelOptional::none(),
+                let result = match optional_index(target, field) {
+                    Some(v) => CelOptional::of(v.into_owned()),
+                    None => CelOptional::none(),
                 };
                 Ok(CowVal::owned(result))
             }
@@ -1004,12 +1002,48 @@ fn opt_path<'s, 'v>(
     // (or `orValue`/`hasValue`) unwraps once: the value found is the next step's operand
     // as it is.
     for field in fields {
-        current = index_into(current, field, "_?._", |value| {
-            ExecutionError::overload_for_values("_?._", [value, field], false)
-        })
-        .ok()?;
+        current = optional_index(current, field)?;
     }
     Some(current)
+}
+
+/// `value.?field`'s value, or `None` where the interpreter's `_?._` fails (and its error is
+/// discarded): a borrowed container is asked without building that error.
+fn optional_index<'s, 'v>(
+    value: CowVal<'s, 'v>,
+    field: &CelString<'static>,
+) -> Option<CowVal<'s, 'v>> {
+    match value {
+        CowVal::Borrowed(v) => v.as_indexer()?.get_optional(field),
+        owned => index_into(owned, field, "_?._", |value| {
+            ExecutionError::overload_for_values("_?._", [value, field], false)
+        })
+        .ok(),
+    }
+}
+
+/// A comprehension's accumulator between steps. A boolean (`exists`, `all`) is held as the
+/// constant it is, so a step allocates nothing; any other value is owned.
+enum Accu<'v> {
+    Bool(bool),
+    Owned(Box<dyn Val + 'v>),
+}
+
+impl<'v> Accu<'v> {
+    fn of(value: CowVal<'_, 'v>) -> Accu<'v> {
+        match value.downcast_ref::<CelBool>() {
+            Some(b) => Accu::Bool(*b.inner()),
+            None => Accu::Owned(value.into_owned()),
+        }
+    }
+
+    fn as_ref(&self) -> &(dyn Val + 'v) {
+        match self {
+            Accu::Bool(true) => &CelBool::TRUE,
+            Accu::Bool(false) => &CelBool::FALSE,
+            Accu::Owned(value) => value.as_ref(),
+        }
+    }
 }
 
 impl<'env> Comprehension<'env> {
@@ -1024,7 +1058,7 @@ impl<'env> Comprehension<'env> {
                 return self.append(guard.as_ref(), items, &iter, sc);
             }
         }
-        let mut accu: Box<dyn Val + 'v> = accu_init.into_owned();
+        let mut accu = Accu::of(accu_init);
         let mut items = iter
             .as_iterable()
             .ok_or_else(|| ExecutionError::UnexpectedType {
@@ -1060,9 +1094,8 @@ impl<'env> Comprehension<'env> {
                 locals: Some(&iter_frame),
             };
             let step = self.step.eval(&inner);
-            let next = deferred.step(step)?.map(CowVal::into_owned);
-            if let Some(next) = next {
-                accu = next;
+            if let Some(next) = deferred.step(step)? {
+                accu = Accu::of(next);
             }
         }
         deferred.finish()?;
@@ -1075,8 +1108,11 @@ impl<'env> Comprehension<'env> {
             globals: sc.globals,
             locals: Some(&accu_frame),
         };
-        let result = self.result.eval(&inner)?.into_owned();
-        Ok(CowVal::Owned(result))
+        let result = self.result.eval(&inner)?;
+        if let Some(b) = result.downcast_ref::<CelBool>() {
+            return Ok(bool(*b.inner()));
+        }
+        Ok(CowVal::Owned(result.into_owned()))
     }
 
     fn append<'s, 'v>(

@@ -463,6 +463,16 @@ pub trait Indexer {
     fn steal<'v>(self: Box<Self>, _idx: &dyn Val) -> Result<Box<dyn Val + 'v>, ExecutionError>
     where
         Self: 'v;
+
+    /// isms-lint patch: what [`get`](Self::get) gives, or `None` where it fails, for an
+    /// optional selection (`a.?b`), which discards the error. A type whose `get` builds an
+    /// error for a missing key can skip building it here.
+    fn get_optional<'b, 'v>(&'b self, idx: &dyn Val) -> Option<CowVal<'b, 'v>>
+    where
+        Self: 'v,
+    {
+        self.get(idx).ok()
+    }
 }
 
 pub(crate) mod adapter {

@@ -76,9 +76,28 @@ impl Val for CelType {
 
 impl StaticVal for CelType {}
 
+/// isms-lint patch: the type values `type(x)` gives most, held once (`type(x) == map` is in
+/// many rules' inner loops).
+static COMMON: [CelType; 9] = [
+    CelType::new_static("map"),
+    CelType::new_static("list"),
+    CelType::new_static("string"),
+    CelType::new_static("int"),
+    CelType::new_static("bool"),
+    CelType::new_static("null_type"),
+    CelType::new_static("double"),
+    CelType::new_static("uint"),
+    CelType::new_static("bytes"),
+];
+
 fn type_of<'b, 'v>(args: Vec<CowVal<'b, 'v>>) -> Result<CowVal<'b, 'v>, ExecutionError> {
-    let name = args[0].as_ref().get_type().name().to_string();
-    Ok(CowVal::owned(CelType::new(name)))
+    // isms-lint patch: a common type's value is borrowed; any other shares the type's name
+    // instead of copying it.
+    let t = args[0].as_ref().get_type();
+    match COMMON.iter().find(|c| c.name == t.name()) {
+        Some(common) => Ok(CowVal::Borrowed(common)),
+        None => Ok(CowVal::owned(CelType::from(t))),
+    }
 }
 
 pub(crate) fn stdlib(env: &mut crate::Env) {
