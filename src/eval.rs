@@ -273,10 +273,10 @@ fn run_error(rule: &Rule, doc: &Document, path: &str, span: Span, message: Strin
         rule_id: rule.id.clone(),
         path: doc
             .files
-            .get(span.file as usize)
+            .get(doc.positions.file(span) as usize)
             .map_or(path, String::as_str)
             .to_string(),
-        line: span.start.line,
+        line: doc.positions.start(span).line,
         message,
     }
 }
@@ -726,14 +726,15 @@ fn one_line(text: &str) -> String {
 /// Points an unknown's finding at the unknown value itself, and gives it a fingerprint of its
 /// own (an unknown that later fails must not be hidden by a baseline of the unknown).
 fn relocate_unknown(f: &mut Finding, doc: &Document, path: &str, touched: &Touched) {
-    if touched.span.start.line > 0 {
+    let (file, start) = doc.positions.locate(touched.span.start);
+    if start.line > 0 {
         f.path = doc
             .files
-            .get(touched.span.file as usize)
+            .get(file as usize)
             .map_or(path, String::as_str)
             .to_string();
-        f.start = touched.span.start;
-        f.end = touched.span.end;
+        f.start = start;
+        f.end = doc.positions.end(touched.span);
     }
     f.logical_path.push_str("#unknown");
     f.fingerprint = fingerprint(&f.rule_id, &f.path, &f.logical_path);
@@ -752,15 +753,15 @@ fn unknown_scope_finding(rule: &Rule, doc: &Document, path: &str, touched: &Touc
         ),
         fingerprint: String::new(),
         path: path.to_string(),
-        start: doc.root.span.start,
-        end: doc.root.span.end,
+        start: doc.positions.start(doc.root.span),
+        end: doc.positions.end(doc.root.span),
         logical_path: [doc.name.as_str(), "select"]
             .iter()
             .filter(|s| !s.is_empty())
             .copied()
             .collect::<Vec<_>>()
             .join("/"),
-        element_line: doc.root.span.start.line,
+        element_line: doc.positions.start(doc.root.span).line,
         unknown: true,
         suppression: None,
         related: Vec::new(),
@@ -1017,7 +1018,7 @@ fn build_finding<'a>(
         out.errors.push(RuleRunError {
             rule_id: rule.id.clone(),
             path: path.to_string(),
-            line: span.start.line,
+            line: doc.positions.start(span).line,
             message: format!("message: {e}"),
         });
     });
@@ -1030,7 +1031,7 @@ fn build_finding<'a>(
         .join("/");
     let shown_path = doc
         .files
-        .get(span.file as usize)
+        .get(doc.positions.file(span) as usize)
         .map_or(path, String::as_str)
         .to_string();
     Finding {
@@ -1040,10 +1041,10 @@ fn build_finding<'a>(
         message,
         fingerprint: fingerprint(&rule.id, &shown_path, &logical),
         path: shown_path,
-        start: span.start,
-        end: span.end,
+        start: doc.positions.start(span),
+        end: doc.positions.end(span),
         logical_path: logical,
-        element_line: element_span.start.line,
+        element_line: doc.positions.start(element_span).line,
         unknown: false,
         suppression: None,
         related: Vec::new(),

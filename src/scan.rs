@@ -701,8 +701,8 @@ fn scan_unit(
         r.findings.push(builtin_finding(
             &DUPLICATE_KEY,
             &w.path,
-            w.span.start,
-            w.span.end,
+            w.start,
+            w.end,
             w.message,
             &logical,
         ));
@@ -710,14 +710,7 @@ fn scan_unit(
     for n in read.not_evaluated {
         // Not a violation: what the part holds could not be judged.
         let logical = n.what;
-        let mut f = builtin_finding(
-            &NOT_EVALUATED,
-            &n.path,
-            n.span.start,
-            n.span.end,
-            n.message,
-            &logical,
-        );
+        let mut f = builtin_finding(&NOT_EVALUATED, &n.path, n.start, n.end, n.message, &logical);
         f.unknown = true;
         f.related = n.via;
         r.findings.push(f);

@@ -3,7 +3,7 @@
 //! collections too, as libyaml does (vendor/saphyr-parser/ISMS-LINT-PATCH.md).
 
 use isms_lint::doc::yaml::parse;
-use isms_lint::doc::{Node, Pos};
+use isms_lint::doc::{Node, Pos, Positions};
 
 /// The number at index `i`, as `scripts/gen_big_json.py` generates them.
 fn number(i: usize) -> usize {
@@ -27,10 +27,14 @@ fn one_line_json_array_of_5000_numbers_parses_whole() {
     let text = format!("[{}]", items.join(","));
     assert!(text.len() > 20 * 1024);
     let doc = one(&text);
-    assert_eq!(doc.span.start, Pos::new(1, 1));
+    let at = Positions::of_text(&text);
+    assert_eq!(at.start(doc.span), Pos::new(1, 1));
     // A flow sequence's span ends at its `]` (as for `[1,2]`, whose span ends at column 5).
-    assert_eq!(one("[1,2]").span.end, Pos::new(1, 5));
-    assert_eq!(doc.span.end, Pos::new(1, col_after(&text) - 1));
+    assert_eq!(
+        Positions::of_text("[1,2]").end(one("[1,2]").span),
+        Pos::new(1, 5)
+    );
+    assert_eq!(at.end(doc.span), Pos::new(1, col_after(&text) - 1));
     let list = doc.as_list().unwrap();
     let got: Vec<String> = list.items().iter().map(Node::to_display).collect();
     assert_eq!(got, items);
@@ -45,9 +49,9 @@ fn one_line_json_array_of_5000_numbers_parses_whole() {
         );
         let start = col_after(&before);
         let node = &list.items()[i];
-        assert_eq!(node.span.start, Pos::new(1, start), "item {i}");
+        assert_eq!(at.start(node.span), Pos::new(1, start), "item {i}");
         assert_eq!(
-            node.span.end,
+            at.end(node.span),
             Pos::new(1, start + col_after(&items[i]) - 1),
             "item {i}"
         );
@@ -62,8 +66,9 @@ fn one_line_json_object_of_2000_keys_parses_whole() {
     let text = format!("{{{}}}", pairs.join(","));
     assert!(text.len() > 20 * 1024);
     let doc = one(&text);
-    assert_eq!(doc.span.start, Pos::new(1, 1));
-    assert_eq!(doc.span.end, Pos::new(1, col_after(&text)));
+    let at = Positions::of_text(&text);
+    assert_eq!(at.start(doc.span), Pos::new(1, 1));
+    assert_eq!(at.end(doc.span), Pos::new(1, col_after(&text)));
     let map = doc.as_map().unwrap();
     let got: Vec<(String, String)> = map
         .iter()
@@ -85,15 +90,19 @@ fn one_line_json_object_of_2000_keys_parses_whole() {
         let key = format!("\"key{i}\"");
         let value_start = key_start + col_after(&key);
         let entry = map.entry(&format!("key{i}")).unwrap();
-        assert_eq!(entry.key_span.start, Pos::new(1, key_start), "key {i}");
-        assert_eq!(entry.key_span.end, Pos::new(1, value_start - 1), "key {i}");
+        assert_eq!(at.start(entry.key_span), Pos::new(1, key_start), "key {i}");
         assert_eq!(
-            entry.value.span.start,
+            at.end(entry.key_span),
+            Pos::new(1, value_start - 1),
+            "key {i}"
+        );
+        assert_eq!(
+            at.start(entry.value.span),
             Pos::new(1, value_start),
             "value {i}"
         );
         assert_eq!(
-            entry.value.span.end,
+            at.end(entry.value.span),
             Pos::new(1, value_start + col_after(&number(i).to_string()) - 1),
             "value {i}"
         );

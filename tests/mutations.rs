@@ -349,17 +349,18 @@ fn run_module(
         }
         let rel = &files[*index].0;
         match parse_module(&tf, &tfvars) {
-            (root, errors) if errors.iter().all(|e| !e.fatal) => {
+            (root, errors, positions) if errors.iter().all(|e| !e.fatal) => {
                 let d = Document {
                     kind: Kind::Terraform,
                     root,
                     name: String::new(),
                     files: tf.iter().map(|s| s.path.clone()).collect(),
                     via: Vec::new(),
+                    positions: std::sync::Arc::new(positions),
                 };
                 t.record(rel, &e.what(), judge(rules, &[d], &tf[0].path));
             }
-            (_, errors) => t
+            (_, errors, _) => t
                 .broken
                 .push(format!("{rel}: {}: {}", e.what(), errors[0].message)),
         }

@@ -4,10 +4,12 @@
 pub mod edit;
 pub mod image;
 pub mod keys;
+pub mod positions;
 pub mod reads;
 pub mod tree;
 pub mod yaml;
 
+pub use positions::{Positions, PositionsBuilder};
 pub use tree::{ChoiceNode, ListNode, MapBuilder, MapNode, Node, NodeId, Pos, Span, Value};
 
 /// Why a file could not be read as a document, and where.
@@ -29,8 +31,10 @@ pub struct ParseError {
 pub struct ParseWarning {
     /// Display path of the file.
     pub path: String,
-    /// Where.
-    pub span: Span,
+    /// First character.
+    pub start: Pos,
+    /// Just past the last character.
+    pub end: Pos,
     /// What.
     pub message: String,
 }

@@ -33,31 +33,33 @@ impl Pos {
     }
 }
 
-/// Where a node was written: the file (index into the document's file list) and its extent.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// Where a node was written: a pair of offsets in its document's position space, which the
+/// document's [`super::positions::Positions`] turns back into a file, a line and a column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Span {
-    /// Index of the source file within the document (0 for single-file documents).
-    pub file: u32,
-    /// First character.
-    pub start: Pos,
-    /// Just past the last character.
-    pub end: Pos,
+    /// Offset of the first character.
+    pub start: u32,
+    /// Offset just past the last character.
+    pub end: u32,
+}
+
+impl Default for Span {
+    /// Nowhere: a value made during evaluation (file 0, line 0, column 0).
+    fn default() -> Span {
+        Span {
+            start: super::positions::NOWHERE,
+            end: super::positions::NOWHERE,
+        }
+    }
 }
 
 impl Span {
-    /// A span in file 0.
-    pub fn new(start: Pos, end: Pos) -> Span {
+    /// The span from the start of `first` to the end of `last`.
+    pub fn to(self, last: Span) -> Span {
         Span {
-            file: 0,
-            start,
-            end,
+            start: self.start,
+            end: last.end,
         }
-    }
-
-    /// The same extent in another file of the document.
-    pub fn in_file(mut self, file: u32) -> Span {
-        self.file = file;
-        self
     }
 }
 
@@ -1024,7 +1026,10 @@ mod tests {
     use super::*;
 
     fn at(line: u32) -> Span {
-        Span::new(Pos::new(line, 1), Pos::new(line, 5))
+        Span {
+            start: line * 10,
+            end: line * 10 + 4,
+        }
     }
 
     fn int(i: i64, line: u32) -> Node {
@@ -1140,6 +1145,9 @@ mod tests {
         const INLINE_MAX: usize = CelString::INLINE_MAX;
         assert_eq!(size_of::<CelString<'static>>(), 24);
         assert_eq!(size_of::<Value>(), 24);
+        assert_eq!(size_of::<Span>(), 8);
+        assert_eq!(size_of::<Node>(), 32);
+        assert_eq!(size_of::<Member>(), 48);
         let hash = |s: &CelString<'_>| Hasher::default().hash_one(s);
         let short = "é".repeat(7); // 14 bytes
         let exact = "x".repeat(INLINE_MAX);

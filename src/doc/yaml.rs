@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span as YSpan, Tag};
 
 use super::keys;
+use super::positions::{Positions, PositionsBuilder};
 use super::tree::{ListNode, MapBuilder, Node, Pos, Span, Value};
 use cel::common::types::{CelBool, CelDouble, CelInt, CelString};
 
@@ -39,18 +40,16 @@ pub struct YamlStream {
     pub documents: Vec<Node>,
     /// Non-fatal findings of the reader.
     pub warnings: Vec<Warning>,
-    /// Start positions of the plain (unquoted, untagged) scalars spelled as YAML 1.1 booleans
+    /// Start offsets of the plain (unquoted, untagged) scalars spelled as YAML 1.1 booleans
     /// (`yes`, `off`, `Y`…): strings here, booleans to YAML 1.1 readers such as kubectl (see
     /// [`super::yaml11`]).
-    pub yaml11_plain: HashSet<Pos>,
+    pub yaml11_plain: HashSet<u32>,
+    /// Where the spans of its trees point (file 0, the text).
+    pub positions: Positions,
 }
 
 fn pos(m: &saphyr_parser::Marker) -> Pos {
     Pos::new(m.line() as u32, m.col() as u32 + 1)
-}
-
-fn span(s: &YSpan) -> Span {
-    Span::new(pos(&s.start), pos(&s.end))
 }
 
 fn scan_error(e: &ScanError) -> SyntaxError {
@@ -78,20 +77,39 @@ enum Frame {
     },
 }
 
-struct Builder {
+struct Builder<'p> {
+    positions: &'p PositionsBuilder,
+    file: u32,
     stack: Vec<Frame>,
     anchors: HashMap<usize, (Node, u64)>,
     documents: Vec<Node>,
     warnings: Vec<Warning>,
-    yaml11_plain: HashSet<Pos>,
+    yaml11_plain: HashSet<u32>,
     expanded: u64,
 }
 
 /// Parses a YAML stream (JSON included) into spanned trees.
 pub fn parse(text: &str) -> Result<YamlStream, SyntaxError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut positions = PositionsBuilder::new();
+    let file = positions.add_text(text);
+    let mut stream = parse_in(text, &positions, file)?;
+    stream.positions = positions.finish();
+    Ok(stream)
+}
+
+/// Parses a YAML stream as file `file` of `positions` (which has its line table); the stream's
+/// own `positions` are left empty.
+pub fn parse_in(
+    text: &str,
+    positions: &PositionsBuilder,
+    file: u32,
+) -> Result<YamlStream, SyntaxError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut parser = Parser::new_from_str(text);
     let mut b = Builder {
+        positions,
+        file,
         stack: Vec::new(),
         anchors: HashMap::new(),
         documents: Vec::new(),
@@ -107,17 +125,22 @@ pub fn parse(text: &str) -> Result<YamlStream, SyntaxError> {
         documents: b.documents,
         warnings: b.warnings,
         yaml11_plain: b.yaml11_plain,
+        positions: Positions::default(),
     })
 }
 
-impl Builder {
+impl Builder<'_> {
+    fn span(&self, s: &YSpan) -> Span {
+        self.positions.span(self.file, pos(&s.start), pos(&s.end))
+    }
+
     fn event(&mut self, ev: Event<'_>, sp: YSpan) -> Result<(), SyntaxError> {
         match ev {
             Event::DocumentStart(_) => self.anchors.clear(),
             Event::Scalar(text, style, anchor, tag) => {
                 let plain = style == ScalarStyle::Plain && tag.is_none();
                 let merge = plain && text == "<<";
-                let node = scalar(&text, style, tag.as_deref(), span(&sp));
+                let node = scalar(&text, style, tag.as_deref(), self.span(&sp));
                 if plain && yaml11_bool(&text).is_some() {
                     self.yaml11_plain.insert(node.span.start);
                 }
@@ -149,7 +172,7 @@ impl Builder {
                 self.stack.push(Frame::Map {
                     builder: MapBuilder::new(),
                     key: None,
-                    start: span(&sp),
+                    start: self.span(&sp),
                     anchor,
                     tag: tag.map(|t| t.into_owned()),
                     size: 1,
@@ -159,7 +182,7 @@ impl Builder {
                 self.check_depth(&sp)?;
                 self.stack.push(Frame::List {
                     items: Vec::new(),
-                    start: span(&sp),
+                    start: self.span(&sp),
                     anchor,
                     tag: tag.map(|t| t.into_owned()),
                     size: 1,
@@ -175,7 +198,8 @@ impl Builder {
                     ..
                 }) = self.stack.pop()
                 {
-                    let whole = Span::new(start.start, pos(&sp.end).max(start.end));
+                    let end = self.positions.at(self.file, pos(&sp.end));
+                    let whole = self.positions.later(start, end);
                     let node = Node::new(Value::Map(builder.finish(whole)), whole);
                     let node = apply_tag(tag.as_ref(), node);
                     if anchor > 0 {
@@ -194,7 +218,7 @@ impl Builder {
                 }) = self.stack.pop()
                 {
                     let end = items.last().map_or(start.end, |n| n.span.end);
-                    let whole = Span::new(start.start, end.max(start.end));
+                    let whole = self.positions.later(start, end);
                     let node = Node::new(Value::List(ListNode::new(items, whole)), whole);
                     let node = apply_tag(tag.as_ref(), node);
                     if anchor > 0 {
@@ -470,31 +494,57 @@ mod tests {
         }
     }
 
-    fn one(text: &str) -> Node {
-        parse(text).unwrap().documents.remove(0)
+    fn one(text: &str) -> (Node, Positions) {
+        let mut s = parse(text).unwrap();
+        (s.documents.remove(0), s.positions)
     }
 
     #[test]
     fn positions_are_one_based() {
-        let doc = one("a: 1\nb:\n  c: true\n");
+        let (doc, at) = one("a: 1\nb:\n  c: true\n");
         let m = doc.as_map().unwrap();
         let b = m.entry("b").unwrap();
-        assert_eq!(b.key_span.start, Pos::new(2, 1));
+        assert_eq!(at.start(b.key_span), Pos::new(2, 1));
         let c = b.value.as_map().unwrap().entry("c").unwrap();
-        assert_eq!(c.key_span.start, Pos::new(3, 3));
+        assert_eq!(at.start(c.key_span), Pos::new(3, 3));
         assert!(matches!(c.value.value, Value::Bool(_)));
     }
 
     #[test]
     fn sequence_items_start_at_their_first_key() {
-        let doc = one("items:\n  - name: a\n    x: 1\n  - name: b\n");
+        let (doc, at) = one("items:\n  - name: a\n    x: 1\n  - name: b\n");
         let items = doc.get("items").unwrap().as_list().unwrap();
-        assert_eq!(items.items()[1].span.start, Pos::new(4, 5));
+        assert_eq!(at.start(items.items()[1].span), Pos::new(4, 5));
+    }
+
+    /// The position table counts lines and characters as the YAML parser does, so a file's
+    /// spans are offsets of its text (none pinned), multi-byte characters and CRLF included.
+    #[test]
+    fn spans_are_offsets_of_the_text() {
+        let text = "é: \"ü€\"\r\nb:\r\n  - 😀x\r\n  - {k: v}\r\n";
+        let (doc, at) = one(text);
+        assert_eq!(at.pinned(), 0);
+        let e = doc.as_map().unwrap().entry("é").unwrap();
+        assert_eq!(
+            (at.start(e.value.span), at.end(e.value.span)),
+            (Pos::new(1, 4), Pos::new(1, 8))
+        );
+        assert_eq!(
+            (e.value.span.start, e.value.span.end),
+            (3, 7),
+            "character offsets"
+        );
+        let items = doc.get("b").unwrap().as_list().unwrap().items();
+        assert_eq!(at.start(items[0].span), Pos::new(3, 5));
+        assert_eq!(at.end(items[0].span), Pos::new(3, 7));
+        let k = items[1].as_map().unwrap().entry("k").unwrap();
+        assert_eq!(at.start(k.key_span), Pos::new(4, 6));
+        assert_eq!(at.start(k.value.span), Pos::new(4, 9));
     }
 
     #[test]
     fn merge_keys_and_aliases_expand() {
-        let doc = one("base: &b {x: 1, y: 2}\nuse:\n  <<: *b\n  y: 3\n");
+        let (doc, _) = one("base: &b {x: 1, y: 2}\nuse:\n  <<: *b\n  y: 3\n");
         let u = doc.get("use").unwrap();
         assert_eq!(u.get("x").unwrap().to_display(), "1");
         assert_eq!(u.get("y").unwrap().to_display(), "3");
@@ -502,13 +552,13 @@ mod tests {
 
     #[test]
     fn quoted_merge_key_is_a_plain_key() {
-        let doc = one("m:\n  '<<': 1\n");
+        let (doc, _) = one("m:\n  '<<': 1\n");
         assert!(doc.get("m").unwrap().get("<<").is_some());
     }
 
     #[test]
     fn cloudformation_short_tags() {
-        let doc = one("a: !Ref Bucket\nb: !GetAtt Role.Arn\nc: !Sub 'x-${AWS::Region}'\n");
+        let (doc, _) = one("a: !Ref Bucket\nb: !GetAtt Role.Arn\nc: !Sub 'x-${AWS::Region}'\n");
         assert_eq!(doc.get("a").unwrap().to_display(), r#"{"Ref":"Bucket"}"#);
         assert_eq!(
             doc.get("b").unwrap().to_display(),
@@ -522,7 +572,7 @@ mod tests {
 
     #[test]
     fn core_schema_scalars() {
-        let doc = one("a: 010\nb: 1.5\nc: '1'\nd: on\ne: ~\nf: 0x1F\ng: 1e3\n");
+        let (doc, _) = one("a: 010\nb: 1.5\nc: '1'\nd: on\ne: ~\nf: 0x1F\ng: 1e3\n");
         assert!(matches!(doc.get("a").unwrap().value, Value::Int(_)));
         assert!(matches!(doc.get("b").unwrap().value, Value::Float(_)));
         assert!(matches!(doc.get("c").unwrap().value, Value::Str(_)));
@@ -576,7 +626,7 @@ mod tests {
     fn duplicate_keys_warn() {
         let s = parse("a: 1\na: 2\n").unwrap();
         assert_eq!(s.warnings.len(), 1);
-        assert_eq!(s.warnings[0].span.start.line, 2);
+        assert_eq!(s.positions.start(s.warnings[0].span), Pos::new(2, 1));
     }
 
     #[test]
@@ -587,15 +637,15 @@ mod tests {
 
     #[test]
     fn json_parses_with_positions() {
-        let doc = one("{\n  \"a\": {\n    \"b\": [1, 2]\n  }\n}\n");
+        let (doc, at) = one("{\n  \"a\": {\n    \"b\": [1, 2]\n  }\n}\n");
         let b = doc.get("a").unwrap().as_map().unwrap().entry("b").unwrap();
-        assert_eq!(b.key_span.start, Pos::new(3, 5));
+        assert_eq!(at.start(b.key_span), Pos::new(3, 5));
     }
 
     #[test]
     fn multi_document_streams() {
         let s = parse("a: 1\n---\nb: 2\n---\n").unwrap();
         assert_eq!(s.documents.len(), 2);
-        assert_eq!(s.documents[1].span.start.line, 3);
+        assert_eq!(s.positions.start(s.documents[1].span).line, 3);
     }
 }

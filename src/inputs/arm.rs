@@ -770,7 +770,8 @@ mod tests {
             Some("TLS1_0")
         );
         // The default is shown where the parameter is used.
-        assert_eq!(p.get("minimumTlsVersion").unwrap().span.start.line, 19);
+        let at = crate::doc::Positions::of_text(TEMPLATE);
+        assert_eq!(at.start(p.get("minimumTlsVersion").unwrap().span).line, 19);
         assert!(matches!(p.get("allowBlobPublicAccess").unwrap().value, Value::Bool(b) if !*b));
         assert!(matches!(&p.get("owner").unwrap().value, Value::Unknown(u) if !u.is_set()));
         assert!(matches!(&p.get("id").unwrap().value, Value::Unknown(u) if u.is_set()));

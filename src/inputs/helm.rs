@@ -81,7 +81,8 @@ impl Input for Helm {
         Read {
             not_evaluated: vec![NotEvaluated {
                 path: display(&at),
-                span: crate::doc::Span::new(crate::doc::Pos::new(1, 1), crate::doc::Pos::new(1, 1)),
+                start: crate::doc::Pos::new(1, 1),
+                end: crate::doc::Pos::new(1, 1),
                 what: "helm-chart".into(),
                 via: Vec::new(),
                 message: format!(

@@ -37,8 +37,12 @@ pub struct Document {
     /// Logical name inside its file (`Deployment/prod/web`, `#2`), empty for whole-file documents.
     /// Part of finding fingerprints, so it must not depend on line numbers.
     pub name: String,
-    /// Files the spans refer to (`Span::file` indexes this list); display paths.
+    /// Files the spans refer to (the file [`Document::positions`] gives for a span indexes this
+    /// list); display paths.
     pub files: Vec<String>,
+    /// Where its spans point: files, lines and columns of the offsets of its spans (shared by
+    /// the documents of one file).
+    pub positions: std::sync::Arc<crate::doc::Positions>,
     /// How the document was reached, innermost first: the module calls a Terraform module was
     /// evaluated through. Every finding in it carries these as related locations.
     pub via: Vec<crate::doc::Related>,
@@ -191,8 +195,10 @@ pub struct Read {
 pub struct NotEvaluated {
     /// Display path of the file.
     pub path: String,
-    /// Where (the header of a module call; line 1 of a chart's `Chart.yaml`).
-    pub span: crate::doc::Span,
+    /// Where it starts (the header of a module call; line 1 of a chart's `Chart.yaml`).
+    pub start: crate::doc::Pos,
+    /// Just past where it ends.
+    pub end: crate::doc::Pos,
     /// What it is, stable across line moves (`module.app.module.vpc`): the finding's logical path.
     pub what: String,
     /// Why it was not evaluated.
@@ -237,7 +243,7 @@ pub enum TreeFormat {
 #[derive(Default)]
 pub struct TreeInfo {
     /// Where unquoted YAML 1.1 boolean words (`yes`, `off`…) were written.
-    pub yaml11_plain: std::collections::HashSet<crate::doc::Pos>,
+    pub yaml11_plain: std::collections::HashSet<u32>,
     /// The file, on disk.
     pub path: PathBuf,
     /// Its display path.
@@ -247,12 +253,15 @@ pub struct TreeInfo {
 }
 
 /// What an input adds to the documents of a YAML/JSON file: other files their spans point into
-/// (`Span::file` `i ≥ 1` is `files[i - 1]`; a plan's resources shown at their `.tf` blocks) and
-/// parts it could not evaluate.
+/// (file `i ≥ 1` of `positions` is `files[i - 1]`; a plan's resources shown at their `.tf`
+/// blocks) and parts it could not evaluate.
 #[derive(Debug, Default)]
 pub struct Added {
     /// Display paths of the other files.
     pub files: Vec<String>,
+    /// The position table of the file's documents: the file itself (file 0), then the other
+    /// files, which an input adds with [`crate::doc::PositionsBuilder::import`].
+    pub positions: crate::doc::PositionsBuilder,
     /// Parts not evaluated (an unknown plan format).
     pub not_evaluated: Vec<NotEvaluated>,
 }

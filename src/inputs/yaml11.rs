@@ -14,7 +14,7 @@ use cel::common::types::CelBool;
 
 use super::Kind;
 use crate::doc::yaml::yaml11_bool;
-use crate::doc::{ListNode, MapBuilder, Node, Pos, Value};
+use crate::doc::{ListNode, MapBuilder, Node, Value};
 
 /// One step of a field pattern.
 #[derive(Clone, Copy, Debug)]
@@ -197,7 +197,7 @@ const COMPOSE_TOP: &[&[Seg]] = &[
 #[derive(Clone, Copy)]
 enum Reader<'a> {
     /// kubectl: plain scalars spelled as YAML 1.1 booleans (their start positions).
-    Kubectl(&'a HashSet<Pos>),
+    Kubectl(&'a HashSet<u32>),
     /// compose-go: the YAML 1.1 words and `true`/`false`, quoted or not.
     Compose,
 }
@@ -220,7 +220,7 @@ impl Reader<'_> {
 /// `root` with the YAML 1.1 booleans of its boolean fields read as booleans. `plain` holds the
 /// start positions of the plain scalars spelled as YAML 1.1 booleans (from the YAML reader).
 /// Documents of other kinds, and documents without such values, come back unchanged.
-pub fn normalise(kind: Kind, root: Node, plain: &HashSet<Pos>) -> Node {
+pub fn normalise(kind: Kind, root: Node, plain: &HashSet<u32>) -> Node {
     if kind == Kind::Kubernetes && plain.is_empty() {
         // kubectl reads YAML 1.1 words only in plain scalars, and this document has none:
         // nothing to convert (most documents; the patterns are not even built).
@@ -354,10 +354,8 @@ mod tests {
 
     #[test]
     fn kubernetes_plain_words_in_boolean_fields_become_booleans() {
-        let doc = read(
-            Kind::Kubernetes,
-            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, labels: {on: yes}}\nspec:\n  template:\n    spec:\n      hostNetwork: On\n      hostPID: \"yes\"\n      containers:\n        - name: app\n          tty: n\n          securityContext: {privileged: YES, runAsNonRoot: maybe}\n          volumeMounts: [{name: x, readOnly: oFF}]\n",
-        );
+        let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, labels: {on: yes}}\nspec:\n  template:\n    spec:\n      hostNetwork: On\n      hostPID: \"yes\"\n      containers:\n        - name: app\n          tty: n\n          securityContext: {privileged: YES, runAsNonRoot: maybe}\n          volumeMounts: [{name: x, readOnly: oFF}]\n";
+        let doc = read(Kind::Kubernetes, text);
         let spec = at(&doc, &["spec", "template", "spec"]);
         assert!(matches!(spec.get("hostNetwork").unwrap().value, Value::Bool(b) if *b));
         // Quoted: a string, as the API server would see it.
@@ -366,7 +364,11 @@ mod tests {
         assert!(matches!(c.get("tty").unwrap().value, Value::Bool(b) if !*b));
         let privileged = at(c, &["securityContext", "privileged"]);
         assert!(matches!(privileged.value, Value::Bool(b) if *b));
-        assert_eq!(privileged.span.start, Pos::new(12, 41));
+        let positions = crate::doc::Positions::of_text(text);
+        assert_eq!(
+            positions.start(privileged.span),
+            crate::doc::Pos::new(12, 41)
+        );
         assert_eq!(
             at(c, &["securityContext", "runAsNonRoot"]).as_str(),
             Some("maybe")

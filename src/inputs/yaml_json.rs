@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use std::path::Path;
 
 use super::{
-    registry, Document, Input, Kind, Read, Source, SourceFile, TreeFormat, TreeInfo, Unit,
+    registry, Added, Document, Input, Kind, Read, Source, SourceFile, TreeFormat, TreeInfo, Unit,
 };
 use crate::doc::{yaml, ParseError, ParseWarning, Pos, Value};
 
@@ -132,14 +132,20 @@ pub fn read_as(path: &Path, display: &str, text: &str, forced: Option<Kind>) -> 
         TreeFormat::Yaml => Ok(vec![Cow::Borrowed(text)]),
     };
     let mut streams = Vec::new();
+    let mut added = Added::default();
+    added
+        .positions
+        .add_text(text.strip_prefix('\u{feff}').unwrap_or(text));
     let parsed = texts.and_then(|texts| {
         for t in texts {
-            streams.push(yaml::parse(&t).map_err(|e| ParseError {
-                path: display.to_string(),
-                pos: e.pos,
-                message: e.message,
-                detected,
-            })?);
+            streams.push(
+                yaml::parse_in(&t, &added.positions, 0).map_err(|e| ParseError {
+                    path: display.to_string(),
+                    pos: e.pos,
+                    message: e.message,
+                    detected,
+                })?,
+            );
         }
         Ok(())
     });
@@ -151,12 +157,13 @@ pub fn read_as(path: &Path, display: &str, text: &str, forced: Option<Kind>) -> 
     let total: usize = streams.iter().map(|s| s.documents.len()).sum();
     let multi = total > 1;
     let mut index = 0;
+    let mut warnings = Vec::new();
     for mut stream in streams {
         let info = TreeInfo {
             yaml11_plain: std::mem::take(&mut stream.yaml11_plain),
             path: path.to_path_buf(),
             display: display.to_string(),
-            added: std::cell::RefCell::default(),
+            added: std::cell::RefCell::new(std::mem::take(&mut added)),
         };
         for root in std::mem::take(&mut stream.documents) {
             let i = index;
@@ -188,18 +195,26 @@ pub fn read_as(path: &Path, display: &str, text: &str, forced: Option<Kind>) -> 
                         .chain(added.files.iter().cloned())
                         .collect(),
                     via: Vec::new(),
+                    positions: std::sync::Arc::default(),
                 });
             }
         }
-        read.not_evaluated
-            .append(&mut info.added.borrow_mut().not_evaluated);
-        read.warnings
-            .extend(stream.warnings.into_iter().map(|w| ParseWarning {
-                path: display.to_string(),
-                span: w.span,
-                message: w.message,
-            }));
+        added = info.added.into_inner();
+        read.not_evaluated.append(&mut added.not_evaluated);
+        warnings.extend(stream.warnings);
     }
+    // Every document of the file shares its position table.
+    let positions = std::sync::Arc::new(added.positions.finish());
+    for d in &mut read.documents {
+        d.positions = positions.clone();
+    }
+    read.warnings
+        .extend(warnings.into_iter().map(|w| ParseWarning {
+            path: display.to_string(),
+            start: positions.start(w.span),
+            end: positions.end(w.span),
+            message: w.message,
+        }));
     read
 }
 
@@ -381,7 +396,8 @@ mod tests {
         let read = read_text(Path::new("tsconfig.base.json"), "tsconfig.base.json", text);
         assert!(read.errors.is_empty(), "{:?}", read.errors);
         let doc = &read.documents[0].root;
-        assert_eq!(doc.get("b").unwrap().span.start, Pos::new(4, 8));
+        let at = &read.documents[0].positions;
+        assert_eq!(at.start(doc.get("b").unwrap().span), Pos::new(4, 8));
         // The same text in a file whose tools want strict JSON is an error at the comment.
         let strict = read_text(Path::new("package.json"), "package.json", text);
         assert_eq!(strict.errors[0].pos.line, 2);
@@ -398,7 +414,7 @@ mod tests {
         let kinds: Vec<_> = read
             .documents
             .iter()
-            .map(|d| d.root.get("kind").unwrap().span.start)
+            .map(|d| d.positions.start(d.root.get("kind").unwrap().span))
             .collect();
         assert_eq!(kinds, [Pos::new(1, 30), Pos::new(3, 10)]);
         assert!(read.documents.iter().all(|d| d.kind == Kind::Kubernetes));

@@ -233,6 +233,8 @@ pub fn compile_all(sources: Vec<RuleSourceFile>) -> (Vec<Rule>, Vec<FileDiagnost
 pub(super) struct Ctx<'a> {
     src: &'a RuleSourceFile,
     errors: Vec<FileDiagnostic>,
+    /// Where the spans of the rule file's tree point.
+    positions: crate::doc::Positions,
 }
 
 impl Ctx<'_> {
@@ -290,11 +292,8 @@ fn check_keys(ctx: &mut Ctx<'_>, map: &crate::doc::MapNode, allowed: &[&str], co
         if allowed.contains(&key) {
             continue;
         }
-        let start = crate::diagnostic::offset_of(
-            &ctx.src.text,
-            entry.key_span.start.line,
-            entry.key_span.start.col,
-        );
+        let at = ctx.positions.start(entry.key_span);
+        let start = crate::diagnostic::offset_of(&ctx.src.text, at.line, at.col);
         let hint = crate::suggest::closest(key, allowed.iter().copied())
             .map(|s| format!("did you mean '{s}'?"))
             .unwrap_or_else(|| format!("allowed here: {}", allowed.join(", ")));
@@ -320,6 +319,7 @@ fn compile_one(
     let mut ctx = Ctx {
         src,
         errors: Vec::new(),
+        positions: crate::doc::Positions::default(),
     };
     let spanned = if defer_cel {
         Ok(None)
@@ -337,8 +337,11 @@ fn compile_one(
                 format!("rule file is not valid YAML: {}", e.message),
             )]);
         }
-        Ok(Some(stream)) => match stream.documents.first() {
-            Some(root) if root.as_map().is_some() => unknown_fields(&mut ctx, root),
+        Ok(Some(mut stream)) => match stream.documents.first() {
+            Some(root) if root.as_map().is_some() => {
+                ctx.positions = std::mem::take(&mut stream.positions);
+                unknown_fields(&mut ctx, root);
+            }
             _ => {
                 ctx.at_top(
                     "a rule file holds one mapping",
@@ -607,6 +610,7 @@ pub(super) fn compile_deferred<T>(
     let mut ctx = Ctx {
         src: &d.src,
         errors: Vec::new(),
+        positions: crate::doc::Positions::default(),
     };
     match compile(&mut ctx, &d.cel) {
         Some(compiled) if ctx.errors.is_empty() => compiled,

@@ -225,36 +225,33 @@ mod tests {
 
     #[test]
     fn locates_deepest_present_key() {
-        let doc = yaml::parse("name: x\nsecurityContext:\n  runAsUser: 0\n")
-            .unwrap()
-            .documents
-            .remove(0);
+        let mut stream = yaml::parse("name: x\nsecurityContext:\n  runAsUser: 0\n").unwrap();
+        let (doc, at) = (stream.documents.remove(0), stream.positions);
         let full = KeyPath::parse("securityContext.runAsUser").unwrap();
-        assert_eq!(full.locate(&doc).0.start.line, 3);
+        assert_eq!(at.start(full.locate(&doc).0).line, 3);
         let partial = KeyPath::parse("securityContext.privileged").unwrap();
         let (span, depth) = partial.locate(&doc);
-        assert_eq!((span.start.line, depth), (2, 1));
+        assert_eq!((at.start(span).line, depth), (2, 1));
         let missing = KeyPath::parse("resources.limits").unwrap();
         assert_eq!(missing.locate(&doc), (doc.span, 0));
         let either = KeyPath::parse("Action|securityContext.runAsUser|name").unwrap();
         assert_eq!(either.alternatives.len(), 3);
-        assert_eq!(either.locate(&doc).0.start.line, 3);
+        assert_eq!(at.start(either.locate(&doc).0).line, 3);
         assert!(KeyPath::parse("a|").is_err());
         assert_eq!(KeyPath::parse("\"a|b\"").unwrap().alternatives.len(), 1);
     }
 
     #[test]
     fn a_star_step_is_the_member_the_caller_names() {
-        let doc = yaml::parse(
+        let mut stream = yaml::parse(
             "env:
   A: 1
   B: 2
 other: 3
 ",
         )
-        .unwrap()
-        .documents
-        .remove(0);
+        .unwrap();
+        let (doc, at) = (stream.documents.remove(0), stream.positions);
         let p = KeyPath::parse("env.*").unwrap();
         assert_eq!(p.alternatives[0][1], Segment::Decider);
         assert!(p.has_decider());
@@ -266,9 +263,9 @@ other: 3
             assert_eq!(route, [Step::Key("env".into())]);
             node.members().into_iter().nth(1)
         });
-        assert_eq!((span.start.line, depth), (3, 2));
+        assert_eq!((at.start(span).line, depth), (3, 2));
         // No deciding member: the path ends at the container.
         let (span, depth) = p.locate_with(&doc, &mut |_, _| None);
-        assert_eq!((span.start.line, depth), (1, 1));
+        assert_eq!((at.start(span).line, depth), (1, 1));
     }
 }

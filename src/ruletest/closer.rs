@@ -16,7 +16,7 @@
 use std::path::Path;
 
 use crate::doc::edit::Step;
-use crate::doc::{Node, Pos, Value};
+use crate::doc::{Node, Pos, Positions, Value};
 use crate::eval::{self, Outcome};
 use crate::inputs::{self, Document, Kind, Source, Unit};
 use crate::rules::path::Segment;
@@ -105,6 +105,7 @@ impl Judgement {
 /// Nodes of `node` (itself included) with the route to them and the position a finding at
 /// them shows: a map member's key, a list item's first character, the root's start.
 fn anchored<'a>(
+    positions: &Positions,
     node: &'a Node,
     anchor: Pos,
     route: &mut Vec<Step>,
@@ -115,7 +116,7 @@ fn anchored<'a>(
             out.push((route.clone(), anchor, node));
             for (k, e) in m.iter() {
                 route.push(Step::Key(k.to_string()));
-                anchored(&e.value, e.key_span.start, route, out);
+                anchored(positions, &e.value, positions.start(e.key_span), route, out);
                 route.pop();
             }
         }
@@ -123,7 +124,7 @@ fn anchored<'a>(
             out.push((route.clone(), anchor, node));
             for (i, item) in l.items().iter().enumerate() {
                 route.push(Step::Index(i));
-                anchored(item, item.span.start, route, out);
+                anchored(positions, item, positions.start(item.span), route, out);
                 route.pop();
             }
         }
@@ -165,7 +166,7 @@ fn decider(
     let node = doc.root.at_route(route)?;
     let mut deciding = None;
     for (step, at) in node.members() {
-        let at = at.start;
+        let at = doc.positions.start(at);
         let mut r = route.to_vec();
         r.push(step);
         let mutant = Document {
@@ -209,7 +210,8 @@ pub fn at_parent(
                 continue;
             }
             let mut all = Vec::new();
-            anchored(&doc.root, doc.root.span.start, &mut Vec::new(), &mut all);
+            let root = doc.positions.start(doc.root.span);
+            anchored(&doc.positions, &doc.root, root, &mut Vec::new(), &mut all);
             let here: Vec<_> = all.iter().filter(|(_, anchor, _)| *anchor == pos).collect();
             // A finding at the key its `at` names, holding a scalar, is where it belongs.
             let at_scalar_key = here.iter().any(|(route, _, n)| {

@@ -88,7 +88,7 @@ fn int(n: Option<&Node>) -> Option<usize> {
 
 /// Every mutant of the Dockerfile `text`; `None` when it does not parse.
 pub fn mutants(text: &str) -> Option<Vec<Mutant>> {
-    let doc = isms_lint::inputs::dockerfile::parse::parse(text).ok()?;
+    let (doc, _) = isms_lint::inputs::dockerfile::parse::parse(text).ok()?;
     let lines: Vec<&str> = text.lines().collect();
     let mut out = Vec::new();
     let instructions = doc.get("instructions").and_then(Node::as_list)?;

@@ -370,14 +370,15 @@ mod tests {
             .and_then(|p| p.get("AuthType"))
             .unwrap();
         assert_eq!(auth.as_str(), Some("NONE"));
-        assert_eq!(auth.span.start.line, 5, "at the Globals line");
+        let at = crate::doc::Positions::of_text(SAM);
+        assert_eq!(at.start(auth.span).line, 5, "at the Globals line");
 
         let open = resource(&t, "FnOpenMethod")
             .and_then(|r| r.get("Properties"))
             .unwrap();
         let open_auth = open.get("AuthorizationType").unwrap();
         assert_eq!(open_auth.as_str(), Some("NONE"));
-        assert_eq!(open_auth.span.start.line, 21);
+        assert_eq!(at.start(open_auth.span).line, 21);
         let closed = resource(&t, "FnClosedMethod")
             .and_then(|r| r.get("Properties"))
             .unwrap();

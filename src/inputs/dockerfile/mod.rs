@@ -81,12 +81,13 @@ impl Input for Dockerfile {
             ..Read::default()
         };
         match parse::parse(text) {
-            Ok(root) => read.documents.push(Document {
+            Ok((root, positions)) => read.documents.push(Document {
                 kind: Kind::Dockerfile,
                 root,
                 name: String::new(),
                 files: vec![display.to_string()],
                 via: Vec::new(),
+                positions: std::sync::Arc::new(positions),
             }),
             Err(e) => read.errors.push(ParseError {
                 path: display.to_string(),

@@ -33,7 +33,31 @@ use cel::common::types::{CelBool, CelInt};
 use indexmap::IndexMap;
 
 use crate::doc::image::split_image;
-use crate::doc::{ListNode, MapBuilder, Node, Pos, Span, Value};
+use crate::doc::{ListNode, MapBuilder, Node, Pos, Positions, PositionsBuilder, Value};
+
+/// Where something was written, as the parser works with it: two positions. A node gets the
+/// document's compact [`crate::doc::Span`] (offsets) when it is made ([`offsets`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Span {
+    start: Pos,
+    end: Pos,
+}
+
+impl Span {
+    fn new(start: Pos, end: Pos) -> Span {
+        Span { start, end }
+    }
+}
+
+/// The offsets of `span` in the file being parsed (file 0 of `p`).
+fn offsets(p: &PositionsBuilder, span: Span) -> crate::doc::Span {
+    p.span(0, span.start, span.end)
+}
+
+/// Where a node made by this parse was written, as the parser works with it.
+fn at(p: &PositionsBuilder, node: &Node) -> Span {
+    Span::new(p.start(node.span), p.end(node.span))
+}
 
 /// Why a Dockerfile could not be read, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,8 +125,10 @@ const MAX_EXPANSION_DEPTH: usize = 16;
 /// A file without `FROM` is a document with no stages. Errors are an unknown instruction, an
 /// unterminated heredoc, a `FROM` without an image, a bad or repeated parser directive, and a
 /// JSON array holding something other than strings.
-pub fn parse(text: &str) -> Result<Node, SyntaxError> {
+pub fn parse(text: &str) -> Result<(Node, Positions), SyntaxError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut positions = PositionsBuilder::new();
+    positions.add_text(text);
     let lines = split_lines(text);
     let mut reader = Reader {
         lines: &lines,
@@ -110,11 +136,12 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
         escape: '\\',
     };
     let directives = reader.directives()?;
-    let mut doc = DocBuilder::new(&lines, reader.escape);
+    let mut doc = DocBuilder::new(&lines, reader.escape, &positions);
     while let Some(raw) = reader.next_raw()? {
         doc.add(&raw)?;
     }
-    Ok(doc.finish(&directives))
+    let root = doc.finish(&directives);
+    Ok((root, positions.finish()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -920,36 +947,38 @@ fn string_literals(t: &str, base: usize) -> Vec<Range<usize>> {
 // ---------------------------------------------------------------------------------------------
 // Nodes
 
-fn str_node(text: impl Into<String>, span: Span) -> Node {
-    Node::string(text, span)
+fn str_node(p: &PositionsBuilder, text: impl Into<String>, span: Span) -> Node {
+    Node::string(text, offsets(p, span))
 }
 
-fn unknown_node(text: &str, span: Span) -> Node {
-    Node::unknown(text, span)
+fn unknown_node(p: &PositionsBuilder, text: &str, span: Span) -> Node {
+    Node::unknown(text, offsets(p, span))
 }
 
-fn int_node(n: u64, span: Span) -> Node {
+fn int_node(p: &PositionsBuilder, n: u64, span: Span) -> Node {
     let n = i64::try_from(n).unwrap_or(i64::MAX);
-    Node::new(Value::Int(CelInt::from(n)), span)
+    Node::new(Value::Int(CelInt::from(n)), offsets(p, span))
 }
 
-fn bool_node(b: bool, span: Span) -> Node {
-    Node::new(Value::Bool(CelBool::from(b)), span)
+fn bool_node(p: &PositionsBuilder, b: bool, span: Span) -> Node {
+    Node::new(Value::Bool(CelBool::from(b)), offsets(p, span))
 }
 
-fn null_node(span: Span) -> Node {
-    Node::new(Value::Null, span)
+fn null_node(p: &PositionsBuilder, span: Span) -> Node {
+    Node::new(Value::Null, offsets(p, span))
 }
 
-fn list_node(items: Vec<Node>, span: Span) -> Node {
+fn list_node(p: &PositionsBuilder, items: Vec<Node>, span: Span) -> Node {
+    let span = offsets(p, span);
     Node::new(Value::List(ListNode::new(items, span)), span)
 }
 
-fn map_node(fields: Vec<Field>, span: Span) -> Node {
+fn map_node(p: &PositionsBuilder, fields: Vec<Field>, span: Span) -> Node {
     let mut b = MapBuilder::new();
     for (key, key_span, value) in fields {
-        b.insert(key, key_span, value);
+        b.insert(key, offsets(p, key_span), value);
     }
+    let span = offsets(p, span);
     Node::new(Value::Map(b.finish(span)), span)
 }
 
@@ -966,6 +995,8 @@ fn field(key: &str, key_span: Span, value: Node) -> Field {
 /// An instruction being turned into a node: keyword, flags, arguments and their form.
 struct Instr<'r> {
     raw: &'r RawInstr,
+    /// The file's position table, where nodes get their spans.
+    p: &'r PositionsBuilder,
     kw: Range<usize>,
     keyword: String,
     flags: Vec<Flag>,
@@ -974,13 +1005,18 @@ struct Instr<'r> {
 }
 
 impl<'r> Instr<'r> {
-    fn new(raw: &'r RawInstr, kw: Range<usize>) -> Result<Instr<'r>, SyntaxError> {
+    fn new(
+        raw: &'r RawInstr,
+        kw: Range<usize>,
+        p: &'r PositionsBuilder,
+    ) -> Result<Instr<'r>, SyntaxError> {
         let text = &raw.logical.text;
         let keyword = text.get(kw.clone()).unwrap_or("").to_ascii_uppercase();
         let (flags, start) = extract_flags(text, kw.end);
         let args = start..text.len().max(start);
         let mut ins = Instr {
             raw,
+            p,
             kw,
             keyword,
             flags,
@@ -1048,57 +1084,59 @@ impl<'r> Instr<'r> {
 
 /// The common members: keyword, arguments, form.
 fn common_fields(ins: &Instr) -> Vec<Field> {
+    let p = ins.p;
     let kw = ins.kw_span();
     let args = ins.args_span();
     let original = ins.text(ins.kw.clone());
     let mut out = vec![
-        field("instruction", kw, str_node(ins.keyword.clone(), kw)),
-        field("original", kw, str_node(original, kw)),
+        field("instruction", kw, str_node(p, ins.keyword.clone(), kw)),
+        field("original", kw, str_node(p, original, kw)),
         field(
             "arguments",
             args,
-            str_node(ins.text(ins.args.clone()), args),
+            str_node(p, ins.text(ins.args.clone()), args),
         ),
     ];
     match ins.exec() {
         Some(items) => {
             let nodes = items
                 .into_iter()
-                .map(|(s, r)| str_node(s, ins.span(r)))
+                .map(|(s, r)| str_node(p, s, ins.span(r)))
                 .collect();
-            out.push(field("form", args, str_node("exec", args)));
-            out.push(field("exec", args, list_node(nodes, args)));
+            out.push(field("form", args, str_node(p, "exec", args)));
+            out.push(field("exec", args, list_node(p, nodes, args)));
         }
-        None => out.push(field("form", args, str_node("shell", args))),
+        None => out.push(field("form", args, str_node(p, "shell", args))),
     }
     out
 }
 
 /// The flag's value: a mount map, a boolean switch or a string.
-fn flag_value(f: &Flag, span: Span) -> Node {
+fn flag_value(p: &PositionsBuilder, f: &Flag, span: Span) -> Node {
     let value = f.value.as_deref();
     if f.name == "mount" {
         let fields = mount_fields(value.unwrap_or(""))
             .into_iter()
-            .map(|(k, v)| (k, span, str_node(v, span)))
+            .map(|(k, v)| (k, span, str_node(p, v, span)))
             .collect();
-        return map_node(fields, span);
+        return map_node(p, fields, span);
     }
     match value {
-        None => bool_node(true, span),
+        None => bool_node(p, true, span),
         Some(v) if BOOL_FLAGS.contains(&f.name.as_str()) && matches!(v, "true" | "false") => {
-            bool_node(v == "true", span)
+            bool_node(p, v == "true", span)
         }
-        Some(v) => str_node(v, span),
+        Some(v) => str_node(p, v, span),
     }
 }
 
 /// `flags`: one member per flag name; `mount` and `exclude` are lists.
 fn flags_field(ins: &Instr) -> Field {
+    let p = ins.p;
     let mut slots: IndexMap<&str, (Span, Vec<Node>)> = IndexMap::new();
     for f in &ins.flags {
         let span = ins.span(f.range.clone());
-        let node = flag_value(f, span);
+        let node = flag_value(p, f, span);
         let slot = slots.entry(f.name.as_str()).or_insert((span, Vec::new()));
         if LIST_FLAGS.contains(&f.name.as_str()) {
             slot.1.push(node);
@@ -1110,46 +1148,51 @@ fn flags_field(ins: &Instr) -> Field {
         .into_iter()
         .filter_map(|(name, (key_span, mut nodes))| {
             if LIST_FLAGS.contains(&name) {
-                let span = union_all(nodes.iter().map(|n| n.span), key_span);
-                return Some((name.to_string(), key_span, list_node(nodes, span)));
+                let span = union_all(nodes.iter().map(|n| at(p, n)), key_span);
+                return Some((name.to_string(), key_span, list_node(p, nodes, span)));
             }
             nodes.pop().map(|n| (name.to_string(), key_span, n))
         })
         .collect();
     let kw = ins.kw_span();
     let span = union_all(ins.flags.iter().map(|f| ins.span(f.range.clone())), kw);
-    field("flags", span, map_node(fields, span))
+    field("flags", span, map_node(p, fields, span))
 }
 
 /// `heredocs`: `[{delimiter, body}]`.
-fn heredocs_field(heredocs: &[Heredoc], kw: Span) -> Field {
+fn heredocs_field(p: &PositionsBuilder, heredocs: &[Heredoc], kw: Span) -> Field {
     let items: Vec<Node> = heredocs
         .iter()
         .map(|h| {
             let fields = vec![
-                field("delimiter", h.marker, str_node(h.name.clone(), h.marker)),
-                field("body", h.body_span, str_node(h.body.clone(), h.body_span)),
+                field("delimiter", h.marker, str_node(p, h.name.clone(), h.marker)),
+                field(
+                    "body",
+                    h.body_span,
+                    str_node(p, h.body.clone(), h.body_span),
+                ),
             ];
-            map_node(fields, h.span)
+            map_node(p, fields, h.span)
         })
         .collect();
     let span = union_all(heredocs.iter().map(|h| h.span), kw);
-    field("heredocs", span, list_node(items, span))
+    field("heredocs", span, list_node(p, items, span))
 }
 
 /// `commands` of `RUN`: the shell command lists of the arguments and of each heredoc body, split
 /// at `&&`, `||` and `;` outside quotes, each at the line it is written on (a command on a
 /// continuation line or in a heredoc is found there); the exec form is one command.
 fn commands_field(ins: &Instr, heredocs: &[Heredoc], kw: Span) -> Field {
+    let p = ins.p;
     let mut items = Vec::new();
     match ins.exec() {
         Some(exec) => {
             let text: Vec<String> = exec.into_iter().map(|(s, _)| s).collect();
-            items.push(str_node(text.join(" "), ins.args_span()));
+            items.push(str_node(p, text.join(" "), ins.args_span()));
         }
         None => {
             for r in command_ranges(ins.text(ins.args.clone()), ins.args.start) {
-                items.push(str_node(ins.text(r.clone()), ins.span(r)));
+                items.push(str_node(p, ins.text(r.clone()), ins.span(r)));
             }
         }
     }
@@ -1162,12 +1205,12 @@ fn commands_field(ins: &Instr, heredocs: &[Heredoc], kw: Span) -> Field {
                     Pos::new(line_no, col(r.start)),
                     Pos::new(line_no, col(r.end)),
                 );
-                items.push(str_node(line.get(r).unwrap_or(""), span));
+                items.push(str_node(p, line.get(r).unwrap_or(""), span));
             }
         }
     }
-    let span = union_all(items.iter().map(|n: &Node| n.span), kw);
-    field("commands", span, list_node(items, span))
+    let span = union_all(items.iter().map(|n: &Node| at(p, n)), kw);
+    field("commands", span, list_node(p, items, span))
 }
 
 /// Byte ranges (offset by `base`) of the commands of a shell command list: split at `&&`, `||`
@@ -1209,6 +1252,7 @@ fn command_ranges(text: &str, base: usize) -> Vec<Range<usize>> {
 
 /// `pairs` of `ENV` / `LABEL` (`K=V …` or legacy `K V`).
 fn env_pairs(ins: &Instr, escape: char) -> Vec<Field> {
+    let p = ins.p;
     let words = quoted_words(ins.text(ins.args.clone()), ins.args.start, escape);
     let legacy = words
         .first()
@@ -1219,11 +1263,12 @@ fn env_pairs(ins: &Instr, escape: char) -> Vec<Field> {
         words.into_iter().map(|w| pair(ins, w, escape)).collect()
     };
     let span = ins.args_span();
-    vec![field("pairs", span, map_node(fields, span))]
+    vec![field("pairs", span, map_node(p, fields, span))]
 }
 
 /// `KEY value with spaces`: the rest of the line after the key is the value.
 fn legacy_pair(ins: &Instr, escape: char) -> Vec<Field> {
+    let p = ins.p;
     let words = ins.words();
     let Some(key) = words.first().cloned() else {
         return Vec::new();
@@ -1232,114 +1277,129 @@ fn legacy_pair(ins: &Instr, escape: char) -> Vec<Field> {
     let value = match words.get(1) {
         Some(w) => {
             let r = w.start..ins.args.end;
-            str_node(unquote(ins.text(r.clone()), escape), ins.span(r))
+            str_node(p, unquote(ins.text(r.clone()), escape), ins.span(r))
         }
-        None => null_node(key_span),
+        None => null_node(p, key_span),
     };
     vec![(unquote(ins.text(key), escape), key_span, value)]
 }
 
 /// `KEY=value` (quotes removed) or `KEY` (null value).
 fn pair(ins: &Instr, word: Range<usize>, escape: char) -> Field {
+    let p = ins.p;
     let span = ins.span(word.clone());
     let text = ins.text(word);
     match text.split_once('=') {
-        Some((k, v)) => (unquote(k, escape), span, str_node(unquote(v, escape), span)),
-        None => (unquote(text, escape), span, null_node(span)),
+        Some((k, v)) => (
+            unquote(k, escape),
+            span,
+            str_node(p, unquote(v, escape), span),
+        ),
+        None => (unquote(text, escape), span, null_node(p, span)),
     }
 }
 
 /// `ports` of `EXPOSE`, protocol lower-cased, `/tcp` added when none is given.
 fn ports(ins: &Instr) -> Vec<Field> {
+    let p = ins.p;
     let items = ins
         .words()
         .into_iter()
         .map(|r| {
-            let p = ins.text(r.clone());
-            let text = match p.split_once('/') {
-                _ if p.contains('$') => p.to_string(),
+            let port = ins.text(r.clone());
+            let text = match port.split_once('/') {
+                _ if port.contains('$') => port.to_string(),
                 Some((n, proto)) => format!("{n}/{}", proto.to_ascii_lowercase()),
-                None => format!("{p}/tcp"),
+                None => format!("{port}/tcp"),
             };
-            str_node(text, ins.span(r))
+            str_node(p, text, ins.span(r))
         })
         .collect();
     let span = ins.args_span();
-    vec![field("ports", span, list_node(items, span))]
+    vec![field("ports", span, list_node(p, items, span))]
 }
 
 /// `sources` and `destination` of `COPY` / `ADD`.
 fn copy_paths(ins: &Instr, escape: char) -> Vec<Field> {
+    let p = ins.p;
     let mut items: Vec<Node> = match ins.exec() {
         Some(items) => items
             .into_iter()
-            .map(|(s, r)| str_node(s, ins.span(r)))
+            .map(|(s, r)| str_node(p, s, ins.span(r)))
             .collect(),
         None => ins
             .words()
             .into_iter()
-            .map(|r| str_node(unquote(ins.text(r.clone()), escape), ins.span(r)))
+            .map(|r| str_node(p, unquote(ins.text(r.clone()), escape), ins.span(r)))
             .collect(),
     };
     let span = ins.args_span();
     let destination = if items.len() >= 2 { items.pop() } else { None };
-    let sources_span = union_all(items.iter().map(|n| n.span), span);
-    let destination = destination.unwrap_or_else(|| null_node(span));
+    let sources_span = union_all(items.iter().map(|n| at(p, n)), span);
+    let destination = destination.unwrap_or_else(|| null_node(p, span));
     vec![
-        field("sources", sources_span, list_node(items, sources_span)),
-        field("destination", destination.span, destination),
+        field("sources", sources_span, list_node(p, items, sources_span)),
+        field("destination", at(p, &destination), destination),
     ]
 }
 
 /// `user` and `group` of `USER user[:group]`.
 fn user_fields(ins: &Instr) -> Vec<Field> {
+    let p = ins.p;
     let text = ins.text(ins.args.clone());
     let start = ins.args.start;
     let (user, group) = match text.split_once(':') {
         Some((u, g)) => {
             let g_start = start + u.len() + 1;
             let g_span = ins.span(g_start..g_start + g.len());
-            (u, str_node(g, g_span))
+            (u, str_node(p, g, g_span))
         }
-        None => (text, null_node(ins.args_span())),
+        None => (text, null_node(p, ins.args_span())),
     };
     let u_span = ins.span(start..start + user.len());
     vec![
-        field("user", u_span, str_node(user, u_span)),
-        field("group", group.span, group),
+        field("user", u_span, str_node(p, user, u_span)),
+        field("group", at(p, &group), group),
     ]
 }
 
 /// `none` and `command` of `HEALTHCHECK NONE` / `HEALTHCHECK [flags] CMD command`.
 fn healthcheck_fields(ins: &Instr) -> Vec<Field> {
+    let p = ins.p;
     let words = ins.words();
     let first = words.first().map(|r| ins.text(r.clone())).unwrap_or("");
     let span = ins.args_span();
     let command = match words.get(1) {
         Some(w) if first.eq_ignore_ascii_case("CMD") => {
             let r = w.start..ins.args.end;
-            str_node(ins.text(r.clone()), ins.span(r))
+            str_node(p, ins.text(r.clone()), ins.span(r))
         }
-        _ => null_node(span),
+        _ => null_node(p, span),
     };
     vec![
         field(
             "none",
             span,
-            bool_node(first.eq_ignore_ascii_case("NONE"), span),
+            bool_node(p, first.eq_ignore_ascii_case("NONE"), span),
         ),
-        field("command", command.span, command),
+        field("command", at(p, &command), command),
     ]
 }
 
 /// The image map of a `FROM`.
-fn image_node(raw: &str, resolved: bool, stage_ref: bool, span: Span) -> Node {
+fn image_node(
+    p: &PositionsBuilder,
+    raw: &str,
+    resolved: bool,
+    stage_ref: bool,
+    span: Span,
+) -> Node {
     let parts = split_image(raw);
     let text = |s: &str| {
         if !resolved && s.contains('$') {
-            unknown_node(s, span)
+            unknown_node(p, s, span)
         } else {
-            str_node(s, span)
+            str_node(p, s, span)
         }
     };
     let fields = vec![
@@ -1348,11 +1408,11 @@ fn image_node(raw: &str, resolved: bool, stage_ref: bool, span: Span) -> Node {
         field("repository", span, text(&parts.repository)),
         field("tag", span, text(&parts.tag)),
         field("digest", span, text(&parts.digest)),
-        field("resolved", span, bool_node(resolved, span)),
-        field("stage_ref", span, bool_node(stage_ref, span)),
-        field("scratch", span, bool_node(raw == "scratch", span)),
+        field("resolved", span, bool_node(p, resolved, span)),
+        field("stage_ref", span, bool_node(p, stage_ref, span)),
+        field("scratch", span, bool_node(p, raw == "scratch", span)),
     ];
-    map_node(fields, span)
+    map_node(p, fields, span)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1373,6 +1433,8 @@ struct Stage {
 struct DocBuilder<'a> {
     lines: &'a [&'a str],
     escape: char,
+    /// The file's position table, where nodes get their spans.
+    p: &'a PositionsBuilder,
     /// Global ARGs as known so far.
     env: Env,
     args: Vec<Field>,
@@ -1381,10 +1443,11 @@ struct DocBuilder<'a> {
 }
 
 impl<'a> DocBuilder<'a> {
-    fn new(lines: &'a [&'a str], escape: char) -> DocBuilder<'a> {
+    fn new(lines: &'a [&'a str], escape: char, p: &'a PositionsBuilder) -> DocBuilder<'a> {
         DocBuilder {
             lines,
             escape,
+            p,
             env: Env::new(),
             args: Vec::new(),
             stages: Vec::new(),
@@ -1408,27 +1471,28 @@ impl<'a> DocBuilder<'a> {
         kw: Range<usize>,
         nested: bool,
     ) -> Result<Node, SyntaxError> {
-        let ins = Instr::new(raw, kw)?;
+        let p = self.p;
+        let ins = Instr::new(raw, kw, self.p)?;
         let kw_span = ins.kw_span();
         let mut fields = common_fields(&ins);
         fields.push(flags_field(&ins));
         let heredocs: &[Heredoc] = if nested { &[] } else { &raw.heredocs };
-        fields.push(heredocs_field(heredocs, kw_span));
+        fields.push(heredocs_field(p, heredocs, kw_span));
         if ins.keyword == "RUN" {
             fields.push(commands_field(&ins, heredocs, kw_span));
         }
         let extras = self.extras(&ins, nested)?;
         let stage = match self.stages.len().checked_sub(1) {
-            Some(i) => int_node(i as u64, kw_span),
-            None => null_node(kw_span),
+            Some(i) => int_node(p, i as u64, kw_span),
+            None => null_node(p, kw_span),
         };
         fields.push(field("stage", kw_span, stage));
         let line = u64::from(raw.span.start.line);
         let end_line = u64::from(raw.span.end.line);
-        fields.push(field("line", kw_span, int_node(line, raw.span)));
-        fields.push(field("end_line", kw_span, int_node(end_line, raw.span)));
+        fields.push(field("line", kw_span, int_node(p, line, raw.span)));
+        fields.push(field("end_line", kw_span, int_node(p, end_line, raw.span)));
         fields.extend(extras);
-        Ok(map_node(fields, Span::new(kw_span.start, raw.span.end)))
+        Ok(map_node(p, fields, Span::new(kw_span.start, raw.span.end)))
     }
 
     fn extras(&mut self, ins: &Instr, nested: bool) -> Result<Vec<Field>, SyntaxError> {
@@ -1447,6 +1511,7 @@ impl<'a> DocBuilder<'a> {
 
     /// `FROM [--platform=…] image [AS name]`: starts a stage.
     fn from(&mut self, ins: &Instr) -> Result<Vec<Field>, SyntaxError> {
+        let p = ins.p;
         let kw = ins.kw_span();
         let words = ins.words();
         let (image, alias) = match words.as_slice() {
@@ -1462,8 +1527,8 @@ impl<'a> DocBuilder<'a> {
         };
         let (image, base) = self.image(ins, image);
         let name = match alias {
-            Some(r) => str_node(ins.text(r.clone()).to_ascii_lowercase(), ins.span(r)),
-            None => null_node(kw),
+            Some(r) => str_node(p, ins.text(r.clone()).to_ascii_lowercase(), ins.span(r)),
+            None => null_node(p, kw),
         };
         self.stages.push(Stage {
             name: name.clone(),
@@ -1475,13 +1540,14 @@ impl<'a> DocBuilder<'a> {
             instructions: Vec::new(),
         });
         Ok(vec![
-            field("image", image.span, image),
-            field("alias", name.span, name),
+            field("image", at(p, &image), image),
+            field("alias", at(p, &name), name),
         ])
     }
 
     /// The image map, and the earlier stage it names if it names one.
     fn image(&self, ins: &Instr, range: Range<usize>) -> (Node, Option<usize>) {
+        let p = ins.p;
         let span = ins.span(range.clone());
         let (raw, resolved) = expand(ins.text(range), self.escape, &self.env);
         let lower = raw.to_ascii_lowercase();
@@ -1492,22 +1558,24 @@ impl<'a> DocBuilder<'a> {
         } else {
             None
         };
-        (image_node(&raw, resolved, base.is_some(), span), base)
+        (image_node(p, &raw, resolved, base.is_some(), span), base)
     }
 
     /// `--platform` with global ARGs substituted, or null.
     fn platform(&self, ins: &Instr) -> Node {
+        let p = ins.p;
         match ins.flag("platform") {
             Some((v, span)) => match expand(v, self.escape, &self.env) {
-                (text, true) => str_node(text, span),
-                (_, false) => unknown_node(v, span),
+                (text, true) => str_node(p, text, span),
+                (_, false) => unknown_node(p, v, span),
             },
-            None => null_node(ins.kw_span()),
+            None => null_node(p, ins.kw_span()),
         }
     }
 
     /// `ARG NAME[=default] …`; before the first `FROM` these are global.
     fn arg(&mut self, ins: &Instr, nested: bool) -> Vec<Field> {
+        let p = ins.p;
         let global = !nested && self.stages.is_empty();
         let words = quoted_words(ins.text(ins.args.clone()), ins.args.start, self.escape);
         let mut fields = Vec::new();
@@ -1520,21 +1588,22 @@ impl<'a> DocBuilder<'a> {
             fields.push(f);
         }
         let span = ins.args_span();
-        vec![field("pairs", span, map_node(fields, span))]
+        vec![field("pairs", span, map_node(p, fields, span))]
     }
 
     /// Records a global ARG, its default expanded with the ARGs before it.
     fn global_arg(&mut self, name: &str, span: Span, default: Option<&str>) {
+        let p = self.p;
         let Some(written) = default else {
             self.env.insert(name.to_string(), None);
-            self.args.push((name.to_string(), span, null_node(span)));
+            self.args.push((name.to_string(), span, null_node(p, span)));
             return;
         };
         let (value, resolved) = expand(written, self.escape, &self.env);
         let node = if resolved {
-            str_node(value.clone(), span)
+            str_node(p, value.clone(), span)
         } else {
-            unknown_node(&unquote(written, self.escape), span)
+            unknown_node(p, &unquote(written, self.escape), span)
         };
         self.env.insert(name.to_string(), resolved.then_some(value));
         self.args.push((name.to_string(), span, node));
@@ -1551,26 +1620,31 @@ impl<'a> DocBuilder<'a> {
 
     /// `ONBUILD instruction`: the trigger, read as an instruction.
     fn onbuild(&mut self, ins: &Instr) -> Result<Vec<Field>, SyntaxError> {
+        let p = ins.p;
         let span = ins.args_span();
         let Some(kw) = ins.words().into_iter().next() else {
-            return Ok(vec![field("trigger", span, null_node(span))]);
+            return Ok(vec![field("trigger", span, null_node(p, span))]);
         };
         let word = ins.text(kw.clone());
-        let at = ins.span(kw.clone()).start;
+        let word_at = ins.span(kw.clone()).start;
         if !is_keyword(word) {
-            return Err(SyntaxError::new(at, format!("unknown instruction: {word}")));
+            return Err(SyntaxError::new(
+                word_at,
+                format!("unknown instruction: {word}"),
+            ));
         }
         let upper = word.to_ascii_uppercase();
         if NOT_TRIGGERS.contains(&upper.as_str()) {
             let msg = format!("{upper} isn't allowed as an ONBUILD trigger");
-            return Err(SyntaxError::new(at, msg));
+            return Err(SyntaxError::new(word_at, msg));
         }
         let node = self.instruction(ins.raw, kw, true)?;
-        Ok(vec![field("trigger", node.span, node)])
+        Ok(vec![field("trigger", at(p, &node), node)])
     }
 
     /// Every stage's map and effective user.
     fn stage_nodes(&self) -> (Vec<Node>, Vec<Node>) {
+        let p = self.p;
         let mut users: Vec<Node> = Vec::new();
         let mut nodes = Vec::new();
         for (index, st) in self.stages.iter().enumerate() {
@@ -1579,70 +1653,74 @@ impl<'a> DocBuilder<'a> {
                 .user
                 .clone()
                 .or(inherited)
-                .unwrap_or_else(|| null_node(st.from_kw));
-            let span = union_all(st.instructions.iter().map(|n| n.span), st.from_kw);
+                .unwrap_or_else(|| null_node(p, st.from_kw));
+            let span = union_all(st.instructions.iter().map(|n| at(p, n)), st.from_kw);
             let fields = vec![
-                field("index", st.from_kw, int_node(index as u64, st.from_kw)),
-                field("name", st.name.span, st.name.clone()),
-                field("from", st.image.span, st.image.clone()),
-                field("platform", st.platform.span, st.platform.clone()),
-                field("user", user.span, user.clone()),
+                field("index", st.from_kw, int_node(p, index as u64, st.from_kw)),
+                field("name", at(p, &st.name), st.name.clone()),
+                field("from", at(p, &st.image), st.image.clone()),
+                field("platform", at(p, &st.platform), st.platform.clone()),
+                field("user", at(p, &user), user.clone()),
                 field(
                     "instructions",
                     span,
-                    list_node(st.instructions.clone(), span),
+                    list_node(p, st.instructions.clone(), span),
                 ),
             ];
-            nodes.push(map_node(fields, span));
+            nodes.push(map_node(p, fields, span));
             users.push(user);
         }
         (nodes, users)
     }
 
-    fn directives_field(directives: &[Directive]) -> Field {
+    fn directives_field(p: &PositionsBuilder, directives: &[Directive]) -> Field {
         let mut fields: Vec<Field> = directives
             .iter()
             .map(|d| {
                 (
                     d.name.clone(),
                     d.key,
-                    str_node(d.value.clone(), d.value_span),
+                    str_node(p, d.value.clone(), d.value_span),
                 )
             })
             .collect();
         if !directives.iter().any(|d| d.name == "escape") {
-            fields.insert(0, field("escape", origin(), str_node("\\", origin())));
+            fields.insert(0, field("escape", origin(), str_node(p, "\\", origin())));
         }
         let span = union_all(
             directives.iter().map(|d| union(d.key, d.value_span)),
             origin(),
         );
-        field("directives", span, map_node(fields, span))
+        field("directives", span, map_node(p, fields, span))
     }
 
     fn finish(self, directives: &[Directive]) -> Node {
+        let p = self.p;
         let (stages, users) = self.stage_nodes();
-        let stages_span = union_all(stages.iter().map(|n| n.span), origin());
-        let all_span = union_all(self.all.iter().map(|n| n.span), origin());
+        let stages_span = union_all(stages.iter().map(|n| at(p, n)), origin());
+        let all_span = union_all(self.all.iter().map(|n| at(p, n)), origin());
         let args_span = union_all(self.args.iter().map(|a| a.1), origin());
         let final_stage = stages
             .last()
             .cloned()
-            .unwrap_or_else(|| null_node(origin()));
-        let final_user = users.last().cloned().unwrap_or_else(|| null_node(origin()));
+            .unwrap_or_else(|| null_node(p, origin()));
+        let final_user = users
+            .last()
+            .cloned()
+            .unwrap_or_else(|| null_node(p, origin()));
         let end = match self.lines.len().checked_sub(1) {
             Some(last) => line_end(self.lines, last),
             None => Pos::new(1, 1),
         };
         let fields = vec![
-            field("stages", stages_span, list_node(stages, stages_span)),
-            field("instructions", all_span, list_node(self.all, all_span)),
-            field("args", args_span, map_node(self.args, args_span)),
-            field("final_stage", final_stage.span, final_stage),
-            field("final_user", final_user.span, final_user),
-            Self::directives_field(directives),
+            field("stages", stages_span, list_node(p, stages, stages_span)),
+            field("instructions", all_span, list_node(p, self.all, all_span)),
+            field("args", args_span, map_node(p, self.args, args_span)),
+            field("final_stage", at(p, &final_stage), final_stage),
+            field("final_user", at(p, &final_user), final_user),
+            Self::directives_field(p, directives),
         ];
-        map_node(fields, Span::new(Pos::new(1, 1), end))
+        map_node(p, fields, Span::new(Pos::new(1, 1), end))
     }
 }
 
@@ -1650,11 +1728,24 @@ impl<'a> DocBuilder<'a> {
 mod tests {
     use super::*;
 
+    thread_local! {
+        /// The position table of the file [`doc`] parsed last, which [`wide`] reads.
+        static LAST: std::cell::RefCell<Positions> = std::cell::RefCell::default();
+    }
+
     fn doc(text: &str) -> Node {
         match parse(text) {
-            Ok(n) => n,
+            Ok((n, positions)) => {
+                LAST.set(positions);
+                n
+            }
             Err(e) => panic!("parse failed: {e:?}"),
         }
+    }
+
+    /// A span of the file [`doc`] parsed last, as positions.
+    fn wide(span: crate::doc::Span) -> Span {
+        LAST.with_borrow(|p| Span::new(p.start(span), p.end(span)))
     }
 
     /// The node at a dotted path (`instructions.2.flags.mount.0`).
@@ -1678,7 +1769,7 @@ mod tests {
 
     fn err(text: &str) -> SyntaxError {
         match parse(text) {
-            Ok(n) => panic!("expected an error, got {}", n.to_json()),
+            Ok((n, _)) => panic!("expected an error, got {}", n.to_json()),
             Err(e) => e,
         }
     }
@@ -1701,21 +1792,30 @@ mod tests {
             })
             .collect();
         assert_eq!(lines, vec![(2, 2), (3, 5), (6, 8), (9, 9)]);
-        assert_eq!(at(&d, "instructions.0").span, span(2, 1, 2, 17));
-        assert_eq!(at(&d, "instructions.1").span, span(3, 1, 5, 8));
-        assert_eq!(at(&d, "instructions.2").span, span(6, 1, 8, 4));
-        assert_eq!(at(&d, "instructions.3").span, span(9, 1, 9, 11));
+        assert_eq!(wide(at(&d, "instructions.0").span), span(2, 1, 2, 17));
+        assert_eq!(wide(at(&d, "instructions.1").span), span(3, 1, 5, 8));
+        assert_eq!(wide(at(&d, "instructions.2").span), span(6, 1, 8, 4));
+        assert_eq!(wide(at(&d, "instructions.3").span), span(9, 1, 9, 11));
         assert_eq!(json(&d, "instructions.1.arguments"), "apk add curl git");
         // `curl` on line 4, column 5; `git` on line 5
-        assert_eq!(at(&d, "instructions.1.arguments").span, span(3, 5, 5, 8));
+        assert_eq!(
+            wide(at(&d, "instructions.1.arguments").span),
+            span(3, 5, 5, 8)
+        );
         assert_eq!(json(&d, "instructions.2.heredocs.0.body"), "hello\n");
-        assert_eq!(at(&d, "instructions.2.heredocs.0").span, span(7, 1, 8, 4));
+        assert_eq!(
+            wide(at(&d, "instructions.2.heredocs.0").span),
+            span(7, 1, 8, 4)
+        );
         let m = at(&d, "instructions.1")
             .as_map()
             .map(|m| m.entry("instruction"));
-        assert_eq!(m.flatten().map(|e| e.key_span), Some(span(3, 1, 3, 4)));
+        assert_eq!(
+            m.flatten().map(|e| wide(e.key_span)),
+            Some(span(3, 1, 3, 4))
+        );
         assert_eq!(json(&d, "directives"), serde_json::json!({"escape": "\\"}));
-        assert_eq!(at(&d, "stages.0").span, span(2, 1, 9, 11));
+        assert_eq!(wide(at(&d, "stages.0").span), span(2, 1, 9, 11));
     }
 
     #[test]
@@ -1736,8 +1836,8 @@ mod tests {
                 "network": "none"
             })
         );
-        assert_eq!(at(run, "flags.mount.0").span, span(2, 5, 2, 51));
-        assert_eq!(at(run, "arguments").span, span(2, 113, 2, 119));
+        assert_eq!(wide(at(run, "flags.mount.0").span), span(2, 5, 2, 51));
+        assert_eq!(wide(at(run, "arguments").span), span(2, 113, 2, 119));
         assert_eq!(json(run, "form"), "shell");
     }
 
@@ -1820,7 +1920,7 @@ mod tests {
                     FROM alpine\nRUN true\n";
         let d = doc(text);
         assert_eq!(json(&d, "stages.0.user"), "1000");
-        assert_eq!(at(&d, "stages.0.user").span, span(3, 6, 3, 10));
+        assert_eq!(wide(at(&d, "stages.0.user").span), span(3, 6, 3, 10));
         assert_eq!(json(&d, "instructions.2.group"), "1000");
         assert_eq!(
             json(&d, "stages.1.user"),
@@ -1838,7 +1938,7 @@ mod tests {
     fn crlf_input() {
         let d = doc("FROM alpine\r\nRUN echo a \\\r\n  && echo b\r\nUSER app\r\n");
         assert_eq!(json(&d, "instructions.1.arguments"), "echo a && echo b");
-        assert_eq!(at(&d, "instructions.1").span, span(2, 1, 3, 12));
+        assert_eq!(wide(at(&d, "instructions.1").span), span(2, 1, 3, 12));
         assert_eq!(json(&d, "final_user"), "app");
         let d = doc("FROM a\r\nRUN <<EOF\r\nx\r\nEOF\r\n");
         assert_eq!(json(&d, "instructions.1.heredocs.0.body"), "x\n");
@@ -1848,7 +1948,7 @@ mod tests {
     fn bom_is_skipped() {
         let d = doc("\u{feff}# syntax=docker/dockerfile:1\nFROM alpine\n");
         assert_eq!(json(&d, "directives.syntax"), "docker/dockerfile:1");
-        assert_eq!(at(&d, "instructions.0").span, span(2, 1, 2, 12));
+        assert_eq!(wide(at(&d, "instructions.0").span), span(2, 1, 2, 12));
         let e = err("\u{feff}FROMM x");
         assert_eq!(e.pos, Pos::new(1, 1));
     }
@@ -1937,7 +2037,10 @@ mod tests {
             json(&d, "instructions.1.exec"),
             serde_json::json!(["nginx", "-g", "daemon off;"])
         );
-        assert_eq!(at(&d, "instructions.1.exec.2").span, span(2, 21, 2, 34));
+        assert_eq!(
+            wide(at(&d, "instructions.1.exec.2").span),
+            span(2, 21, 2, 34)
+        );
         assert_eq!(json(&d, "instructions.2.form"), "shell");
         assert!(at(&d, "instructions.2").get("exec").is_none());
         assert_eq!(json(&d, "instructions.3.form"), "shell");
@@ -1986,7 +2089,7 @@ mod tests {
             json(&d, "instructions.1.arguments"),
             "apt-get update && apt-get install -y curl"
         );
-        assert_eq!(at(&d, "instructions.1").span, span(2, 1, 6, 9));
+        assert_eq!(wide(at(&d, "instructions.1").span), span(2, 1, 6, 9));
         let d = doc("FROM a\nRUN echo foo\\\nbar\n");
         assert_eq!(json(&d, "instructions.1.arguments"), "echo foobar");
     }
@@ -2024,7 +2127,7 @@ mod tests {
         let m = at(&d, "instructions.1.pairs")
             .as_map()
             .and_then(|m| m.entry("K2"));
-        assert_eq!(m.map(|e| e.key_span), Some(span(2, 9, 2, 17)));
+        assert_eq!(m.map(|e| wide(e.key_span)), Some(span(2, 9, 2, 17)));
         assert_eq!(
             json(&d, "instructions.2.pairs"),
             serde_json::json!({"LEGACY": "some value here"})
@@ -2058,7 +2161,10 @@ mod tests {
             json(&d, "instructions.3.trigger.flags.mount.0.type"),
             "cache"
         );
-        assert_eq!(at(&d, "instructions.3.trigger").span, span(4, 9, 4, 46));
+        assert_eq!(
+            wide(at(&d, "instructions.3.trigger").span),
+            span(4, 9, 4, 46)
+        );
         assert_eq!(json(&d, "final_user"), "app");
         assert_eq!(err("FROM a\nONBUILD FROM b\n").pos, Pos::new(2, 9));
     }
@@ -2079,11 +2185,14 @@ mod tests {
     fn trailing_escape_at_eof_and_tabs() {
         let d = doc("FROM a\nRUN echo \\");
         assert_eq!(json(&d, "instructions.1.arguments"), "echo");
-        assert_eq!(at(&d, "instructions.1").span, span(2, 1, 2, 11));
+        assert_eq!(wide(at(&d, "instructions.1").span), span(2, 1, 2, 11));
         let d = doc("FROM a\n\tRUN\techo\t\\\n\n# c\n");
         assert_eq!(json(&d, "instructions.1.arguments"), "echo");
-        assert_eq!(at(&d, "instructions.1").span, span(2, 2, 2, 12));
-        assert_eq!(at(&d, "instructions.1.arguments").span, span(2, 6, 2, 10));
+        assert_eq!(wide(at(&d, "instructions.1").span), span(2, 2, 2, 12));
+        assert_eq!(
+            wide(at(&d, "instructions.1.arguments").span),
+            span(2, 6, 2, 10)
+        );
     }
 
     #[test]

@@ -18,7 +18,12 @@ use rayon::prelude::*;
 use super::build;
 use super::normalise;
 use super::tree::{self, Tree};
-use crate::doc::{ListNode, MapBuilder, Node, Pos, Related, Span, Value};
+use std::sync::Arc;
+
+use crate::doc::positions::Import;
+use crate::doc::{
+    ListNode, MapBuilder, Node, Pos, Positions, PositionsBuilder, Related, Span, Value,
+};
 use crate::inputs::{kubernetes, Document, Input, Kind, NotEvaluated, Read, SourceFile, TreeInfo};
 
 /// The largest source file read to place rendered objects (discovery's default limit).
@@ -118,10 +123,10 @@ pub fn build_all(kustomization_files: &[PathBuf]) -> Builds {
 /// rendered.
 pub fn read(built: &Built, display: &dyn Fn(&Path) -> String) -> Read {
     let kustomization = display(&built.tree.file);
-    let line_one = Span::new(Pos::new(1, 1), Pos::new(1, 1));
     let not_evaluated = |why: String| NotEvaluated {
         path: kustomization.clone(),
-        span: line_one,
+        start: Pos::new(1, 1),
+        end: Pos::new(1, 1),
         what: "kustomize-build".into(),
         via: Vec::new(),
         message: format!(
@@ -146,14 +151,14 @@ pub fn read_output(
     display: &dyn Fn(&Path) -> String,
 ) -> Read {
     let kustomization = display(&tree.file);
-    let line_one = Span::new(Pos::new(1, 1), Pos::new(1, 1));
     let stream = match crate::doc::yaml::parse(stdout) {
         Ok(s) => s,
         Err(e) => {
             return Read {
                 not_evaluated: vec![NotEvaluated {
                     path: kustomization,
-                    span: line_one,
+                    start: Pos::new(1, 1),
+                    end: Pos::new(1, 1),
                     what: "kustomize-build".into(),
                     via: Vec::new(),
                     message: format!(
@@ -170,8 +175,8 @@ pub fn read_output(
     let via = Related {
         via: "kustomization",
         path: kustomization.clone(),
-        start: line_one.start,
-        end: line_one.end,
+        start: Pos::new(1, 1),
+        end: Pos::new(1, 1),
         message: format!("rendered by the kustomization in {}", display(&tree.dir)),
     };
     let mut files = Files::default();
@@ -292,6 +297,7 @@ struct Parsed {
     display: String,
     text: String,
     documents: Vec<Node>,
+    positions: Arc<Positions>,
 }
 
 impl Files {
@@ -303,12 +309,14 @@ impl Files {
             let text = readable
                 .then(|| std::fs::read_to_string(path).ok())
                 .flatten();
-            let parsed = text.map(|text| Parsed {
-                display: display(path),
-                documents: crate::doc::yaml::parse(&text)
-                    .map(|s| s.documents)
-                    .unwrap_or_default(),
-                text,
+            let parsed = text.map(|text| {
+                let stream = crate::doc::yaml::parse(&text).unwrap_or_default();
+                Parsed {
+                    display: display(path),
+                    documents: stream.documents,
+                    positions: Arc::new(stream.positions),
+                    text,
+                }
             });
             if parsed.is_some() {
                 self.order.push(path.to_path_buf());
@@ -378,27 +386,28 @@ fn place(
         .and_then(Node::as_str)
         .unwrap_or_default();
     let rendered_name = str_at(object, &["metadata", "name"]);
-    let (shown, original, header) = match files.get(source, display) {
+    let (shown, original, header, source_positions) = match files.get(source, display) {
         Some(p) => {
             let original = find_object(&p.documents, kind, rendered_name).cloned();
             let header = original
                 .as_ref()
                 .and_then(|o| o.as_map())
-                .and_then(|m| m.iter().next().map(|(_, e)| e.key_span))
-                .unwrap_or(Span::new(Pos::new(1, 1), Pos::new(1, 1)));
-            (p.display.clone(), original, header)
+                .and_then(|m| m.iter().next().map(|(_, e)| e.key_span));
+            (
+                p.display.clone(),
+                original,
+                header,
+                Some(p.positions.clone()),
+            )
         }
-        None => (
-            display(source),
-            None,
-            Span::new(Pos::new(1, 1), Pos::new(1, 1)),
-        ),
+        None => (display(source), None, None, None),
     };
     let source_name = original
         .as_ref()
         .and_then(|o| str_at(o, &["metadata", "name"]));
     let mut shown_files = vec![shown];
-    let mut patch_nodes: Vec<(u32, Node)> = Vec::new();
+    let mut patch_nodes: Vec<(usize, Node)> = Vec::new();
+    let mut patch_positions: Vec<Arc<Positions>> = Vec::new();
     for p in patches {
         let Some(parsed) = files.get(p, display) else {
             continue;
@@ -416,13 +425,36 @@ fn place(
         if matching.is_empty() {
             continue;
         }
-        let index = u32::try_from(shown_files.len()).unwrap_or(u32::MAX);
         shown_files.push(parsed.display.clone());
+        patch_positions.push(parsed.positions.clone());
+        let index = patch_positions.len() - 1;
         patch_nodes.extend(matching.into_iter().map(|n| (index, n)));
     }
-    let patch_refs: Vec<(u32, Option<&Node>)> =
-        patch_nodes.iter().map(|(i, n)| (*i, Some(n))).collect();
-    let placed = remap(object, original.as_ref(), &patch_refs, header);
+    // File 0 is the source file, files 1… the patch files, in `shown_files` order.
+    let mut to = PositionsBuilder::new();
+    let source_import = match &source_positions {
+        Some(p) => Some(to.import(p)),
+        None => {
+            to.add_file();
+            None
+        }
+    };
+    let patch_imports: Vec<Import<'_>> = patch_positions.iter().map(|p| to.import(p)).collect();
+    let header = match (header, source_import) {
+        (Some(h), Some(i)) => i.span(&to, h),
+        _ => to.span(0, Pos::new(1, 1), Pos::new(1, 1)),
+    };
+    let patch_refs: Vec<(Import<'_>, Option<&Node>)> = patch_nodes
+        .iter()
+        .map(|(i, n)| (patch_imports[*i], Some(n)))
+        .collect();
+    let moves = Moves {
+        to: &to,
+        source: source_import,
+        header,
+    };
+    let placed = remap(object, original.as_ref(), &patch_refs, &moves);
+    let positions = Arc::new(to.finish());
     let name = original.as_ref().and_then(kubernetes::name_of);
     kubernetes::INPUT
         .documents(
@@ -438,8 +470,19 @@ fn place(
             name: name.clone().unwrap_or(rendered),
             files: shown_files.clone(),
             via: vec![via.clone()],
+            positions: positions.clone(),
         })
         .collect()
+}
+
+/// Where the spans of a rendered object's source and patches read in its document (`to`),
+/// and where a value set by a transformer is shown.
+struct Moves<'a> {
+    to: &'a PositionsBuilder,
+    /// The source file's spans, when it was read.
+    source: Option<Import<'a>>,
+    /// The object's header line in its source file.
+    header: Span,
 }
 
 /// Whether `written` is where `rendered` comes from: both maps, both lists, or the same scalar.
@@ -467,16 +510,18 @@ fn counterpart<'n>(list: Option<&'n Node>, item: &Node, index: usize) -> Option<
 fn remap(
     rendered: &Node,
     source: Option<&Node>,
-    patches: &[(u32, Option<&Node>)],
-    header: Span,
+    patches: &[(Import<'_>, Option<&Node>)],
+    moves: &Moves<'_>,
 ) -> Node {
+    let (to, header) = (moves.to, moves.header);
+    let from_source = |s: Span| moves.source.map_or(header, |i| i.span(to, s));
     let span = match source.filter(|s| agrees(rendered, s)) {
-        Some(s) => s.span,
+        Some(s) => from_source(s.span),
         None => patches
             .iter()
             .find_map(|(i, p)| {
                 p.filter(|p| agrees(rendered, p))
-                    .map(|p| p.span.in_file(*i))
+                    .map(|p| i.span(to, p.span))
             })
             .unwrap_or(header),
     };
@@ -485,19 +530,19 @@ fn remap(
             let mut b = MapBuilder::new();
             for (k, e) in m.iter() {
                 let child_source = source.and_then(|s| s.as_map()).and_then(|s| s.entry(k));
-                let child_patches: Vec<(u32, Option<&Node>)> = patches
+                let child_patches: Vec<(Import<'_>, Option<&Node>)> = patches
                     .iter()
                     .map(|(i, p)| (*i, p.and_then(|p| p.get(k))))
                     .collect();
                 let key_span = match child_source.filter(|c| agrees(&e.value, &c.value)) {
-                    Some(c) => c.key_span,
+                    Some(c) => from_source(c.key_span),
                     None => patches
                         .iter()
                         .find_map(|(i, p)| {
                             p.and_then(|p| p.as_map())
                                 .and_then(|p| p.entry(k))
                                 .filter(|c| agrees(&e.value, &c.value))
-                                .map(|c| c.key_span.in_file(*i))
+                                .map(|c| i.span(to, c.key_span))
                         })
                         .unwrap_or(header),
                 };
@@ -505,7 +550,7 @@ fn remap(
                     &e.value,
                     child_source.map(|c| &c.value),
                     &child_patches,
-                    header,
+                    moves,
                 );
                 b.insert(k.to_string(), key_span, value);
             }
@@ -518,11 +563,11 @@ fn remap(
                 .enumerate()
                 .map(|(j, item)| {
                     let s = counterpart(source, item, j);
-                    let ps: Vec<(u32, Option<&Node>)> = patches
+                    let ps: Vec<(Import<'_>, Option<&Node>)> = patches
                         .iter()
                         .map(|(i, p)| (*i, counterpart(*p, item, j)))
                         .collect();
-                    remap(item, s, &ps, header)
+                    remap(item, s, &ps, moves)
                 })
                 .collect();
             Value::List(ListNode::new(items, span))
@@ -557,18 +602,34 @@ mod tests {
 
     #[test]
     fn values_are_placed_in_the_source_a_patch_or_the_header() {
-        let source = parse("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n  image: a\n")
-            .remove(0);
-        let patch =
-            parse("kind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 3\n").remove(0);
+        let source = crate::doc::yaml::parse("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n  image: a\n").unwrap();
+        let patch = crate::doc::yaml::parse(
+            "kind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 3\n",
+        )
+        .unwrap();
         let rendered = parse("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: prod-web\nspec:\n  replicas: 3\n  image: a\n  extra: x\n")
             .remove(0);
-        let header = Span::new(Pos::new(1, 1), Pos::new(1, 11));
-        let placed = remap(&rendered, Some(&source), &[(1, Some(&patch))], header);
+        let mut to = PositionsBuilder::new();
+        let from_source = to.import(&source.positions);
+        let from_patch = to.import(&patch.positions);
+        let header = to.span(0, Pos::new(1, 1), Pos::new(1, 11));
+        let moves = Moves {
+            to: &to,
+            source: Some(from_source),
+            header,
+        };
+        let placed = remap(
+            &rendered,
+            Some(&source.documents[0]),
+            &[(from_patch, Some(&patch.documents[0]))],
+            &moves,
+        );
+        let at = to.finish();
         let spec = placed.get("spec").unwrap();
-        assert_eq!(spec.get("image").unwrap().span.start, Pos::new(7, 10));
+        let image = spec.get("image").unwrap().span;
+        assert_eq!((at.file(image), at.start(image)), (0, Pos::new(7, 10)));
         let replicas = spec.get("replicas").unwrap().span;
-        assert_eq!((replicas.file, replicas.start.line), (1, 5));
+        assert_eq!((at.file(replicas), at.start(replicas).line), (1, 5));
         assert_eq!(spec.get("extra").unwrap().span, header);
         assert_eq!(
             placed.get("metadata").unwrap().get("name").unwrap().span,

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use cel::common::types::CelBool;
 
-use crate::doc::{yaml, ListNode, MapBuilder, Node, Pos, Span, Value};
+use crate::doc::{yaml, ListNode, MapBuilder, Node, Pos, Positions, PositionsBuilder, Span, Value};
 use crate::inputs::github::is_workflow_path;
 use crate::inputs::{Document, Kind};
 
@@ -43,6 +43,9 @@ const ECOSYSTEMS: &[(&str, &[&str])] = &[
 struct Builder {
     files: Vec<String>,
     shown: Vec<String>,
+    /// The document's position table: one file per entry of `files`, whose text is not kept,
+    /// so every position the facts point at is pinned.
+    positions: PositionsBuilder,
 }
 
 impl Builder {
@@ -53,12 +56,14 @@ impl Builder {
         }
         self.files.push(rel.to_string());
         self.shown.push(display.to_string());
-        (self.files.len() - 1) as u32
+        self.positions.add_file()
     }
-}
 
-fn line_span(file: u32, line: u32) -> Span {
-    Span::new(Pos::new(line, 1), Pos::new(line, 2)).in_file(file)
+    /// The first character of line `line` of file `file`.
+    fn line_span(&self, file: u32, line: u32) -> Span {
+        self.positions
+            .span(file, Pos::new(line, 1), Pos::new(line, 2))
+    }
 }
 
 fn text(s: &str, span: Span) -> Node {
@@ -203,9 +208,11 @@ fn ecosystems_present(files: &[String]) -> Vec<&'static str> {
     out
 }
 
-fn parse_yaml(root: &Path, rel: &str) -> Option<Node> {
+/// The first document of a YAML file, with the table of its spans.
+fn parse_yaml(root: &Path, rel: &str) -> Option<(Node, Positions)> {
     let t = std::fs::read_to_string(root.join(rel)).ok()?;
-    yaml::parse(&t).ok()?.documents.into_iter().next()
+    let stream = yaml::parse(&t).ok()?;
+    Some((stream.documents.into_iter().next()?, stream.positions))
 }
 
 fn codeowners(
@@ -223,7 +230,7 @@ fn codeowners(
     .into_iter()
     .find(|c| all.iter().any(|f| f == c));
     let Some(rel) = found else {
-        return null(line_span(0, 1));
+        return null(b.line_span(0, 1));
     };
     let file = b.file_index(rel, &display(rel));
     let content = std::fs::read_to_string(root.join(rel)).unwrap_or_default();
@@ -237,9 +244,9 @@ fn codeowners(
         let mut parts = l.split_whitespace();
         let pattern = parts.next().unwrap_or("");
         let owners: Vec<Node> = parts
-            .map(|o| text(o, line_span(file, i as u32 + 1)))
+            .map(|o| text(o, b.line_span(file, i as u32 + 1)))
             .collect();
-        let sp = line_span(file, i as u32 + 1);
+        let sp = b.line_span(file, i as u32 + 1);
         if (pattern == "*" || pattern == "/*" || pattern == "**" || pattern == "/**")
             && !owners.is_empty()
         {
@@ -250,7 +257,7 @@ fn codeowners(
             sp,
         ));
     }
-    let sp = line_span(file, 1);
+    let sp = b.line_span(file, 1);
     map(
         vec![
             ("path", text(rel, sp)),
@@ -269,21 +276,20 @@ fn dependabot(
 ) -> Node {
     let Some(rel) = find_ci(all, &[".github/dependabot.yml", ".github/dependabot.yaml"]).cloned()
     else {
-        return null(line_span(0, 1));
+        return null(b.line_span(0, 1));
     };
     let file = b.file_index(&rel, &display(&rel));
-    let sp = line_span(file, 1);
+    let sp = b.line_span(file, 1);
     let parsed = parse_yaml(root, &rel);
     let mut ecos = Vec::new();
-    if let Some(updates) = parsed
+    if let Some((updates, positions)) = parsed
         .as_ref()
-        .and_then(|d| d.get("updates"))
-        .and_then(Node::as_list)
+        .and_then(|(d, p)| Some((d.get("updates")?.as_list()?, p)))
     {
         for u in updates.items() {
             if let Some(e) = u.get("package-ecosystem").and_then(Node::as_str) {
-                let line = u.span.start.line;
-                ecos.push(text(e, line_span(file, line)));
+                let line = positions.start(u.span).line;
+                ecos.push(text(e, b.line_span(file, line)));
             }
         }
     }
@@ -307,9 +313,9 @@ fn workflows(
         .collect();
     for rel in wf {
         let file = b.file_index(&rel, &display(&rel));
-        let sp = line_span(file, 1);
+        let sp = b.line_span(file, 1);
         let mut triggers = Vec::new();
-        if let Some(on) = parse_yaml(root, &rel).and_then(|d| d.get("on").cloned()) {
+        if let Some(on) = parse_yaml(root, &rel).and_then(|(d, _)| d.get("on").cloned()) {
             match &on.value {
                 Value::Str(s) => triggers.push(text(s.inner(), sp)),
                 Value::List(l) => triggers.extend(
@@ -327,16 +333,16 @@ fn workflows(
             sp,
         ));
     }
-    list(out, line_span(0, 1))
+    list(out, b.line_span(0, 1))
 }
 
 fn optional_file(b: &mut Builder, rel: Option<String>, display: &dyn Fn(&str) -> String) -> Node {
     match rel {
         Some(r) => {
             let f = b.file_index(&r, &display(&r));
-            text(&r, line_span(f, 1))
+            text(&r, b.line_span(f, 1))
         }
-        None => null(line_span(0, 1)),
+        None => null(b.line_span(0, 1)),
     }
 }
 
@@ -365,8 +371,10 @@ pub fn document(
     let mut b = Builder {
         files: vec![anchor.clone()],
         shown: vec![display(&anchor)],
+        positions: PositionsBuilder::new(),
     };
-    let root_span = line_span(0, 1);
+    b.positions.add_file();
+    let root_span = b.line_span(0, 1);
     let security = find_ci(
         &all,
         &[
@@ -405,9 +413,9 @@ pub fn document(
                 .lines()
                 .enumerate()
                 .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
-                .map(|(i, l)| text(l.trim(), line_span(f, i as u32 + 1)))
+                .map(|(i, l)| text(l.trim(), b.line_span(f, i as u32 + 1)))
                 .collect();
-            let sp = line_span(f, 1);
+            let sp = b.line_span(f, 1);
             map(
                 vec![("path", text(rel, sp)), ("patterns", list(patterns, sp))],
                 sp,
@@ -418,9 +426,9 @@ pub fn document(
     let settings = match &settings_rel {
         Some(rel) => {
             let f = b.file_index(rel, &display(rel));
-            let sp = line_span(f, 1);
+            let sp = b.line_span(f, 1);
             let content = parse_yaml(root, rel)
-                .map(|n| with_file(&n, f))
+                .map(|(n, from)| with_file(&n, &from, &b.positions, f))
                 .unwrap_or_else(|| null(sp));
             map(vec![("path", text(rel, sp)), ("content", content)], sp)
         }
@@ -431,7 +439,7 @@ pub fn document(
         .filter(|f| is_sensitive(f))
         .map(|rel| {
             let f = b.file_index(rel, &display(rel));
-            let sp = line_span(f, 1);
+            let sp = b.line_span(f, 1);
             map(vec![("path", text(rel, sp))], sp)
         })
         .collect();
@@ -468,26 +476,33 @@ pub fn document(
         name: "repository".to_string(),
         files: b.shown,
         via: Vec::new(),
+        positions: std::sync::Arc::new(b.positions.finish()),
     })
 }
 
-/// A copy of a parsed file's tree whose spans point at file `file` of the document.
-fn with_file(n: &Node, file: u32) -> Node {
-    let span = n.span.in_file(file);
+/// A copy of a parsed file's tree (spans of `from`) whose spans point at the same lines and
+/// columns of file `file` of the document (spans of `to`).
+fn with_file(n: &Node, from: &Positions, to: &PositionsBuilder, file: u32) -> Node {
+    let moved = |s: Span| to.span(file, from.start(s), from.end(s));
+    let span = moved(n.span);
     match &n.value {
         Value::Map(map) => {
             let mut b = MapBuilder::new();
             for (k, e) in map.iter() {
                 b.insert(
                     k.to_string(),
-                    e.key_span.in_file(file),
-                    with_file(&e.value, file),
+                    moved(e.key_span),
+                    with_file(&e.value, from, to, file),
                 );
             }
             Node::new(Value::Map(b.finish(span)), span)
         }
         Value::List(l) => {
-            let items = l.items().iter().map(|i| with_file(i, file)).collect();
+            let items = l
+                .items()
+                .iter()
+                .map(|i| with_file(i, from, to, file))
+                .collect();
             Node::new(Value::List(ListNode::new(items, span)), span)
         }
         other => Node::new(other.clone(), span),
@@ -537,8 +552,13 @@ mod tests {
         let co = root.get("codeowners").unwrap();
         assert_eq!(co.get("covers_all").unwrap().to_display(), "true");
         let entry = &co.get("entries").unwrap().as_list().unwrap().items()[0];
-        assert_eq!(doc.files[entry.span.file as usize], ".github/CODEOWNERS");
-        assert_eq!(entry.span.start.line, 2);
+        let at = &doc.positions;
+        assert_eq!(
+            doc.files[at.file(entry.span) as usize],
+            ".github/CODEOWNERS"
+        );
+        assert_eq!(at.start(entry.span), Pos::new(2, 1));
+        assert_eq!(at.end(entry.span), Pos::new(2, 2));
         assert_eq!(
             root.get("ecosystems").unwrap().to_display(),
             r#"["cargo","github-actions"]"#
@@ -562,7 +582,7 @@ mod tests {
             .as_list()
             .unwrap()
             .items()[0];
-        assert_eq!(doc.files[s.span.file as usize], "server.pem");
+        assert_eq!(doc.files[at.file(s.span) as usize], "server.pem");
         assert!(matches!(
             root.get("security_policy").unwrap().value,
             Value::Null

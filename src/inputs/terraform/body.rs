@@ -12,6 +12,7 @@ use indexmap::IndexMap;
 
 use super::expr::{is_known, Cx, Iterator};
 use crate::doc::tree::{Entry, ListNode, MapBuilder, MapNode, Node, Span, Value};
+use crate::doc::PositionsBuilder;
 
 /// One member of a map being assembled.
 enum Slot {
@@ -76,18 +77,27 @@ impl Pending {
         Some(here)
     }
 
-    /// The finished map, written at `span`.
+    /// The finished map of a document of one file, written at `span`.
     pub fn finish(self, span: Span) -> MapNode {
+        self.finish_in(span, None)
+    }
+
+    /// The finished map, written at `span`; `positions` tells the files of a document of
+    /// several files apart.
+    pub fn finish_in(self, span: Span, positions: Option<&PositionsBuilder>) -> MapNode {
         let mut b = MapBuilder::new();
         for (key, slot) in self.slots {
             let (key_span, value) = match slot {
                 Slot::Value(e) => (e.key_span, e.value),
-                Slot::List { key_span, items } => (key_span, list(items)),
+                Slot::List { key_span, items } => (key_span, list(items, positions)),
                 Slot::Map {
                     key_span,
                     span,
                     inner,
-                } => (key_span, Node::new(Value::Map(inner.finish(span)), span)),
+                } => (
+                    key_span,
+                    Node::new(Value::Map(inner.finish_in(span, positions)), span),
+                ),
             };
             b.insert(key, key_span, value);
         }
@@ -95,13 +105,12 @@ impl Pending {
     }
 }
 
-/// A list of blocks, spanning from the first to the last when they share a file.
-fn list(items: Vec<Node>) -> Node {
+/// A list of blocks, spanning from the first to the last when they share a file (`positions`
+/// tells; without it, the document has one file).
+fn list(items: Vec<Node>, positions: Option<&PositionsBuilder>) -> Node {
+    let same_file = |a: Span, b: Span| positions.is_none_or(|p| p.file(a) == p.file(b));
     let span = match (items.first(), items.last()) {
-        (Some(first), Some(last)) if first.span.file == last.span.file => Span {
-            end: last.span.end,
-            ..first.span
-        },
+        (Some(first), Some(last)) if same_file(first.span, last.span) => first.span.to(last.span),
         (Some(first), _) => first.span,
         _ => Span::default(),
     };
@@ -241,5 +250,5 @@ pub(super) fn block_map_of(b: &Block, cx: &Cx, fill: impl FnOnce(&mut Pending)) 
     let mut p = Pending::default();
     fill(&mut p);
     let span = cx.span(b.span());
-    Node::new(Value::Map(p.finish(span)), span)
+    Node::new(Value::Map(p.finish_in(span, Some(&cx.src.positions))), span)
 }

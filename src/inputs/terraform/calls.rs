@@ -17,10 +17,11 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::{module_files, parse_child_module, push_module_errors};
-use crate::doc::tree::{Node, Span};
-use crate::doc::Related;
+use crate::doc::tree::Node;
+use crate::doc::{Positions, Related};
 use crate::inputs::{Document, Kind, NotEvaluated, Read};
 
 /// Deepest chain of module calls followed.
@@ -53,6 +54,7 @@ struct Walk<'a> {
 struct Caller<'a> {
     root: &'a Node,
     files: &'a [String],
+    positions: &'a Positions,
     dir: &'a Path,
     /// Call keys joined by `.` (`app.db`), as `modules.json` names them; empty for the root.
     key: &'a str,
@@ -67,6 +69,7 @@ pub(super) fn follow(read: &mut Read, dir: &Path, display: &dyn Fn(&Path) -> Str
         return;
     };
     let (root, files) = (first.root.clone(), first.files.clone());
+    let positions = first.positions.clone();
     let walk = Walk {
         root: dir,
         manifest: manifest(dir),
@@ -76,6 +79,7 @@ pub(super) fn follow(read: &mut Read, dir: &Path, display: &dyn Fn(&Path) -> Str
     let caller = Caller {
         root: &root,
         files: &files,
+        positions: &positions,
         dir,
         key: "",
         via: &[],
@@ -120,12 +124,10 @@ fn calls(walk: &Walk<'_>, caller: &Caller<'_>, read: &mut Read) {
         let Some(args) = call.as_map() else {
             continue;
         };
-        let at = header(call.span);
-        let path = caller
-            .files
-            .get(at.file as usize)
-            .cloned()
-            .unwrap_or_default();
+        // The first line of the block: where a call is shown.
+        let (file, start) = caller.positions.locate(call.span.start);
+        let at = (start, start);
+        let path = caller.files.get(file as usize).cloned().unwrap_or_default();
         let key = if caller.key.is_empty() {
             name.to_string()
         } else {
@@ -134,7 +136,8 @@ fn calls(walk: &Walk<'_>, caller: &Caller<'_>, read: &mut Read) {
         let mut notice = |why: String| {
             read.not_evaluated.push(NotEvaluated {
                 path: path.clone(),
-                span: at,
+                start: at.0,
+                end: at.1,
                 what: module_name(&key),
                 message: format!("module \"{name}\" not evaluated: {why}"),
                 via: caller.via.to_vec(),
@@ -193,7 +196,8 @@ fn calls(walk: &Walk<'_>, caller: &Caller<'_>, read: &mut Read) {
             .filter(|(k, _)| !k.starts_with('_') && !META_ARGUMENTS.contains(k))
             .map(|(k, e)| (k.to_string(), e.value.clone()))
             .collect();
-        let (root, errors) = parse_child_module(&files.tf, &bindings);
+        let (root, errors, positions) = parse_child_module(&files.tf, &bindings);
+        let positions = Arc::new(positions);
         // A local module is read on its own when it is under a scan root, which reports its
         // files' errors; a downloaded one is read only here.
         if !local {
@@ -203,8 +207,8 @@ fn calls(walk: &Walk<'_>, caller: &Caller<'_>, read: &mut Read) {
         let mut via = vec![Related {
             via: "module call",
             path: path.clone(),
-            start: at.start,
-            end: at.end,
+            start: at.0,
+            end: at.1,
             message: format!("module call \"{name}\" ({source})"),
         }];
         via.extend(caller.via.iter().cloned());
@@ -217,10 +221,12 @@ fn calls(walk: &Walk<'_>, caller: &Caller<'_>, read: &mut Read) {
             name: module_name(&key),
             files: shown.clone(),
             via: via.clone(),
+            positions: positions.clone(),
         });
         let child = Caller {
             root: &root,
             files: &shown,
+            positions: &positions,
             dir: &dir,
             key: &key,
             via: &via,
@@ -233,12 +239,4 @@ fn calls(walk: &Walk<'_>, caller: &Caller<'_>, read: &mut Read) {
 /// `module.app.module.db` for the call key `app.db`.
 fn module_name(key: &str) -> String {
     format!("module.{}", key.replace('.', ".module."))
-}
-
-/// The first line of a block: where a call is shown.
-fn header(span: Span) -> Span {
-    Span {
-        end: span.start,
-        ..span
-    }
 }

@@ -195,7 +195,10 @@ pub(super) struct Cx<'s, 'a> {
 impl Cx<'_, '_> {
     /// The span of something hcl-edit parsed, falling back to the whole file.
     pub fn span(&self, range: Option<std::ops::Range<usize>>) -> Span {
-        self.src.span(range, self.src.whole())
+        match range {
+            Some(r) => self.src.span(Some(r), Span::default()),
+            None => self.src.whole(),
+        }
     }
 
     /// The source text of an expression, trimmed.
@@ -298,17 +301,19 @@ impl Cx<'_, '_> {
         {
             return node;
         }
-        let Some(parsed) = crate::doc::yaml::parse(text)
+        let Some((parsed, from)) = crate::doc::yaml::parse(text)
             .ok()
-            .and_then(|s| s.documents.into_iter().next())
+            .and_then(|s| Some((s.documents.into_iter().next()?, s.positions)))
         else {
             return node;
         };
-        let (file, at) = (node.span.file, node.span);
+        let to = &self.src.positions;
+        let (file, at) = (to.file(node.span), node.span);
+        let first = to.start(at).line;
         let place = |sp: Span| {
             if heredoc {
-                let line = |p: crate::doc::Pos| crate::doc::Pos::new(p.line + at.start.line, p.col);
-                Span::new(line(sp.start), line(sp.end)).in_file(file)
+                let line = |p: crate::doc::Pos| crate::doc::Pos::new(p.line + first, p.col);
+                to.span(file, line(from.start(sp)), line(from.end(sp)))
             } else {
                 at
             }

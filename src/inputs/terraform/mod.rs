@@ -21,7 +21,7 @@
 //! whose interpolations all resolve are evaluated. Any other expression (references to
 //! resources, data sources or modules, function calls, conditionals, for expressions, splats)
 //! becomes [`Value::Unknown`](super::tree::Value::Unknown) holding its source text, which rules
-//! may use to relate resources. Spans carry the index of the `.tf` file in `Span::file`.
+//! may use to relate resources. The document's position table has one file per `.tf` file, in `files` order.
 
 mod body;
 mod calls;
@@ -36,13 +36,15 @@ mod tests;
 use hcl_edit::parser::parse_body;
 
 use std::path::Path;
+use std::rc::Rc;
+use std::sync::Arc;
 
 use self::module::Parsed;
 use self::source::Source;
 use super::{Document, Input, Kind, Read, Resources, SourceFile, TreeFormat, Unit};
 use crate::cel::args::{arg_map, arg_str, charge, list_of, text_of, Args, Ret};
 use crate::cel::{Helper, HelperGate};
-use crate::doc::{MapNode, Node, ParseError, Pos};
+use crate::doc::{MapNode, Node, ParseError, Pos, Positions, PositionsBuilder};
 
 /// One source file of a module: display path and text.
 #[derive(Debug, Clone)]
@@ -74,7 +76,10 @@ pub struct ModuleError {
 /// path order, later files winning, as Terraform loads them. A file with a syntax error is
 /// left out and reported; the module is built from the others, so one broken file never hides
 /// the rest of its module.
-pub fn parse_module(tf: &[SourceText], tfvars: &[SourceText]) -> (Node, Vec<ModuleError>) {
+pub fn parse_module(
+    tf: &[SourceText],
+    tfvars: &[SourceText],
+) -> (Node, Vec<ModuleError>, Positions) {
     parse_with(tf, tfvars, &[])
 }
 
@@ -84,7 +89,7 @@ pub fn parse_module(tf: &[SourceText], tfvars: &[SourceText]) -> (Node, Vec<Modu
 pub fn parse_child_module(
     tf: &[SourceText],
     bindings: &[(String, Node)],
-) -> (Node, Vec<ModuleError>) {
+) -> (Node, Vec<ModuleError>, Positions) {
     parse_with(tf, &[], bindings)
 }
 
@@ -92,9 +97,15 @@ fn parse_with(
     tf: &[SourceText],
     tfvars: &[SourceText],
     bindings: &[(String, Node)],
-) -> (Node, Vec<ModuleError>) {
+) -> (Node, Vec<ModuleError>, Positions) {
     let mut errors = Vec::new();
-    let mut parse = |i: usize, s: &SourceText| match parse_file(i, s) {
+    // File `i` of the document is `tf[i]`, then `tfvars[i - tf.len()]`.
+    let mut positions = PositionsBuilder::new();
+    for s in tf.iter().chain(tfvars) {
+        positions.add_text(source::without_bom(&s.text));
+    }
+    let positions = Rc::new(positions);
+    let mut parse = |i: usize, s: &SourceText| match parse_file(i, s, positions.clone()) {
         Ok((p, repeated)) => {
             errors.extend(repeated);
             Some(p)
@@ -115,7 +126,13 @@ fn parse_with(
         .into_iter()
         .filter_map(|i| parse(tf.len() + i, &tfvars[i]))
         .collect();
-    (module::document(&files, &vars, bindings), errors)
+    let root = module::document(&files, &vars, bindings);
+    drop((files, vars));
+    let positions = Rc::try_unwrap(positions).map_or_else(
+        |_| unreachable!("the sources are dropped"),
+        PositionsBuilder::finish,
+    );
+    (root, errors, positions)
 }
 
 /// Normalises `terraform show -json` output into the module document shape; `None` when the
@@ -145,7 +162,8 @@ fn unknown_format(plan: &Node, tree: &super::TreeInfo) -> Option<super::NotEvalu
     let major = text.split('.').next().unwrap_or("");
     (!KNOWN_PLAN_MAJORS.contains(&major)).then(|| super::NotEvaluated {
         path: tree.display.clone(),
-        span: version.span,
+        start: tree.added.borrow().positions.start(version.span),
+        end: tree.added.borrow().positions.end(version.span),
         what: "format_version".into(),
         via: Vec::new(),
         message: format!(
@@ -160,8 +178,16 @@ fn is_terraform_tfvars(path: &str) -> bool {
 
 /// Parses one file, numbered `index` in the document, with the object keys it repeats
 /// (non-fatal errors: the last value is kept).
-fn parse_file(index: usize, file: &SourceText) -> Result<(Parsed, Vec<ModuleError>), ModuleError> {
-    let src = Source::new(u32::try_from(index).unwrap_or(u32::MAX), &file.text);
+fn parse_file(
+    index: usize,
+    file: &SourceText,
+    positions: Rc<PositionsBuilder>,
+) -> Result<(Parsed, Vec<ModuleError>), ModuleError> {
+    let src = Source::new(
+        u32::try_from(index).unwrap_or(u32::MAX),
+        &file.text,
+        positions,
+    );
     let parsed = std::panic::catch_unwind(|| {
         let body = parse_body(&src.text);
         (body, hcl_edit::parser::redefined::take())
@@ -327,7 +353,7 @@ pub fn read_module(dir: &Path, display: &dyn Fn(&Path) -> String) -> Read {
     if files.tf.is_empty() {
         return read;
     }
-    let (root, errors) = parse_module(&files.tf, &files.tfvars);
+    let (root, errors, positions) = parse_module(&files.tf, &files.tfvars);
     push_module_errors(&mut read, errors, &files.tf, &files.tfvars, &display(dir));
     read.documents.push(Document {
         kind: Kind::Terraform,
@@ -335,6 +361,7 @@ pub fn read_module(dir: &Path, display: &dyn Fn(&Path) -> String) -> Read {
         name: String::new(),
         files: files.tf.iter().map(|s| s.path.clone()).collect(),
         via: Vec::new(),
+        positions: Arc::new(positions),
     });
     calls::follow(&mut read, dir, display);
     read
@@ -415,7 +442,7 @@ pub fn read_text(display: &str, text: &str) -> Read {
         }],
         ..Read::default()
     };
-    let (root, errors) = parse_module(&tf, &[]);
+    let (root, errors, positions) = parse_module(&tf, &[]);
     push_module_errors(&mut read, errors, &tf, &[], display);
     read.documents.push(Document {
         kind: Kind::Terraform,
@@ -423,6 +450,7 @@ pub fn read_text(display: &str, text: &str) -> Read {
         name: String::new(),
         files: vec![display.to_string()],
         via: Vec::new(),
+        positions: Arc::new(positions),
     });
     read
 }
@@ -453,7 +481,8 @@ fn push_module_errors(
         } else {
             read.warnings.push(crate::doc::ParseWarning {
                 path,
-                span: crate::doc::Span::new(e.pos, e.pos),
+                start: e.pos,
+                end: e.pos,
                 message: e.message,
             });
         }

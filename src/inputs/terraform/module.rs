@@ -36,8 +36,14 @@ pub(super) fn document(tf: &[Parsed], tfvars: &[Parsed], bindings: &[(String, No
             top_block(&mut doc, b, &cx);
         }
     }
-    let span = tf.first().map(|f| f.src.whole()).unwrap_or_default();
-    Node::new(Value::Map(doc.finish(span)), span)
+    let Some(first) = tf.first() else {
+        return Node::new(Value::Map(doc.finish(Span::default())), Span::default());
+    };
+    let span = first.src.whole();
+    Node::new(
+        Value::Map(doc.finish_in(span, Some(&first.src.positions))),
+        span,
+    )
 }
 
 /// Variables (defaults, then tfvars in order, then a call's arguments) and locals of the module.
@@ -137,10 +143,7 @@ fn string(text: String, span: Span) -> Node {
 
 /// A resource or data source: its body plus `_type`, `_name` and `_address`.
 fn resource(b: &Block, cx: &Cx, t: (&str, Span), n: (&str, Span), prefix: &str) -> Node {
-    let both = Span {
-        end: n.1.end,
-        ..t.1
-    };
+    let both = t.1.to(n.1);
     block_map(b, cx, |p| {
         p.set("_type", t.1, string(t.0.to_string(), t.1));
         p.set("_name", n.1, string(n.0.to_string(), n.1));

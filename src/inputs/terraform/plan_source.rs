@@ -4,13 +4,16 @@
 //! item); a value the source leaves out (a provider default in the plan) at the block's header.
 //! Resources of child modules, and plans without sources beside them, keep the plan's lines.
 //!
-//! The source files are added to the document's files after the plan (`Span::file` 1, 2, …).
+//! The source files are added to the document's files after the plan (files 1, 2, … of its
+//! position table).
 
 use std::path::Path;
 
 use super::plan::without_keys;
 use super::{module_files, parse_module};
+use crate::doc::positions::Import;
 use crate::doc::tree::{ListNode, MapBuilder, Node, Span, Value};
+use crate::doc::PositionsBuilder;
 use crate::inputs::TreeInfo;
 
 /// The plan document `doc` with its resources placed at their blocks in the `.tf` files beside
@@ -40,16 +43,24 @@ pub(super) fn locate(doc: Node, info: &TreeInfo) -> Node {
     if files.tf.is_empty() {
         return doc;
     }
-    let (source, _) = parse_module(&files.tf, &files.tfvars);
+    let (source, _, source_positions) = parse_module(&files.tf, &files.tfvars);
     let Some(map) = doc.as_map() else {
         return doc;
     };
-    let shift = {
-        let mut added = info.added.borrow_mut();
-        let base = u32::try_from(added.files.len()).unwrap_or(u32::MAX) + 1;
-        added.files.extend(files.tf.iter().map(|s| s.path.clone()));
-        base
+    let mut added = info.added.borrow_mut();
+    let added = &mut *added;
+    // The module's files are `tf` then `tfvars`; the document shows the `tf` files (a tfvars
+    // value is never where a resource is shown).
+    added.files.extend(files.tf.iter().map(|s| s.path.clone()));
+    added
+        .files
+        .extend(files.tfvars.iter().map(|s| s.path.clone()));
+    let import = added.positions.import(&source_positions);
+    let shift = Shift {
+        import,
+        to: &added.positions,
     };
+    let shift = &shift;
     let mut b = MapBuilder::new();
     for (key, entry) in map.iter() {
         let value = match key {
@@ -61,16 +72,19 @@ pub(super) fn locate(doc: Node, info: &TreeInfo) -> Node {
     Node::new(Value::Map(b.finish(doc.span)), doc.span)
 }
 
-fn shifted(span: Span, shift: u32) -> Span {
-    Span {
-        file: span.file + shift,
-        ..span
-    }
+/// How spans of the module's files read in the plan document.
+struct Shift<'a> {
+    import: Import<'a>,
+    to: &'a PositionsBuilder,
+}
+
+fn shifted(span: Span, shift: &Shift<'_>) -> Span {
+    shift.import.span(shift.to, span)
 }
 
 /// `resource` or `data` of the plan (`<type>.<key>`), each resource found in the source's
 /// section of the same name placed there.
-fn section(plan: &Node, source: Option<&Node>, shift: u32) -> Node {
+fn section(plan: &Node, source: Option<&Node>, shift: &Shift<'_>) -> Node {
     let (Some(types), Some(source)) = (plan.as_map(), source) else {
         return plan.clone();
     };
@@ -107,7 +121,7 @@ fn section(plan: &Node, source: Option<&Node>, shift: u32) -> Node {
 }
 
 /// The `resource "type" "name"` labels of a block: where the block is shown.
-fn header(block: &Node, shift: u32) -> Span {
+fn header(block: &Node, shift: &Shift<'_>) -> Span {
     let labels = block
         .as_map()
         .and_then(|m| m.entry("_address"))
@@ -117,7 +131,7 @@ fn header(block: &Node, shift: u32) -> Span {
 
 /// The plan's value `plan` written where the source writes it (`source`); what the source
 /// leaves out is written at the enclosing block (its first line is the block's header).
-fn overlay(plan: &Node, source: &Node, shift: u32) -> Node {
+fn overlay(plan: &Node, source: &Node, shift: &Shift<'_>) -> Node {
     let at = shifted(source.span, shift);
     match (&plan.value, &source.value) {
         (Value::Map(p), Value::Map(s)) => {

@@ -3,6 +3,29 @@
 use super::*;
 use crate::doc::tree::{Span, Value};
 
+thread_local! {
+    /// The position table of the module or plan a test read last ([`module`], [`plan`]), to
+    /// read its spans with [`lines`], [`start`] and [`end`].
+    static LAST: std::cell::RefCell<Positions> = std::cell::RefCell::default();
+}
+
+/// Keeps `positions` as the table [`lines`], [`start`] and [`end`] read.
+fn keep(positions: Positions) {
+    LAST.set(positions);
+}
+
+fn start(span: Span) -> Pos {
+    LAST.with_borrow(|p| p.start(span))
+}
+
+fn end(span: Span) -> Pos {
+    LAST.with_borrow(|p| p.end(span))
+}
+
+fn file(span: Span) -> u32 {
+    LAST.with_borrow(|p| p.file(span))
+}
+
 fn src(path: &str, text: &str) -> SourceText {
     SourceText {
         path: path.into(),
@@ -13,8 +36,9 @@ fn src(path: &str, text: &str) -> SourceText {
 fn module(files: &[(&str, &str)]) -> Node {
     let tf: Vec<_> = files.iter().map(|(p, t)| src(p, t)).collect();
     {
-        let (doc, errors) = parse_module(&tf, &[]);
+        let (doc, errors, positions) = parse_module(&tf, &[]);
         assert!(errors.is_empty(), "{errors:?}");
+        keep(positions);
         doc
     }
 }
@@ -42,7 +66,7 @@ fn unknown(node: &Node) -> Option<&str> {
 }
 
 fn lines(span: Span) -> (u32, u32, u32) {
-    (span.file, span.start.line, span.end.line)
+    (file(span), start(span).line, end(span).line)
 }
 
 const A_TF: &str = r#"resource "aws_s3_bucket" "logs" {
@@ -64,7 +88,7 @@ fn two_files_keep_their_file_index_and_lines() {
     let doc = module(&[("a.tf", A_TF), ("b.tf", B_TF)]);
     let bucket = at(&doc, &["resource", "aws_s3_bucket", "logs"]);
     assert_eq!(lines(bucket.span), (0, 1, 3));
-    assert_eq!((bucket.span.start.col, bucket.span.end.col), (1, 2));
+    assert_eq!((start(bucket.span).col, end(bucket.span).col), (1, 2));
     assert_eq!(json(bucket, &["bucket"]), "acme-logs");
     assert_eq!(json(bucket, &["_address"]), "aws_s3_bucket.logs");
 
@@ -76,10 +100,10 @@ fn two_files_keep_their_file_index_and_lines() {
     let reference = at(pab, &["bucket"]);
     assert_eq!(unknown(reference), Some("aws_s3_bucket.logs.id"));
     assert_eq!(lines(reference.span), (1, 4, 4));
-    assert_eq!(reference.span.start.col, 29);
+    assert_eq!(start(reference.span).col, 29);
     let entry = pab.as_map().unwrap().entry("block_public_acls").unwrap();
-    assert_eq!((entry.key_span.file, entry.key_span.start.line), (1, 5));
-    assert_eq!(entry.key_span.start.col, 3);
+    assert_eq!((file(entry.key_span), start(entry.key_span).line), (1, 5));
+    assert_eq!(start(entry.key_span).col, 3);
     assert_eq!(json(pab, &["restrict_public_buckets"]), false);
     assert_eq!(json(pab, &["_type"]), "aws_s3_bucket_public_access_block");
     assert_eq!(json(pab, &["_name"]), "logs");
@@ -239,7 +263,8 @@ fn tfvars_override_defaults_in_terraform_order() {
         src("env/a.auto.tfvars", "env = \"staging\"\n"),
         src("env/terraform.tfvars", "env = \"prod\"\nretention = 7\n"),
     ];
-    let doc = parse_module(&tf, &tfvars).0;
+    let (doc, _, positions) = parse_module(&tf, &tfvars);
+    keep(positions);
     let b = at(&doc, &["resource", "aws_s3_bucket", "logs"]);
     // terraform.tfvars first, then *.auto.tfvars in name order: a (env), z (retention).
     assert_eq!(json(b, &["bucket"]), "staging-acme-logs");
@@ -289,7 +314,7 @@ resource "aws_iam_policy" "read" {
         Some("data.aws_iam_policy_document.read.json")
     );
     assert_eq!(lines(policy.span), (0, 8, 8));
-    assert_eq!((policy.span.start.col, policy.span.end.col), (17, 55));
+    assert_eq!((start(policy.span).col, end(policy.span).col), (17, 55));
     let texts = [
         ("name", "\"${var.missing}-read\""),
         ("description", "upper(\"read\")"),
@@ -321,14 +346,14 @@ fn syntax_errors_name_the_file_and_line() {
         src("a.tf", A_TF),
         src("b.tf", "resource \"x\" \"y\" {\n  a = 1\n  b = \n}\n"),
     ];
-    let (_, errors) = parse_module(&tf, &[]);
+    let (_, errors, _) = parse_module(&tf, &[]);
     let err = &errors[0];
     assert_eq!(err.file, 1);
     assert_eq!(err.pos, Pos::new(3, 7));
     assert!(!err.message.is_empty());
 
     let tfvars = [src("terraform.tfvars", "env = \"prod\"\nenv = \"x\"\n")];
-    let (_, errors) = parse_module(&tf[..1], &tfvars);
+    let (_, errors, _) = parse_module(&tf[..1], &tfvars);
     let err = &errors[0];
     assert_eq!((err.file, err.pos.line), (1, 2));
 }
@@ -474,7 +499,7 @@ fn duplicate_addresses_keep_the_first() {
     ]);
     let b = at(&doc, &["resource", "aws_s3_bucket", "logs"]);
     assert_eq!(json(b, &["bucket"]), "acme-logs");
-    assert_eq!(b.span.file, 0);
+    assert_eq!(file(b.span), 0);
 }
 
 #[test]
@@ -653,6 +678,7 @@ const PLAN: &str = r#"{
 
 fn plan() -> Node {
     let stream = crate::doc::yaml::parse(PLAN).expect("plan JSON parses");
+    keep(stream.positions.clone());
     plan_document(&stream.documents[0]).expect("is a plan")
 }
 
@@ -708,15 +734,15 @@ fn plan_spans_point_into_the_json() {
     let doc = plan();
     let root = at(&doc, &["resource", "aws_s3_bucket", "logs"]);
     // The resource object in planned_values, from its `{` to its `}`.
-    assert_eq!((root.span.start.line, root.span.end.line), (7, 20));
-    assert_eq!(at(root, &["bucket"]).span.start.line, 14);
+    assert_eq!((start(root.span).line, end(root.span).line), (7, 20));
+    assert_eq!(start(at(root, &["bucket"]).span).line, 14);
     let child = at(
         &doc,
         &["resource", "aws_s3_bucket", "module.net.aws_s3_bucket.logs"],
     );
-    assert_eq!(at(child, &["bucket"]).span.start.line, 38);
+    assert_eq!(start(at(child, &["bucket"]).span).line, 38);
     let changes = at(&doc, &["resource_changes"]);
-    assert_eq!(changes.span.start.line, 60);
+    assert_eq!(start(changes.span).line, 60);
 }
 
 #[test]
@@ -774,7 +800,7 @@ fn repeated_object_keys_keep_the_last() {
         "main.tf",
         "resource \"x\" \"y\" {\n  match = {\n    ranges = [\"a\"]\n    ranges = [\"b\"]\n    other  = 1\n  }\n}\n",
     )];
-    let (doc, errors) = parse_module(&tf, &[]);
+    let (doc, errors, _) = parse_module(&tf, &[]);
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(!errors[0].fatal);
     assert_eq!(errors[0].pos, Pos::new(4, 5));
@@ -787,6 +813,6 @@ fn repeated_object_keys_keep_the_last() {
         serde_json::json!({"ranges": ["b"], "other": 1})
     );
     // A repeated attribute in a body is still an error, as it is for Terraform.
-    let (_, errors) = parse_module(&[src("a.tf", "a = 1\na = 2\n")], &[]);
+    let (_, errors, _) = parse_module(&[src("a.tf", "a = 1\na = 2\n")], &[]);
     assert!(errors[0].fatal);
 }
