@@ -271,11 +271,7 @@ fn over_budget(rule: &Rule, doc: &Document, path: &str, span: Span, limit: u64) 
 fn run_error(rule: &Rule, doc: &Document, path: &str, span: Span, message: String) -> RuleRunError {
     RuleRunError {
         rule_id: rule.id.clone(),
-        path: doc
-            .files
-            .get(doc.positions.file(span) as usize)
-            .map_or(path, String::as_str)
-            .to_string(),
+        path: doc.file_of(span).unwrap_or(path).to_string(),
         line: doc.positions.start(span).line,
         message,
     }
@@ -726,13 +722,9 @@ fn one_line(text: &str) -> String {
 /// Points an unknown's finding at the unknown value itself, and gives it a fingerprint of its
 /// own (an unknown that later fails must not be hidden by a baseline of the unknown).
 fn relocate_unknown(f: &mut Finding, doc: &Document, path: &str, touched: &Touched) {
-    let (file, start) = doc.positions.locate(touched.span.start);
+    let start = doc.positions.start(touched.span);
     if start.line > 0 {
-        f.path = doc
-            .files
-            .get(file as usize)
-            .map_or(path, String::as_str)
-            .to_string();
+        f.path = doc.file_of(touched.span).unwrap_or(path).to_string();
         f.start = start;
         f.end = doc.positions.end(touched.span);
     }
@@ -1029,11 +1021,7 @@ fn build_finding<'a>(
         .copied()
         .collect::<Vec<_>>()
         .join("/");
-    let shown_path = doc
-        .files
-        .get(doc.positions.file(span) as usize)
-        .map_or(path, String::as_str)
-        .to_string();
+    let shown_path = doc.file_of(span).unwrap_or(path).to_string();
     Finding {
         rule_id: rule.id.clone(),
         severity: rule.severity,

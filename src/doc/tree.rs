@@ -758,16 +758,13 @@ impl Indexer for MapNode {
     where
         Self: 'v,
     {
-        if reads::is_unresolved(idx) {
-            return Err(reads::error());
-        }
-        match key_of(idx)
-            .and_then(|k| MapNode::get(self, k))
-            .and_then(Node::read)
-        {
-            Some(v) => Ok(CowVal::Borrowed(v)),
-            None => Err(no_such_key(idx)),
-        }
+        self.get_optional(idx).ok_or_else(|| {
+            if reads::is_unresolved(idx) {
+                reads::error()
+            } else {
+                no_such_key(idx)
+            }
+        })
     }
 
     fn steal<'v>(self: Box<Self>, idx: &dyn Val) -> Result<Box<dyn Val + 'v>, ExecutionError>
@@ -780,7 +777,8 @@ impl Indexer for MapNode {
         }
     }
 
-    /// `get` without the error `a.?b` would discard: most optional selections miss.
+    /// The lookup itself: `get` adds the error, which `a.?b` would discard (most optional
+    /// selections miss).
     fn get_optional<'b, 'v>(&'b self, idx: &dyn Val) -> Option<CowVal<'b, 'v>>
     where
         Self: 'v,

@@ -48,6 +48,16 @@ pub struct Document {
     pub via: Vec<crate::doc::Related>,
 }
 
+impl Document {
+    /// The display path of the file `span` is in (documents of several files: a Terraform
+    /// module, a rendered kustomization), or `None` when the document lists no files.
+    pub fn file_of(&self, span: crate::doc::Span) -> Option<&str> {
+        self.files
+            .get(self.positions.file(span) as usize)
+            .map(String::as_str)
+    }
+}
+
 /// Declares the inputs and their kinds once: the [`Kind`] enum, its names, and the registry in
 /// recognition order (the first input that recognises a YAML/JSON document gets it).
 macro_rules! inputs {
