@@ -1,9 +1,8 @@
 //! The JSON report: a stable, documented schema (`docs/json-format.md`), no timestamps.
 
-use rayon::prelude::*;
 use serde_json::{json, Map, Value};
 
-use super::ReportInput;
+use super::{batched, ReportInput};
 
 /// Schema identifier carried in every document.
 pub const SCHEMA: &str = "isms-lint/scan/v1";
@@ -45,16 +44,11 @@ pub fn render(input: &ReportInput<'_>) -> String {
     String::from_utf8(out).expect("JSON is UTF-8")
 }
 
-/// Findings serialized together by one thread of the pool.
-const CHUNK: usize = 256;
-/// Findings held serialized in memory at once (about 1 KB each), written before the next.
-const BATCH: usize = 8 * CHUNK;
-
 /// Writes the scan as pretty JSON to `out`. The findings, most of the bytes, are serialized in
-/// parallel a batch at a time and written in order: the bytes are exactly those of
-/// serializing the whole report in one go.
+/// parallel a batch at a time and written in order (`report::batched`): the bytes are exactly
+/// those of serializing the whole report in one go.
 pub fn write(input: &ReportInput<'_>, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    write_batched(input, out, BATCH, CHUNK)
+    write_batched(input, out, batched::BATCH, batched::CHUNK)
 }
 
 fn write_batched(
@@ -66,51 +60,12 @@ fn write_batched(
     let mut doc = document(input);
     let findings = std::mem::take(&mut doc.findings);
     let head = serde_json::to_vec_pretty(&doc)?;
-    if findings.is_empty() {
-        out.write_all(&head)?;
-        return out.write_all(b"\n");
-    }
-    // The findings' place in the rest: the top-level key is the only line that starts with
-    // two spaces and `"findings"` (no string holds a raw line break).
+    // The top-level key is the only line that starts with two spaces and `"findings"`.
     const EMPTY: &[u8] = b"\n  \"findings\": []";
-    let at = head
-        .windows(EMPTY.len())
-        .position(|w| w == EMPTY)
-        .expect("the report has a findings key")
-        + EMPTY.len()
-        - 1;
-    out.write_all(&head[..at])?;
-    for (b, batch) in findings.chunks(batch).enumerate() {
-        let parts: Vec<Vec<u8>> = batch
-            .par_chunks(chunk)
-            .enumerate()
-            .map(|(c, listed)| elements(listed, b == 0 && c == 0))
-            .collect::<Result<_, _>>()?;
-        for part in &parts {
-            out.write_all(part)?;
-        }
-    }
-    out.write_all(b"\n  ")?;
-    out.write_all(&head[at..])?;
+    batched::write(out, &head, EMPTY, findings.len(), batch, chunk, |i, w| {
+        serde_json::to_writer_pretty(w, &findings[i])
+    })?;
     out.write_all(b"\n")
-}
-
-/// The findings as elements of the report's `findings` array: each on a new line after a
-/// comma (none before the array's first), indented to the array's depth as the pretty
-/// printer would.
-fn elements(listed: &[Listed<'_>], first: bool) -> serde_json::Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(listed.len() * 512);
-    let mut one = Vec::with_capacity(1024);
-    for (i, l) in listed.iter().enumerate() {
-        out.extend_from_slice(if first && i == 0 { b"\n" } else { b",\n" });
-        one.clear();
-        serde_json::to_writer_pretty(&mut one, l)?;
-        for (n, line) in one.split(|&b| b == b'\n').enumerate() {
-            out.extend_from_slice(if n == 0 { b"    " } else { b"\n    " });
-            out.extend_from_slice(line);
-        }
-    }
-    Ok(out)
 }
 
 /// The report as one serializable value (its findings borrowed from the scan).
@@ -211,7 +166,12 @@ mod tests {
         let mut whole = serde_json::to_vec_pretty(&document(&input)).unwrap();
         whole.push(b'\n');
         // Default batches, then batches and chunks that end mid-way and hold one finding.
-        for (batch, chunk) in [(BATCH, CHUNK), (7, 3), (1, 1), (usize::MAX, 1000)] {
+        for (batch, chunk) in [
+            (batched::BATCH, batched::CHUNK),
+            (7, 3),
+            (1, 1),
+            (usize::MAX, 1000),
+        ] {
             let mut out = Vec::new();
             write_batched(&input, &mut out, batch, chunk).unwrap();
             assert!(out == whole, "batch {batch}, chunk {chunk} differ");

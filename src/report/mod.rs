@@ -1,6 +1,7 @@
 //! Reports: the results of a scan rendered for people (text, Markdown) and tools (JSON, SARIF,
 //! GitHub workflow commands). Reports know nothing of parsers.
 
+mod batched;
 pub mod concise;
 pub mod github;
 pub mod html;

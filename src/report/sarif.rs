@@ -13,7 +13,7 @@ use serde_sarif::sarif::{
     ResultLevel, Run, Sarif, Suppression, Tool, ToolComponent, ToolComponentReference,
 };
 
-use super::{annex, ReportInput, RULE_DOCS_URL};
+use super::{annex, batched, ReportInput, RULE_DOCS_URL};
 use crate::catalog::{self, Theme};
 use crate::checks::BUILTIN_CHECKS;
 use crate::discover::NoticeLevel;
@@ -615,126 +615,247 @@ fn cap(findings: &[Finding], max: usize) -> (Vec<&Finding>, Option<Notification>
     (order.into_iter().map(|i| &findings[i]).collect(), Some(n))
 }
 
-/// Renders the SARIF log as pretty JSON.
+/// Renders the SARIF log as pretty JSON (the bytes [`write`] writes).
 pub fn render(input: &ReportInput<'_>) -> String {
     let mut out = Vec::new();
     write(input, &mut out).expect("writing to memory cannot fail");
     String::from_utf8(out).expect("SARIF is UTF-8")
 }
 
-/// Writes the SARIF log as pretty JSON to `out`.
+/// Writes the SARIF log as pretty JSON to `out`. The results, most of the bytes, are built and
+/// serialized in parallel a batch at a time and written in order (`report::batched`): the bytes
+/// are exactly those of serializing the whole log in one go, with at most one batch of results
+/// in memory.
 pub fn write(input: &ReportInput<'_>, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    let metas = rule_metas(input);
-    let index: BTreeMap<&str, i64> = metas
-        .iter()
-        .enumerate()
-        .map(|(i, m)| (m.id.as_str(), i as i64))
-        .collect();
-    let rules: Vec<ReportingDescriptor> = metas.iter().map(descriptor).collect();
-    let uris = Uris::new(input.source_root);
-    let (kept, dropped) = cap(&input.scan.findings, MAX_RESULTS);
-    let mut notifications = Vec::new();
-    if let Some(n) = dropped {
-        notifications.push(n);
-    }
-    let results: Vec<SarifResult> = kept
-        .iter()
-        .map(|f| result(&uris, f, index.get(f.rule_id.as_str()).copied(), input))
-        .collect();
-    for f in input
-        .scan
-        .findings
-        .iter()
-        .filter(|f| f.rule_id == "parse-error")
-    {
-        notifications.push(notification(
-            "error",
-            format!("{}: {}", f.path, f.message),
-            location(
-                &uris,
-                &f.path,
-                (f.start.line, f.start.col),
-                (f.end.line, f.end.col),
-            ),
-            Some("parse-error"),
-        ));
-    }
-    for e in &input.scan.rule_errors {
-        notifications.push(notification(
-            "error",
-            format!("rule {} failed on {}: {}", e.rule_id, e.path, e.message),
-            location(&uris, &e.path, (e.line, 1), (e.line, 2)),
-            Some(&e.rule_id),
-        ));
-    }
-    for n in &input.scan.notices {
-        let level = match n.level {
-            NoticeLevel::Error => "error",
-            NoticeLevel::Warning => "warning",
-            NoticeLevel::Note => "note",
-        };
-        notifications.push(notification(
-            level,
-            format!("{}: {}", n.path, n.message),
-            None,
-            None,
-        ));
-    }
-    let config: Vec<Notification> = input
-        .config_errors
-        .iter()
-        .map(|e| {
-            notification(
-                "error",
-                e.message.clone(),
-                location(&uris, &e.path, (e.line, e.col), (e.line, e.col + 1)),
-                None,
-            )
-        })
-        .collect();
-    let mut invocation = Invocation::builder()
-        .execution_successful(input.scan.rule_errors.is_empty() && input.config_errors.is_empty())
-        .build();
-    invocation.tool_execution_notifications = Some(notifications);
-    invocation.tool_configuration_notifications = Some(config);
-    let driver = ToolComponent::builder()
-        .name("isms-lint")
-        .full_name("isms-lint: ISO/IEC 27001:2022 Annex A policy-as-code linter")
-        .version(env!("CARGO_PKG_VERSION"))
-        .semantic_version(env!("CARGO_PKG_VERSION"))
-        .information_uri("https://github.com/isms-lint/isms-lint")
-        .rules(rules)
-        .supported_taxonomies(vec![
-            ToolComponentReference::builder()
-                .name(TAXONOMY)
-                .index(0)
-                .build(),
-            ToolComponentReference::builder()
-                .name(THEMES)
-                .index(1)
-                .build(),
-        ])
-        .build();
-    let mut run = Run::builder()
-        .tool(Tool::builder().driver(driver).build())
-        .results(results)
-        .taxonomies(taxonomies())
-        .invocations(vec![invocation])
-        .build();
-    run.column_kind = Some(json!("unicodeCodePoints"));
-    run.original_uri_base_ids = Some(uris.base_ids());
-    let log = Sarif::builder()
-        .schema("https://json.schemastore.org/sarif-2.1.0.json")
-        .version(json!("2.1.0"))
-        .runs(vec![run])
-        .build();
-    serde_json::to_writer_pretty(&mut *out, &log)?;
+    write_batched(input, out, MAX_RESULTS, batched::BATCH, batched::CHUNK)
+}
+
+fn write_batched(
+    input: &ReportInput<'_>,
+    out: &mut dyn std::io::Write,
+    max: usize,
+    batch: usize,
+    chunk: usize,
+) -> std::io::Result<()> {
+    let log = Log::new(input, max);
+    let head = serde_json::to_vec_pretty(&log.sarif)?;
+    // `runs[0]`'s keys are the only lines indented by six spaces: the log has one run.
+    const EMPTY: &[u8] = b"\n      \"results\": []";
+    batched::write(out, &head, EMPTY, log.kept.len(), batch, chunk, |i, w| {
+        serde_json::to_writer_pretty(w, &log.result(input, i))
+    })?;
     out.write_all(b"\n")
+}
+
+/// The SARIF log with its run's `results` empty, and what its results are made from.
+struct Log<'a> {
+    /// The whole log but the results.
+    sarif: Sarif,
+    /// The findings shown as results, in order ([`cap`]'s choice).
+    kept: Vec<&'a Finding>,
+    uris: Uris,
+    /// Each rule's index in the driver's `rules`.
+    rule_index: BTreeMap<String, i64>,
+}
+
+impl<'a> Log<'a> {
+    /// The log of `input` with at most `max` results.
+    fn new(input: &ReportInput<'a>, max: usize) -> Log<'a> {
+        let metas = rule_metas(input);
+        let rule_index: BTreeMap<String, i64> = metas
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.id.clone(), i as i64))
+            .collect();
+        let rules: Vec<ReportingDescriptor> = metas.iter().map(descriptor).collect();
+        let uris = Uris::new(input.source_root);
+        let (kept, dropped) = cap(&input.scan.findings, max);
+        let mut notifications = Vec::new();
+        if let Some(n) = dropped {
+            notifications.push(n);
+        }
+        for f in input
+            .scan
+            .findings
+            .iter()
+            .filter(|f| f.rule_id == "parse-error")
+        {
+            notifications.push(notification(
+                "error",
+                format!("{}: {}", f.path, f.message),
+                location(
+                    &uris,
+                    &f.path,
+                    (f.start.line, f.start.col),
+                    (f.end.line, f.end.col),
+                ),
+                Some("parse-error"),
+            ));
+        }
+        for e in &input.scan.rule_errors {
+            notifications.push(notification(
+                "error",
+                format!("rule {} failed on {}: {}", e.rule_id, e.path, e.message),
+                location(&uris, &e.path, (e.line, 1), (e.line, 2)),
+                Some(&e.rule_id),
+            ));
+        }
+        for n in &input.scan.notices {
+            let level = match n.level {
+                NoticeLevel::Error => "error",
+                NoticeLevel::Warning => "warning",
+                NoticeLevel::Note => "note",
+            };
+            notifications.push(notification(
+                level,
+                format!("{}: {}", n.path, n.message),
+                None,
+                None,
+            ));
+        }
+        let config: Vec<Notification> = input
+            .config_errors
+            .iter()
+            .map(|e| {
+                notification(
+                    "error",
+                    e.message.clone(),
+                    location(&uris, &e.path, (e.line, e.col), (e.line, e.col + 1)),
+                    None,
+                )
+            })
+            .collect();
+        let mut invocation = Invocation::builder()
+            .execution_successful(
+                input.scan.rule_errors.is_empty() && input.config_errors.is_empty(),
+            )
+            .build();
+        invocation.tool_execution_notifications = Some(notifications);
+        invocation.tool_configuration_notifications = Some(config);
+        let driver = ToolComponent::builder()
+            .name("isms-lint")
+            .full_name("isms-lint: ISO/IEC 27001:2022 Annex A policy-as-code linter")
+            .version(env!("CARGO_PKG_VERSION"))
+            .semantic_version(env!("CARGO_PKG_VERSION"))
+            .information_uri("https://github.com/isms-lint/isms-lint")
+            .rules(rules)
+            .supported_taxonomies(vec![
+                ToolComponentReference::builder()
+                    .name(TAXONOMY)
+                    .index(0)
+                    .build(),
+                ToolComponentReference::builder()
+                    .name(THEMES)
+                    .index(1)
+                    .build(),
+            ])
+            .build();
+        let mut run = Run::builder()
+            .tool(Tool::builder().driver(driver).build())
+            .results(Vec::new())
+            .taxonomies(taxonomies())
+            .invocations(vec![invocation])
+            .build();
+        run.column_kind = Some(json!("unicodeCodePoints"));
+        run.original_uri_base_ids = Some(uris.base_ids());
+        let log = Sarif::builder()
+            .schema("https://json.schemastore.org/sarif-2.1.0.json")
+            .version(json!("2.1.0"))
+            .runs(vec![run])
+            .build();
+        Log {
+            sarif: log,
+            kept,
+            uris,
+            rule_index,
+        }
+    }
+
+    /// The `i`th result.
+    fn result(&self, input: &ReportInput<'_>, i: usize) -> SarifResult {
+        let f = self.kept[i];
+        let rule_index = self.rule_index.get(f.rule_id.as_str()).copied();
+        result(&self.uris, f, rule_index, input)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The log serialized in one go, results and all, as `write` did before it streamed them.
+    fn whole(input: &ReportInput<'_>, max: usize) -> Vec<u8> {
+        let mut log = Log::new(input, max);
+        let results: Vec<SarifResult> = (0..log.kept.len()).map(|i| log.result(input, i)).collect();
+        log.sarif.runs[0].results = Some(results);
+        let mut whole = serde_json::to_vec_pretty(&log.sarif).unwrap();
+        whole.push(b'\n');
+        whole
+    }
+
+    #[test]
+    fn results_written_in_parallel_batches_are_the_bytes_of_one_serialization() {
+        use crate::rules::{builtin_sources, RuleSet};
+        use crate::scan::{scan, ScanOptions};
+        let rules = RuleSet::load(builtin_sources());
+        let opts = ScanOptions {
+            paths: vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")],
+            jobs: Some(2),
+            ..ScanOptions::default()
+        };
+        let result = scan(&rules, &opts).unwrap();
+        assert!(result.findings.len() > 1000, "{}", result.findings.len());
+        let input = ReportInput {
+            scan: &result,
+            rules: &rules,
+            config_errors: &[],
+            show_suppressed: true,
+            fail_on: None,
+            source_root: None,
+            known: None,
+            config: None,
+            quiet: false,
+        };
+        // Every finding, then a cap that leaves some out (kept in path order, with the
+        // notification), then none kept; each in the default batches, then batches and chunks
+        // that end mid-way and hold one result.
+        for max in [MAX_RESULTS, 1000, 0] {
+            let whole = whole(&input, max);
+            let text = String::from_utf8(whole.clone()).unwrap();
+            assert_eq!(
+                text.matches("\"ruleId\": ").count(),
+                max.min(result.findings.len()),
+                "cap {max}"
+            );
+            assert_eq!(
+                text.contains("only 1000 fit in one upload"),
+                max == 1000,
+                "cap {max}"
+            );
+            for (batch, chunk) in [
+                (batched::BATCH, batched::CHUNK),
+                (7, 3),
+                (1, 1),
+                (usize::MAX, 1000),
+            ] {
+                let mut out = Vec::new();
+                write_batched(&input, &mut out, max, batch, chunk).unwrap();
+                assert!(
+                    out == whole,
+                    "cap {max}, batch {batch}, chunk {chunk} differ"
+                );
+            }
+        }
+        assert_eq!(render(&input).into_bytes(), whole(&input, MAX_RESULTS));
+
+        let empty = crate::scan::ScanResult::default();
+        let none = ReportInput {
+            scan: &empty,
+            ..input
+        };
+        assert_eq!(render(&none).into_bytes(), whole(&none, MAX_RESULTS));
+        assert!(render(&none).contains("\n      \"results\": [],\n"));
+    }
 
     #[test]
     fn uris_are_percent_encoded() {
