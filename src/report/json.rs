@@ -139,30 +139,11 @@ fn document<'a>(input: &'a ReportInput<'a>) -> Document<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::{builtin_sources, RuleSet};
-    use crate::scan::{scan, ScanOptions};
 
     #[test]
     fn findings_written_in_parallel_batches_are_the_bytes_of_one_serialization() {
-        let rules = RuleSet::load(builtin_sources());
-        let opts = ScanOptions {
-            paths: vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")],
-            jobs: Some(2),
-            ..ScanOptions::default()
-        };
-        let result = scan(&rules, &opts).unwrap();
-        assert!(result.findings.len() > 1000, "{}", result.findings.len());
-        let input = ReportInput {
-            scan: &result,
-            rules: &rules,
-            config_errors: &[],
-            show_suppressed: true,
-            fail_on: None,
-            source_root: None,
-            known: None,
-            config: None,
-            quiet: false,
-        };
+        let (rules, result) = crate::report::test_support::fixtures_scan();
+        let input = crate::report::test_support::input(&result, &rules);
         let mut whole = serde_json::to_vec_pretty(&document(&input)).unwrap();
         whole.push(b'\n');
         // Default batches, then batches and chunks that end mid-way and hold one finding.

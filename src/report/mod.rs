@@ -8,6 +8,8 @@ pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod sarif;
+#[cfg(test)]
+mod test_support;
 pub mod text;
 
 use std::collections::{BTreeMap, BTreeSet};

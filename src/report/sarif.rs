@@ -795,27 +795,8 @@ mod tests {
 
     #[test]
     fn results_written_in_parallel_batches_are_the_bytes_of_one_serialization() {
-        use crate::rules::{builtin_sources, RuleSet};
-        use crate::scan::{scan, ScanOptions};
-        let rules = RuleSet::load(builtin_sources());
-        let opts = ScanOptions {
-            paths: vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")],
-            jobs: Some(2),
-            ..ScanOptions::default()
-        };
-        let result = scan(&rules, &opts).unwrap();
-        assert!(result.findings.len() > 1000, "{}", result.findings.len());
-        let input = ReportInput {
-            scan: &result,
-            rules: &rules,
-            config_errors: &[],
-            show_suppressed: true,
-            fail_on: None,
-            source_root: None,
-            known: None,
-            config: None,
-            quiet: false,
-        };
+        let (rules, result) = crate::report::test_support::fixtures_scan();
+        let input = crate::report::test_support::input(&result, &rules);
         // Every finding, then a cap that leaves some out (kept in path order, with the
         // notification), then none kept; each in the default batches, then batches and chunks
         // that end mid-way and hold one result.
