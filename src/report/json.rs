@@ -147,12 +147,7 @@ mod tests {
         let mut whole = serde_json::to_vec_pretty(&document(&input)).unwrap();
         whole.push(b'\n');
         // Default batches, then batches and chunks that end mid-way and hold one finding.
-        for (batch, chunk) in [
-            (batched::BATCH, batched::CHUNK),
-            (7, 3),
-            (1, 1),
-            (usize::MAX, 1000),
-        ] {
+        for (batch, chunk) in crate::report::test_support::BATCHINGS {
             let mut out = Vec::new();
             write_batched(&input, &mut out, batch, chunk).unwrap();
             assert!(out == whole, "batch {batch}, chunk {chunk} differ");

@@ -813,12 +813,7 @@ mod tests {
                 max == 1000,
                 "cap {max}"
             );
-            for (batch, chunk) in [
-                (batched::BATCH, batched::CHUNK),
-                (7, 3),
-                (1, 1),
-                (usize::MAX, 1000),
-            ] {
+            for (batch, chunk) in crate::report::test_support::BATCHINGS {
                 let mut out = Vec::new();
                 write_batched(&input, &mut out, max, batch, chunk).unwrap();
                 assert!(

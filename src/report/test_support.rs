@@ -1,7 +1,7 @@
 //! What the report writers' tests share: a scan of every fixture with the built-in rules, and
 //! the report input over it.
 
-use super::ReportInput;
+use super::{batched, ReportInput};
 use crate::rules::{builtin_sources, RuleSet};
 use crate::scan::{scan, ScanOptions, ScanResult};
 
@@ -32,3 +32,12 @@ pub fn input<'a>(scan: &'a ScanResult, rules: &'a RuleSet) -> ReportInput<'a> {
         quiet: false,
     }
 }
+
+/// Batch and chunk sizes to write a report with: the defaults, then batches and chunks that end
+/// mid-way, hold one item, or hold everything.
+pub const BATCHINGS: [(usize, usize); 4] = [
+    (batched::BATCH, batched::CHUNK),
+    (7, 3),
+    (1, 1),
+    (usize::MAX, 1000),
+];
